@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Campaign policy tables. The numbers here are the campaign notice's rules and
+ * the output defaults of DESIGN.md §5; everything else reads them from here.
+ */
+#include "ccpolicy.h"
+
+static const struct {
+  CcCategory category;
+  const gchar *id;
+  guint64 min_s;
+  guint64 max_s;
+} categories[] = {
+  {CC_CATEGORY_NONE, "none", 0, 0},
+  {CC_CATEGORY_STORY, "story", 180, 300},
+  {CC_CATEGORY_CRAFTSMAN, "craftsman", 180, 300},
+  {CC_CATEGORY_OVERVIEW, "overview", 0, 300},
+  {CC_CATEGORY_PLATFORM, "platform", 0, 60},
+};
+
+/* Standard keeps x264 fast enough for two encoders on two cores; high is what
+ * a media team would pick for an archive master; draft is a preview proxy. */
+static const CcQualityPreset presets[] = {
+  {"draft", 640, 360, "ultrafast", 28, 1500, 2000, 3},
+  {"standard", 1920, 1080, "faster", 21, 8000, 2000, 3},
+  {"high", 1920, 1080, "medium", 19, 8000, 2000, 3},
+};
+
+const gchar *
+cc_category_to_string (CcCategory category)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (categories); i++)
+    if (categories[i].category == category)
+      return categories[i].id;
+  return NULL;
+}
+
+gboolean
+cc_category_from_string (const gchar * str, CcCategory * category)
+{
+  for (guint i = 0; str && i < G_N_ELEMENTS (categories); i++) {
+    if (g_ascii_strcasecmp (str, categories[i].id) == 0) {
+      *category = categories[i].category;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+void
+cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns)
+{
+  *min_ns = *max_ns = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (categories); i++) {
+    if (categories[i].category == category) {
+      *min_ns = categories[i].min_s * G_GUINT64_CONSTANT (1000000000);
+      *max_ns = categories[i].max_s * G_GUINT64_CONSTANT (1000000000);
+    }
+  }
+}
+
+const gchar *
+cc_quality_to_string (CcQuality quality)
+{
+  return cc_quality_preset (quality)->name;
+}
+
+gboolean
+cc_quality_from_string (const gchar * str, CcQuality * quality)
+{
+  for (guint i = 0; str && i < G_N_ELEMENTS (presets); i++) {
+    if (g_ascii_strcasecmp (str, presets[i].name) == 0) {
+      *quality = (CcQuality) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const CcQualityPreset *
+cc_quality_preset (CcQuality quality)
+{
+  if ((guint) quality >= G_N_ELEMENTS (presets))
+    quality = CC_QUALITY_STANDARD;
+  return &presets[quality];
+}
+
+void
+cc_output_frame_size (guint display_w, guint display_h, guint long_edge,
+    guint short_edge, guint * out_w, guint * out_h)
+{
+  /* Encoders need even sizes for 4:2:0; callers may pass any preset size. */
+  long_edge &= ~1u;
+  short_edge &= ~1u;
+
+  if (display_h > display_w) {
+    *out_w = short_edge;
+    *out_h = long_edge;
+  } else {
+    *out_w = long_edge;
+    *out_h = short_edge;
+  }
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Campaign policy shared by the elements, the bin and the CLI: category
+ * duration rules, quality presets and the output frame geometry.
+ * GLib-only so that tests call it without a pipeline.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  CC_CATEGORY_NONE = 0,
+  CC_CATEGORY_STORY,
+  CC_CATEGORY_CRAFTSMAN,
+  CC_CATEGORY_OVERVIEW,
+  CC_CATEGORY_PLATFORM,
+} CcCategory;
+
+typedef enum {
+  CC_QUALITY_DRAFT = 0,
+  CC_QUALITY_STANDARD,
+  CC_QUALITY_HIGH,
+} CcQuality;
+
+/* x264 and frame-size settings behind one --quality value. */
+typedef struct {
+  const gchar *name;
+  guint long_edge;              /* output frame, pixels, e.g. 1920 */
+  guint short_edge;             /* e.g. 1080 */
+  const gchar *speed_preset;    /* x264 preset name */
+  guint crf;                    /* x264 quality (pass=qual quantizer) */
+  guint vbv_max_kbps;           /* VBV ceiling */
+  guint vbv_buffer_ms;          /* VBV buffer size in ms at the ceiling */
+  guint bframes;
+} CcQualityPreset;
+
+const gchar *cc_category_to_string (CcCategory category);
+gboolean cc_category_from_string (const gchar * str, CcCategory * category);
+/* Duration rule of a category in nanoseconds; 0 means no limit. */
+void cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns);
+
+const gchar *cc_quality_to_string (CcQuality quality);
+gboolean cc_quality_from_string (const gchar * str, CcQuality * quality);
+const CcQualityPreset *cc_quality_preset (CcQuality quality);
+
+/* Chooses the output frame for a source whose displayed size (after rotation
+ * and pixel aspect ratio) is display_w x display_h: landscape (and square)
+ * sources get long_edge x short_edge, portrait ones the transpose. */
+void cc_output_frame_size (guint display_w, guint display_h, guint long_edge,
+    guint short_edge, guint * out_w, guint * out_h);
+
+G_END_DECLS

@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * campuscut: the command-line job runner. Checks the input, probes it,
+ * runs one submissionbin, shows progress, verifies the outputs by reading
+ * them back, and writes report.json. One job per process, so a batch server
+ * can run it as a child and read the exit code and the report.
+ *
+ * Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,
+ * 4 unreadable or unsupported input.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "ccpolicy.h"
+#include "ccprobe.h"
+#include "ccreport.h"
+
+enum
+{
+  EXIT_DONE = 0,
+  EXIT_INTERNAL = 1,
+  EXIT_USAGE = 2,
+  EXIT_REJECTED = 3,
+  EXIT_BAD_INPUT = 4,
+};
+
+#define PROBE_TIMEOUT_S 30
+#define PROGRESS_LINE_INTERVAL_US (5 * G_USEC_PER_SEC)
+
+typedef struct {
+  /* options */
+  gchar *input;
+  gchar *outdir;
+  CcCategory category;
+  CcQuality quality;
+  gint fps_n, fps_d;
+  gchar *video_encoder;
+  guint stall_timeout;
+  guint threads;
+  gboolean quiet;
+
+  /* run */
+  GMainLoop *loop;
+  GstElement *pipeline;
+  gint exit_code;
+  gchar *error_message;
+  gboolean interrupted;
+  gboolean tty;
+  gint64 started_us;
+  gint64 last_line_us;
+  GstClockTime src_duration;
+} Job;
+
+static void
+job_fail (Job * job, gint code, const gchar * message)
+{
+  if (job->error_message == NULL) {
+    job->exit_code = code;
+    job->error_message = g_strdup (message);
+  }
+}
+
+/* Classifies a pipeline error: is it the input's fault or ours? */
+static gint
+exit_code_for_error (GstMessage * msg, const GError * err)
+{
+  const gchar *src = GST_MESSAGE_SRC_NAME (msg);
+
+  if (err->domain == GST_STREAM_ERROR)
+    return EXIT_BAD_INPUT;
+  if (err->domain == GST_RESOURCE_ERROR)
+    /* Reading the input is the input's problem; writing is ours. */
+    return g_strcmp0 (src, "source") == 0 ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  return EXIT_INTERNAL;
+}
+
+static gchar *
+format_time (GstClockTime t)
+{
+  guint s;
+
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return g_strdup ("--:--");
+  s = (guint) (t / GST_SECOND);
+  return g_strdup_printf ("%u:%02u", s / 60, s % 60);
+}
+
+static gboolean
+progress_cb (gpointer data)
+{
+  Job *job = data;
+  gint64 pos = 0, dur = -1, now = g_get_monotonic_time ();
+  gdouble frac, speed, elapsed = (now - job->started_us) / (gdouble)
+      G_USEC_PER_SEC;
+  gchar *ts, *td;
+
+  if (job->quiet)
+    return G_SOURCE_CONTINUE;
+  if (!gst_element_query_position (job->pipeline, GST_FORMAT_TIME, &pos))
+    pos = 0;
+  if (!gst_element_query_duration (job->pipeline, GST_FORMAT_TIME, &dur) ||
+      dur <= 0)
+    dur = GST_CLOCK_TIME_IS_VALID (job->src_duration) ?
+        (gint64) job->src_duration : -1;
+  frac = dur > 0 ? CLAMP ((gdouble) pos / dur, 0.0, 1.0) : 0.0;
+  speed = elapsed > 0 ? pos / (gdouble) GST_SECOND / elapsed : 0;
+  ts = format_time (pos);
+  td = format_time (dur > 0 ? (GstClockTime) dur : GST_CLOCK_TIME_NONE);
+
+  if (job->tty) {
+    gchar bar[31];
+    guint filled = (guint) (frac * 30);
+
+    memset (bar, '#', filled);
+    memset (bar + filled, '.', 30 - filled);
+    bar[30] = '\0';
+    fprintf (stderr, "\r[%s] %3.0f%%  %s / %s  %.1fx ", bar, frac * 100, ts,
+        td, speed);
+    fflush (stderr);
+  } else if (now - job->last_line_us >= PROGRESS_LINE_INTERVAL_US) {
+    job->last_line_us = now;
+    fprintf (stderr, "campuscut: progress %.0f%% (%s of %s, %.1fx real "
+        "time)\n", frac * 100, ts, td, speed);
+  }
+  g_free (ts);
+  g_free (td);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  Job *job = data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_EOS:
+      g_main_loop_quit (job->loop);
+      break;
+    case GST_MESSAGE_ERROR:{
+      GError *err = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      job_fail (job, exit_code_for_error (msg, err), err->message);
+      g_debug ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, dbg ? dbg : "");
+      g_clear_error (&err);
+      g_free (dbg);
+      g_main_loop_quit (job->loop);
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      if (!job->quiet)
+        fprintf (stderr, "%scampuscut: warning: %s: %s\n", job->tty ? "\n" : "",
+            job->input, err->message);
+      g_clear_error (&err);
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+interrupt_cb (gpointer data)
+{
+  Job *job = data;
+
+  job->interrupted = TRUE;
+  job_fail (job, EXIT_INTERNAL, "interrupted; no output was kept");
+  g_main_loop_quit (job->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ensure_plugin (void)
+{
+  GstElementFactory *f = gst_element_factory_find ("submissionbin");
+
+  if (f == NULL) {
+    /* Installed under a prefix GStreamer does not search by default. */
+    gst_registry_scan_path (gst_registry_get (), CAMPUSCUT_PLUGIN_INSTALL_DIR);
+    f = gst_element_factory_find ("submissionbin");
+  }
+  if (f == NULL)
+    return FALSE;
+  gst_object_unref (f);
+  return TRUE;
+}
+
+static void
+set_member_double_or_null (JsonBuilder * b, const gchar * name,
+    GstClockTime t)
+{
+  json_builder_set_member_name (b, name);
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    json_builder_add_double_value (b, t / (gdouble) GST_SECOND);
+  else
+    json_builder_add_null_value (b);
+}
+
+static gboolean
+write_report (Job * job, const gchar * path, JsonNode * probe,
+    JsonNode * outputs, GError ** error)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonGenerator *gen = json_generator_new ();
+  JsonNode *root;
+  GStatBuf st;
+  guint64 min_ns, max_ns;
+  gchar *text, fps[32];
+  gboolean ok;
+  static const gchar *status[] = {
+    "done", "failed", "usage", "rejected", "bad-input"
+  };
+
+  cc_category_limits (job->category, &min_ns, &max_ns);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "tool");
+  json_builder_add_string_value (b, "campuscut " VERSION);
+
+  json_builder_set_member_name (b, "input");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, job->input);
+  json_builder_set_member_name (b, "size_bytes");
+  json_builder_add_int_value (b, g_stat (job->input, &st) == 0 ?
+      (gint64) st.st_size : -1);
+  json_builder_set_member_name (b, "probe");
+  json_builder_add_value (b, probe ? probe : json_node_new (JSON_NODE_NULL));
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "job");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "category");
+  json_builder_add_string_value (b, cc_category_to_string (job->category));
+  set_member_double_or_null (b, "min_duration_s", min_ns ? min_ns :
+      GST_CLOCK_TIME_NONE);
+  set_member_double_or_null (b, "max_duration_s", max_ns ? max_ns :
+      GST_CLOCK_TIME_NONE);
+  json_builder_set_member_name (b, "quality");
+  json_builder_add_string_value (b, cc_quality_to_string (job->quality));
+  json_builder_set_member_name (b, "fps");
+  g_snprintf (fps, sizeof (fps), "%d/%d", job->fps_n, job->fps_d);
+  json_builder_add_string_value (b, fps);
+  json_builder_set_member_name (b, "video_encoder");
+  json_builder_add_string_value (b, job->video_encoder);
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "outputs");
+  json_builder_add_value (b, outputs ? outputs :
+      json_node_new (JSON_NODE_NULL));
+
+  json_builder_set_member_name (b, "result");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, status[CLAMP (job->exit_code, 0, 4)]);
+  json_builder_set_member_name (b, "exit_code");
+  json_builder_add_int_value (b, job->exit_code);
+  json_builder_set_member_name (b, "message");
+  if (job->error_message)
+    json_builder_add_string_value (b, job->error_message);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "elapsed_s");
+  json_builder_add_double_value (b, (g_get_monotonic_time () -
+          job->started_us) / (gdouble) G_USEC_PER_SEC);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  ok = g_file_set_contents (path, text, -1, error);
+
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (gen);
+  g_object_unref (b);
+  return ok;
+}
+
+static JsonNode *
+output_entry (const gchar * file, const CcProbe * o, GPtrArray * checks)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+  GStatBuf st;
+  gchar *base = g_path_get_basename (file);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, base);
+  json_builder_set_member_name (b, "size_bytes");
+  json_builder_add_int_value (b, g_stat (file, &st) == 0 ?
+      (gint64) st.st_size : -1);
+  set_member_double_or_null (b, "duration_s", o->duration);
+  json_builder_set_member_name (b, "verdict");
+  json_builder_add_string_value (b, cc_checks_all_pass (checks) ? "pass" :
+      "fail");
+  json_builder_set_member_name (b, "checks");
+  json_builder_add_value (b, cc_checks_to_json (checks));
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  g_free (base);
+  return node;
+}
+
+static void
+print_failure (Job * job)
+{
+  if (job->tty)
+    fputc ('\n', stderr);
+  fprintf (stderr, "campuscut: error: %s: %s\n", job->input,
+      job->error_message);
+}
+
+static gint
+run_process (Job * job)
+{
+  GError *err = NULL;
+  CcProbe probe = { 0 }, out_probe = { 0 };
+  JsonNode *probe_json = NULL, *outputs = NULL;
+  GstElement *bin;
+  GstBus *bus;
+  gchar *full, *report, *uri;
+  guint progress_id, sigint_id, sigterm_id;
+  const CcQualityPreset *preset = cc_quality_preset (job->quality);
+
+  job->started_us = g_get_monotonic_time ();
+  job->tty = isatty (STDERR_FILENO);
+
+  if (g_mkdir_with_parents (job->outdir, 0755) != 0) {
+    fprintf (stderr, "campuscut: error: %s: cannot create the output folder: "
+        "%s\n", job->outdir, g_strerror (errno));
+    return EXIT_INTERNAL;
+  }
+  full = g_build_filename (job->outdir, "full.mp4", NULL);
+  report = g_build_filename (job->outdir, "report.json", NULL);
+
+  if (!cc_check_input_file (job->input, &err) ||
+      !cc_probe_file (job->input, PROBE_TIMEOUT_S, &probe, &err)) {
+    job_fail (job, EXIT_BAD_INPUT, err->message);
+    g_clear_error (&err);
+    goto done;
+  }
+  probe_json = cc_probe_to_json (&probe);
+  if (probe.n_video == 0) {
+    job_fail (job, EXIT_BAD_INPUT, "the file has no video stream; the "
+        "campaign needs a video file");
+    goto done;
+  }
+  job->src_duration = probe.duration;
+
+  if (!ensure_plugin ()) {
+    job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
+        "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so");
+    goto done;
+  }
+
+  job->pipeline = gst_pipeline_new ("campuscut");
+  bin = gst_element_factory_make ("submissionbin", "job");
+  gst_bin_add (GST_BIN (job->pipeline), bin);
+  uri = g_strdup (probe.uri);
+  g_object_set (bin, "uri", uri, "full-location", full, "quality",
+      job->quality, "category", job->category, "fps", job->fps_n, job->fps_d,
+      "video-encoder", job->video_encoder, "stall-timeout",
+      job->stall_timeout, "threads", job->threads, NULL);
+  g_free (uri);
+
+  job->loop = g_main_loop_new (NULL, FALSE);
+  bus = gst_element_get_bus (job->pipeline);
+  gst_bus_add_watch (bus, bus_cb, job);
+  progress_id = g_timeout_add (500, progress_cb, job);
+  sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, job);
+  sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, job);
+
+  if (gst_element_set_state (job->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
+    job_fail (job, EXIT_INTERNAL, "the pipeline could not start");
+  else
+    g_main_loop_run (job->loop);
+
+  /* NULL state removes any unfinished output. */
+  gst_element_set_state (job->pipeline, GST_STATE_NULL);
+  g_source_remove (progress_id);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  gst_bus_remove_watch (bus);
+  gst_object_unref (bus);
+  gst_clear_object (&job->pipeline);
+  g_main_loop_unref (job->loop);
+  if (job->tty && !job->quiet)
+    fputc ('\n', stderr);
+
+  if (job->error_message == NULL) {
+    GPtrArray *checks;
+    CcExpect expect = { 0 };
+    JsonObject *obj;
+
+    cc_output_frame_size (probe.display_width, probe.display_height,
+        preset->long_edge, preset->short_edge, &expect.width, &expect.height);
+    expect.fps_n = job->fps_n;
+    expect.fps_d = job->fps_d;
+    expect.duration = probe.duration;
+    checks = cc_check_output (full, &expect, &out_probe, &err);
+    if (checks == NULL) {
+      job_fail (job, EXIT_INTERNAL, err->message);
+      g_clear_error (&err);
+      goto done;
+    }
+    outputs = json_node_new (JSON_NODE_OBJECT);
+    obj = json_object_new ();
+    json_object_set_member (obj, "full", output_entry (full, &out_probe,
+            checks));
+    json_node_take_object (outputs, obj);
+    if (!cc_checks_all_pass (checks)) {
+      GString *failed = g_string_new ("the output failed its checks:");
+      for (guint i = 0; i < checks->len; i++) {
+        CcCheck *c = g_ptr_array_index (checks, i);
+        if (!c->pass)
+          g_string_append_printf (failed, " %s (%s)", c->name, c->detail);
+      }
+      job_fail (job, EXIT_INTERNAL, failed->str);
+      g_string_free (failed, TRUE);
+    }
+    g_ptr_array_unref (checks);
+  }
+
+done:
+  if (!write_report (job, report, probe_json, outputs, &err)) {
+    fprintf (stderr, "campuscut: error: %s: %s\n", report, err->message);
+    g_clear_error (&err);
+    if (job->exit_code == EXIT_DONE)
+      job->exit_code = EXIT_INTERNAL;
+  }
+  if (job->error_message)
+    print_failure (job);
+  else if (!job->quiet)
+    printf ("full cut: %s\nreport:   %s\n", full, report);
+
+  cc_probe_clear (&probe);
+  cc_probe_clear (&out_probe);
+  g_free (full);
+  g_free (report);
+  return job->exit_code;
+}
+
+static gboolean
+parse_fps (const gchar * name, const gchar * value, gpointer data,
+    GError ** error)
+{
+  Job *job = data;
+  gint n = 0, d = 1;
+
+  if (sscanf (value, "%d/%d", &n, &d) < 1 || n <= 0 || d <= 0 || n > 120 * d) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--fps takes a rate such as 25, 30 or 30000/1001, not '%s'", value);
+    return FALSE;
+  }
+  job->fps_n = n;
+  job->fps_d = d;
+  return TRUE;
+}
+
+static const gchar *usage_summary =
+    "Commands:\n"
+    "  process INPUT -o OUTDIR   normalise one submission into OUTDIR/full.mp4\n"
+    "                            and OUTDIR/report.json\n"
+    "  probe INPUT               print what the pre-flight probe finds, as JSON\n"
+    "\n"
+    "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
+    "4 unreadable or unsupported input.";
+
+static gint
+usage_error (GOptionContext * ctx, const gchar * message)
+{
+  fprintf (stderr, "campuscut: %s\n\n", message);
+  g_autofree gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
+  fputs (help, stderr);
+  return EXIT_USAGE;
+}
+
+static gint
+run_probe (const gchar * input)
+{
+  GError *err = NULL;
+  CcProbe probe = { 0 };
+  JsonGenerator *gen;
+  JsonNode *node;
+  gchar *text;
+
+  if (!cc_check_input_file (input, &err) ||
+      !cc_probe_file (input, PROBE_TIMEOUT_S, &probe, &err)) {
+    fprintf (stderr, "campuscut: error: %s: %s\n", input, err->message);
+    g_clear_error (&err);
+    return EXIT_BAD_INPUT;
+  }
+  node = cc_probe_to_json (&probe);
+  gen = json_generator_new ();
+  json_generator_set_root (gen, node);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  puts (text);
+  g_free (text);
+  json_node_unref (node);
+  g_object_unref (gen);
+  cc_probe_clear (&probe);
+  return EXIT_DONE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Job job = { 0 };
+  gchar *category = NULL, *quality = NULL;
+  GError *err = NULL;
+  GOptionContext *ctx;
+  gint ret;
+  GOptionEntry entries[] = {
+    {"output", 'o', 0, G_OPTION_ARG_FILENAME, &job.outdir,
+        "Folder for full.mp4 and report.json (created if missing)", "OUTDIR"},
+    {"category", 'c', 0, G_OPTION_ARG_STRING, &category,
+          "Campaign category: story, craftsman, overview (default: none, no "
+          "duration rule)", "ID"},
+    {"quality", 'q', 0, G_OPTION_ARG_STRING, &quality,
+        "draft (fast 640x360 proxy), standard (default) or high", "LEVEL"},
+    {"fps", 0, 0, G_OPTION_ARG_CALLBACK, parse_fps,
+        "Constant output frame rate (default 25)", "RATE"},
+    {"video-encoder", 0, 0, G_OPTION_ARG_STRING, &job.video_encoder,
+          "H.264 encoder and settings, e.g. \"x264enc speed-preset=slow\" "
+          "(default x264enc with the campaign settings)", "DESC"},
+    {"stall-timeout", 0, 0, G_OPTION_ARG_INT, &job.stall_timeout,
+        "Fail when no progress is made for this many seconds (default 60)",
+        "S"},
+    {"threads", 0, 0, G_OPTION_ARG_INT, &job.threads,
+        "Threads per branch for scaling and encoding (default: all cores)",
+        "N"},
+    {"quiet", 0, 0, G_OPTION_ARG_NONE, &job.quiet,
+        "No progress output", NULL},
+    {NULL}
+  };
+  GOptionGroup *main_group;
+
+  setlocale (LC_ALL, "");
+  job.category = CC_CATEGORY_NONE;
+  job.quality = CC_QUALITY_STANDARD;
+  job.fps_n = 25;
+  job.fps_d = 1;
+  job.stall_timeout = 60;
+
+  ctx = g_option_context_new ("COMMAND INPUT");
+  g_option_context_set_summary (ctx, "Turn a school's submitted video into "
+      "the campaign's publishable MP4.");
+  g_option_context_set_description (ctx, usage_summary);
+  main_group = g_option_group_new (NULL, NULL, NULL, &job, NULL);
+  g_option_group_add_entries (main_group, entries);
+  g_option_context_set_main_group (ctx, main_group);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    ret = usage_error (ctx, err->message);
+    g_clear_error (&err);
+    goto out;
+  }
+  if (argc < 2) {
+    ret = usage_error (ctx, "no command given");
+    goto out;
+  }
+  cc_disable_network_demuxers ();
+
+  if (g_strcmp0 (argv[1], "probe") == 0) {
+    if (argc != 3) {
+      ret = usage_error (ctx, "probe takes exactly one INPUT file");
+      goto out;
+    }
+    ret = run_probe (argv[2]);
+    goto out;
+  }
+  if (g_strcmp0 (argv[1], "process") != 0) {
+    g_autofree gchar *m = g_strdup_printf ("unknown command '%s'", argv[1]);
+    ret = usage_error (ctx, m);
+    goto out;
+  }
+  if (argc != 3) {
+    ret = usage_error (ctx, "process takes exactly one INPUT file");
+    goto out;
+  }
+  if (job.outdir == NULL) {
+    ret = usage_error (ctx, "process needs -o OUTDIR");
+    goto out;
+  }
+  if (category && !cc_category_from_string (category, &job.category)) {
+    g_autofree gchar *m = g_strdup_printf ("unknown category '%s'; use "
+        "story, craftsman or overview", category);
+    ret = usage_error (ctx, m);
+    goto out;
+  }
+  if (quality && !cc_quality_from_string (quality, &job.quality)) {
+    g_autofree gchar *m = g_strdup_printf ("unknown quality '%s'; use draft, "
+        "standard or high", quality);
+    ret = usage_error (ctx, m);
+    goto out;
+  }
+  if (job.video_encoder == NULL)
+    job.video_encoder = g_strdup ("x264enc");
+  job.input = g_strdup (argv[2]);
+  ret = run_process (&job);
+
+out:
+  g_option_context_free (ctx);
+  g_free (category);
+  g_free (quality);
+  g_free (job.input);
+  g_free (job.outdir);
+  g_free (job.video_encoder);
+  g_free (job.error_message);
+  return ret;
+}

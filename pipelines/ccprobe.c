@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Pre-flight probe. GstDiscoverer reads the headers; a short packet scan
+ * (demux only, no decoding) tells constant from variable frame rate, which
+ * headers do not: phones write a nominal rate into the SPS of VFR streams.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/app/app.h>
+#include <gst/base/gsttypefindhelper.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+
+#include "ccprobe.h"
+
+/* Packets looked at to decide whether the frame rate is variable. */
+#define VFR_SCAN_PACKETS 150
+/* Frame intervals differing by more than this ratio mean VFR; container
+ * timestamp rounding stays well inside it. */
+#define VFR_RATIO 1.2
+
+void
+cc_probe_clear (CcProbe * p)
+{
+  g_free (p->uri);
+  g_free (p->container);
+  g_free (p->container_variant);
+  g_free (p->container_name);
+  g_free (p->video_codec);
+  g_free (p->video_codec_name);
+  g_free (p->video_profile);
+  g_free (p->video_level);
+  g_free (p->chroma_format);
+  g_free (p->colorimetry);
+  g_free (p->audio_codec);
+  g_free (p->audio_codec_name);
+  g_free (p->audio_profile);
+  memset (p, 0, sizeof (*p));
+}
+
+static gboolean
+is_manifest_type (const gchar * name)
+{
+  static const gchar *manifests[] = {
+    "application/x-hls", "application/dash+xml",
+    "application/vnd.ms-sstr+xml", "application/sdp", "application/smil",
+    "text/uri-list", "audio/x-mpegurl", "application/xspf+xml",
+    "audio/x-scpls", "application/x-ms-asx", "video/x-ms-asf-redirect",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
+    if (g_strcmp0 (name, manifests[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+cc_check_input_file (const gchar * path, GError ** error)
+{
+  GStatBuf st;
+  gchar buf[4096];
+  gssize n;
+  FILE *f;
+  GstCaps *caps;
+
+  if (strstr (path, "://") != NULL)
+    goto not_local;
+  if (g_stat (path, &st) != 0)
+    goto no_file;
+  if (!S_ISREG (st.st_mode))
+    goto not_regular;
+  if (st.st_size == 0)
+    goto empty;
+
+  f = g_fopen (path, "rb");
+  if (f == NULL)
+    goto no_file;
+  n = (gssize) fread (buf, 1, sizeof (buf), f);
+  fclose (f);
+
+  caps = gst_type_find_helper_for_data (NULL, (const guint8 *) buf, n, NULL);
+  if (caps) {
+    const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
+            0));
+    gboolean manifest = is_manifest_type (name);
+
+    gst_caps_unref (caps);
+    if (manifest)
+      goto manifest;
+  }
+  return TRUE;
+
+  /* ERRORS */
+not_local:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "not a local file; give the path of one uploaded video file");
+    return FALSE;
+  }
+no_file:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "cannot open the file: %s", g_strerror (errno));
+    return FALSE;
+  }
+not_regular:
+  {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
+        "not a regular file; give the path of one uploaded video file");
+    return FALSE;
+  }
+empty:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
+        "the file is empty (0 bytes); the upload probably failed, send it "
+        "again");
+    return FALSE;
+  }
+manifest:
+  {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+        "this is a streaming playlist or manifest, not a video file; "
+        "upload the video file itself");
+    return FALSE;
+  }
+}
+
+void
+cc_disable_network_demuxers (void)
+{
+  GstRegistry *reg = gst_registry_get ();
+  GList *features = gst_registry_get_feature_list (reg,
+      GST_TYPE_ELEMENT_FACTORY);
+
+  for (GList * l = features; l; l = l->next) {
+    GstElementFactory *f = l->data;
+    const gchar *klass = gst_element_factory_get_metadata (f,
+        GST_ELEMENT_METADATA_KLASS);
+
+    if (klass && strstr (klass, "Demux") && (strstr (klass, "Adaptive") ||
+            strstr (klass, "Network")))
+      gst_plugin_feature_set_rank (GST_PLUGIN_FEATURE (f), GST_RANK_NONE);
+  }
+  gst_plugin_feature_list_free (features);
+}
+
+/* VFR scan -------------------------------------------------------------- */
+
+static void
+scan_pad_added (GstElement * parsebin, GstPad * pad, GstElement * pipeline)
+{
+  GstCaps *caps = gst_pad_query_caps (pad, NULL);
+  gboolean video = g_str_has_prefix (gst_structure_get_name
+      (gst_caps_get_structure (caps, 0)), "video/");
+  GstElement *sink;
+  GstPad *sinkpad;
+
+  gst_caps_unref (caps);
+  /* Only the first video stream is timed; the rest is drained. */
+  if (video && g_object_get_data (G_OBJECT (pipeline), "has-video"))
+    video = FALSE;
+  if (video) {
+    g_object_set_data (G_OBJECT (pipeline), "has-video", GINT_TO_POINTER (1));
+    sink = gst_element_factory_make ("appsink", "scan");
+    g_object_set (sink, "sync", FALSE, "async", FALSE, "max-buffers", 8, NULL);
+  } else {
+    sink = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  }
+  gst_bin_add (GST_BIN (pipeline), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+}
+
+static gint
+compare_time (gconstpointer a, gconstpointer b)
+{
+  GstClockTime ta = *(const GstClockTime *) a, tb = *(const GstClockTime *) b;
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
+/* Returns TRUE when the first packets' presentation intervals vary. */
+static gboolean
+scan_variable_fps (const gchar * uri, guint timeout_s)
+{
+  GstElement *pipeline, *src, *parse, *sink = NULL;
+  GArray *pts;
+  GstBus *bus;
+  gboolean vfr = FALSE;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s *
+      G_USEC_PER_SEC;
+
+  src = gst_element_make_from_uri (GST_URI_SRC, uri, NULL, NULL);
+  parse = gst_element_factory_make ("parsebin", NULL);
+  if (!src || !parse) {
+    gst_clear_object (&src);
+    gst_clear_object (&parse);
+    return FALSE;
+  }
+  pipeline = gst_pipeline_new ("vfr-scan");
+  gst_bin_add_many (GST_BIN (pipeline), src, parse, NULL);
+  gst_element_link (src, parse);
+  g_signal_connect (parse, "pad-added", G_CALLBACK (scan_pad_added),
+      pipeline);
+  bus = gst_element_get_bus (pipeline);
+  pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE)
+    goto out;
+
+  while (pts->len < VFR_SCAN_PACKETS && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR |
+        GST_MESSAGE_EOS);
+    GstSample *sample;
+
+    if (msg) {
+      gst_message_unref (msg);
+      break;
+    }
+    if (sink == NULL) {
+      sink = gst_bin_get_by_name (GST_BIN (pipeline), "scan");
+      if (sink == NULL) {
+        g_usleep (5000);
+        continue;
+      }
+    }
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        100 * GST_MSECOND);
+    if (sample == NULL) {
+      if (gst_app_sink_is_eos (GST_APP_SINK (sink)))
+        break;
+      continue;
+    }
+    if (GST_BUFFER_PTS_IS_VALID (gst_sample_get_buffer (sample))) {
+      GstClockTime t = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+      g_array_append_val (pts, t);
+    }
+    gst_sample_unref (sample);
+  }
+
+  if (pts->len >= 4) {
+    GstClockTime dmin = GST_CLOCK_TIME_NONE, dmax = 0;
+
+    g_array_sort (pts, compare_time);
+    /* The last interval may be cut short by the scan window's end. */
+    for (guint i = 1; i + 1 < pts->len; i++) {
+      GstClockTime d = g_array_index (pts, GstClockTime, i) -
+          g_array_index (pts, GstClockTime, i - 1);
+      if (d == 0)
+        continue;
+      dmin = MIN (dmin, d);
+      dmax = MAX (dmax, d);
+    }
+    vfr = GST_CLOCK_TIME_IS_VALID (dmin) && dmax > dmin * VFR_RATIO;
+  }
+
+out:
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_clear_object (&sink);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_array_free (pts, TRUE);
+  return vfr;
+}
+
+/* Discoverer ------------------------------------------------------------ */
+
+static gchar *
+codec_description (const GstCaps * caps)
+{
+  return caps ? gst_pb_utils_get_codec_description (caps) : NULL;
+}
+
+static gchar *
+dup_caps_string (const GstStructure * s, const gchar * field)
+{
+  const gchar *v = gst_structure_get_string (s, field);
+  return v ? g_strdup (v) : NULL;
+}
+
+static guint
+rotation_from_tags (const GstTagList * tags, gboolean * flipped)
+{
+  gchar *orientation = NULL;
+  guint deg = 0;
+
+  *flipped = FALSE;
+  if (tags && gst_tag_list_get_string (tags, GST_TAG_IMAGE_ORIENTATION,
+          &orientation)) {
+    if (g_str_has_prefix (orientation, "flip-")) {
+      *flipped = TRUE;
+      deg = (guint) g_ascii_strtoull (orientation + strlen ("flip-rotate-"),
+          NULL, 10);
+    } else if (g_str_has_prefix (orientation, "rotate-")) {
+      deg = (guint) g_ascii_strtoull (orientation + strlen ("rotate-"), NULL,
+          10);
+    }
+    g_free (orientation);
+  }
+  return deg % 360;
+}
+
+static void
+fill_video (CcProbe * p, GstDiscovererVideoInfo * vi)
+{
+  GstDiscovererStreamInfo *si = GST_DISCOVERER_STREAM_INFO (vi);
+  GstCaps *caps = gst_discoverer_stream_info_get_caps (si);
+  const GstTagList *tags = gst_discoverer_stream_info_get_tags (si);
+  GstStructure *s = caps ? gst_caps_get_structure (caps, 0) : NULL;
+  guint depth_luma = 0;
+  guint dw, dh;
+
+  p->width = gst_discoverer_video_info_get_width (vi);
+  p->height = gst_discoverer_video_info_get_height (vi);
+  p->par_n = gst_discoverer_video_info_get_par_num (vi);
+  p->par_d = gst_discoverer_video_info_get_par_denom (vi);
+  if (p->par_n <= 0 || p->par_d <= 0)
+    p->par_n = p->par_d = 1;
+  p->fps_n = gst_discoverer_video_info_get_framerate_num (vi);
+  p->fps_d = gst_discoverer_video_info_get_framerate_denom (vi);
+  p->interlaced = gst_discoverer_video_info_is_interlaced (vi);
+  p->rotation = rotation_from_tags (tags, &p->flipped);
+
+  if (s) {
+    const gchar *imode = gst_structure_get_string (s, "interlace-mode");
+
+    p->video_codec = g_strdup (gst_structure_get_name (s));
+    p->video_codec_name = codec_description (caps);
+    p->video_profile = dup_caps_string (s, "profile");
+    p->video_level = dup_caps_string (s, "level");
+    p->chroma_format = dup_caps_string (s, "chroma-format");
+    p->colorimetry = dup_caps_string (s, "colorimetry");
+    if (imode && g_strcmp0 (imode, "progressive") != 0)
+      p->interlaced = TRUE;
+    gst_structure_get_uint (s, "bit-depth-luma", &depth_luma);
+    if (p->chroma_format == NULL && gst_structure_has_field (s, "format")) {
+      /* raw video in the container */
+      GstVideoInfo info;
+      if (gst_video_info_from_caps (&info, caps)) {
+        const GstVideoFormatInfo *f = info.finfo;
+        depth_luma = GST_VIDEO_FORMAT_INFO_DEPTH (f, 0);
+        p->chroma_format = g_strdup (GST_VIDEO_FORMAT_INFO_W_SUB (f, 1) == 0 ?
+            "4:4:4" : GST_VIDEO_FORMAT_INFO_H_SUB (f, 1) == 0 ? "4:2:2" :
+            "4:2:0");
+      }
+    }
+  }
+  p->bit_depth = depth_luma ? depth_luma : 8;
+
+  if (p->colorimetry) {
+    GstVideoColorimetry cinfo;
+    if (gst_video_colorimetry_from_string (&cinfo, p->colorimetry))
+      p->hdr = cinfo.transfer == GST_VIDEO_TRANSFER_SMPTE2084 ||
+          cinfo.transfer == GST_VIDEO_TRANSFER_ARIB_STD_B67;
+  }
+
+  dw = (guint) gst_util_uint64_scale_int (p->width, p->par_n, p->par_d);
+  dh = p->height;
+  if (p->rotation == 90 || p->rotation == 270) {
+    p->display_width = dh;
+    p->display_height = dw;
+  } else {
+    p->display_width = dw;
+    p->display_height = dh;
+  }
+  gst_clear_caps (&caps);
+}
+
+static void
+fill_audio (CcProbe * p, GstDiscovererAudioInfo * ai)
+{
+  GstCaps *caps = gst_discoverer_stream_info_get_caps
+      (GST_DISCOVERER_STREAM_INFO (ai));
+
+  p->channels = gst_discoverer_audio_info_get_channels (ai);
+  p->rate = gst_discoverer_audio_info_get_sample_rate (ai);
+  if (caps) {
+    GstStructure *s = gst_caps_get_structure (caps, 0);
+    p->audio_codec = g_strdup (gst_structure_get_name (s));
+    p->audio_codec_name = codec_description (caps);
+    p->audio_profile = dup_caps_string (s, "profile");
+    gst_caps_unref (caps);
+  }
+}
+
+gboolean
+cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
+    GError ** error)
+{
+  GError *err = NULL;
+  GstDiscoverer *disc;
+  GstDiscovererInfo *info;
+  GstDiscovererStreamInfo *top;
+  GList *streams;
+  gchar *uri;
+  gboolean ok = FALSE;
+
+  memset (p, 0, sizeof (*p));
+  uri = g_filename_to_uri (path, NULL, &err);
+  if (uri == NULL) {
+    gchar *abs = g_canonicalize_filename (path, NULL);
+    uri = g_filename_to_uri (abs, NULL, NULL);
+    g_free (abs);
+    g_clear_error (&err);
+  }
+  p->uri = uri;
+
+  disc = gst_discoverer_new ((GstClockTime) timeout_s * GST_SECOND, &err);
+  if (disc == NULL) {
+    g_propagate_error (error, err);
+    return FALSE;
+  }
+  info = gst_discoverer_discover_uri (disc, uri, &err);
+
+  switch (info ? gst_discoverer_info_get_result (info) :
+      GST_DISCOVERER_ERROR) {
+    case GST_DISCOVERER_OK:
+      break;
+    case GST_DISCOVERER_TIMEOUT:
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+          "reading the file's headers took longer than %u s; the file is "
+          "damaged or not a video", timeout_s);
+      goto out;
+    case GST_DISCOVERER_MISSING_PLUGINS:
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
+          "no decoder for this format is installed (%s); convert the video "
+          "to MP4/H.264 or install the decoder", err ? err->message :
+          "unknown codec");
+      goto out;
+    default:
+      if (err && err->domain == GST_STREAM_ERROR &&
+          err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND)
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
+            "not a video file, or a damaged one (its format cannot be "
+            "recognised)");
+      else
+        g_set_error (error, err ? err->domain : GST_STREAM_ERROR,
+            err ? err->code : GST_STREAM_ERROR_FAILED,
+            "the file cannot be read as a video (%s); it is damaged or "
+            "truncated", err ? err->message : "unknown error");
+      goto out;
+  }
+
+  p->duration = gst_discoverer_info_get_duration (info);
+  top = gst_discoverer_info_get_stream_info (info);
+  if (top) {
+    GstCaps *caps = gst_discoverer_stream_info_get_caps (top);
+    if (caps) {
+      GstStructure *s = gst_caps_get_structure (caps, 0);
+      p->container = g_strdup (gst_structure_get_name (s));
+      p->container_variant = dup_caps_string (s, "variant");
+      p->container_name = gst_pb_utils_get_codec_description (caps);
+      gst_caps_unref (caps);
+    }
+    gst_discoverer_stream_info_unref (top);
+  }
+
+  streams = gst_discoverer_info_get_video_streams (info);
+  p->n_video = g_list_length (streams);
+  if (streams)
+    fill_video (p, streams->data);
+  gst_discoverer_stream_info_list_free (streams);
+
+  streams = gst_discoverer_info_get_audio_streams (info);
+  p->n_audio = g_list_length (streams);
+  if (streams)
+    fill_audio (p, streams->data);
+  gst_discoverer_stream_info_list_free (streams);
+
+  streams = gst_discoverer_info_get_subtitle_streams (info);
+  p->n_subtitle = g_list_length (streams);
+  gst_discoverer_stream_info_list_free (streams);
+
+  if (p->n_video > 0)
+    p->variable_fps = scan_variable_fps (uri, timeout_s);
+  ok = TRUE;
+
+out:
+  g_clear_error (&err);
+  if (info)
+    g_object_unref (info);
+  g_object_unref (disc);
+  return ok;
+}
+
+const gchar *
+cc_probe_audio_layout (const CcProbe * p)
+{
+  switch (p->channels) {
+    case 0:
+      return "none";
+    case 1:
+      return "mono";
+    case 2:
+      return "stereo";
+    case 6:
+      return "5.1";
+    case 8:
+      return "7.1";
+    default:
+      return "multichannel";
+  }
+}
+
+static void
+add_opt_string (JsonBuilder * b, const gchar * name, const gchar * v)
+{
+  json_builder_set_member_name (b, name);
+  if (v)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+JsonNode *
+cc_probe_to_json (const CcProbe * p)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+
+  json_builder_begin_object (b);
+  add_opt_string (b, "container", p->container_name);
+  add_opt_string (b, "container_caps", p->container);
+  json_builder_set_member_name (b, "duration_s");
+  if (GST_CLOCK_TIME_IS_VALID (p->duration))
+    json_builder_add_double_value (b, p->duration / (gdouble) GST_SECOND);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "video_streams");
+  json_builder_add_int_value (b, p->n_video);
+  json_builder_set_member_name (b, "audio_streams");
+  json_builder_add_int_value (b, p->n_audio);
+  json_builder_set_member_name (b, "subtitle_streams");
+  json_builder_add_int_value (b, p->n_subtitle);
+
+  json_builder_set_member_name (b, "video");
+  if (p->n_video) {
+    json_builder_begin_object (b);
+    add_opt_string (b, "codec", p->video_codec_name);
+    add_opt_string (b, "profile", p->video_profile);
+    add_opt_string (b, "level", p->video_level);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, p->width);
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, p->height);
+    json_builder_set_member_name (b, "pixel_aspect_ratio");
+    {
+      gchar par[32];
+      g_snprintf (par, sizeof (par), "%d:%d", p->par_n, p->par_d);
+      json_builder_add_string_value (b, par);
+    }
+    json_builder_set_member_name (b, "rotation");
+    json_builder_add_int_value (b, p->rotation);
+    json_builder_set_member_name (b, "mirrored");
+    json_builder_add_boolean_value (b, p->flipped);
+    json_builder_set_member_name (b, "display_width");
+    json_builder_add_int_value (b, p->display_width);
+    json_builder_set_member_name (b, "display_height");
+    json_builder_add_int_value (b, p->display_height);
+    json_builder_set_member_name (b, "frame_rate");
+    if (p->fps_n > 0 && p->fps_d > 0)
+      json_builder_add_double_value (b, p->fps_n / (gdouble) p->fps_d);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "variable_frame_rate");
+    json_builder_add_boolean_value (b, p->variable_fps);
+    json_builder_set_member_name (b, "interlaced");
+    json_builder_add_boolean_value (b, p->interlaced);
+    json_builder_set_member_name (b, "bit_depth");
+    json_builder_add_int_value (b, p->bit_depth);
+    add_opt_string (b, "chroma_format", p->chroma_format);
+    add_opt_string (b, "colorimetry", p->colorimetry);
+    json_builder_set_member_name (b, "hdr");
+    json_builder_add_boolean_value (b, p->hdr);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
+
+  json_builder_set_member_name (b, "audio");
+  if (p->n_audio) {
+    json_builder_begin_object (b);
+    add_opt_string (b, "codec", p->audio_codec_name);
+    add_opt_string (b, "profile", p->audio_profile);
+    json_builder_set_member_name (b, "channels");
+    json_builder_add_int_value (b, p->channels);
+    json_builder_set_member_name (b, "layout");
+    json_builder_add_string_value (b, cc_probe_audio_layout (p));
+    json_builder_set_member_name (b, "sample_rate");
+    json_builder_add_int_value (b, p->rate);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
+  json_builder_end_object (b);
+
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  return node;
+}

@@ -1,0 +1,1422 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * submissionbin: one school submission in, one conformant MP4 out.
+ *
+ * Copyright (C) 2026 campuscut developers
+ */
+
+/**
+ * SECTION:element-submissionbin
+ * @title: submissionbin
+ *
+ * Schools send whatever their phones and cameras made: portrait HEVC with a
+ * rotation tag, variable frame rate, interlaced PAL MPEG-2, 10-bit HDR, 4:4:4,
+ * odd sizes, WMV, FLV, files without audio. submissionbin turns any such file
+ * into the campaign's delivery format in one self-contained element, the way
+ * uritranscodebin does for generic transcoding, but with every encoder and
+ * muxer setting fixed to what the campaign requires:
+ *
+ * - H.264 High, 8-bit 4:2:0, BT.709 tags, progressive, constant frame rate
+ *   (#GstSubmissionBin:fps), square pixels;
+ * - the rotation tag baked into the pixels, then the picture fitted with its
+ *   aspect kept (padding) into 1920x1080, or 1080x1920 for portrait sources;
+ * - x264 in quality mode with an explicit VBV ceiling, GOP of at most 2 s and
+ *   B-frames, whatever x264enc's own defaults are;
+ * - AAC-LC 48 kHz stereo; a source without audio gets a silent track;
+ * - MP4 with the moov atom first.
+ *
+ * The output appears only complete: it is written under a hidden temporary
+ * name in the destination folder and renamed on EOS; on error or when the bin
+ * is stopped early the temporary file is removed. An input whose data ends
+ * well before the duration its container declares (a truncated upload) is an
+ * error, not a short video.
+ *
+ * An upload is one file: submissionbin never autoplugs an element that would
+ * read other files or the network on the input's behalf (HLS, DASH and Smooth
+ * Streaming demuxers, SDP). Such an input fails with a STREAM WRONG_TYPE error.
+ *
+ * A job that stops making progress for #GstSubmissionBin:stall-timeout
+ * seconds while PLAYING fails with a STREAM FAILED error instead of hanging.
+ *
+ * The bin answers POSITION and DURATION queries in TIME with the source time
+ * processed so far and the source's duration, so applications can show
+ * progress even though the muxer writes nothing until EOS.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 submissionbin uri=file:///data/in/phone.mov \
+ *     full-location=/data/out/full.mp4 category=story quality=standard
+ * ]|
+ *
+ * ## Encoder choice
+ * #GstSubmissionBin:video-encoder takes a factory name followed by optional
+ * property=value pairs, e.g. `"x264enc speed-preset=slow"` or
+ * `"vaapih264enc rate-control=cqp"`. With x264enc the campaign settings are
+ * applied first and the given pairs override them; any other encoder gets
+ * only the given pairs. Output caps always ask for H.264 High profile.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/audio/audio.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
+
+#include "gstsubmissionbin.h"
+#include "ccpolicy.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
+#define GST_CAT_DEFAULT gst_submission_bin_debug
+
+#define DEFAULT_URI NULL
+#define DEFAULT_FULL_LOCATION NULL
+#define DEFAULT_CATEGORY CC_CATEGORY_NONE
+#define DEFAULT_QUALITY CC_QUALITY_STANDARD
+#define DEFAULT_FPS_N 25
+#define DEFAULT_FPS_D 1
+#define DEFAULT_VIDEO_ENCODER "x264enc"
+#define DEFAULT_AUDIO_BITRATE 160000
+#define DEFAULT_STALL_TIMEOUT 60
+#define DEFAULT_THREADS 0
+
+/* Data that ends this much before the declared duration means a truncated
+ * upload; demuxers' declared durations are exact to well below this, except
+ * estimated ones (MPEG-PS), which are not used for the check. */
+#define TRUNCATION_TOLERANCE (GST_SECOND / 2)
+
+enum
+{
+  PROP_0,
+  PROP_URI,
+  PROP_FULL_LOCATION,
+  PROP_CATEGORY,
+  PROP_QUALITY,
+  PROP_FPS,
+  PROP_VIDEO_ENCODER,
+  PROP_AUDIO_BITRATE,
+  PROP_STALL_TIMEOUT,
+  PROP_THREADS,
+};
+
+struct _GstSubmissionBin
+{
+  GstBin parent;
+
+  /* properties, under the object lock */
+  gchar *uri;
+  gchar *full_location;
+  CcCategory category;
+  CcQuality quality;
+  gint fps_n, fps_d;
+  gchar *video_encoder;
+  guint audio_bitrate;
+  guint stall_timeout;
+  guint threads;
+
+  /* built at READY->PAUSED, torn down at PAUSED->READY */
+  GList *built;                 /* every child we added */
+  GstElement *decodebin;
+  GstElement *mux;
+  GstElement *sink;
+  GstPad *mux_video_pad;
+  GstPad *mux_audio_pad;
+  GstElement *out_filter;       /* the capsfilter fixing the output frame */
+  GstElement *silence;          /* appsrc when the source has no audio */
+  gchar *part_location;
+  gchar *faststart_location;
+  guint out_long_edge, out_short_edge;
+
+  /* streaming state, under the object lock */
+  gboolean have_video, have_audio;
+  gboolean done;                /* output renamed into place */
+  gboolean failed;
+  GstClockTime src_duration;
+  gboolean duration_exact;
+  GstClockTime video_end;       /* running time reached by the video output */
+  GstClockTime audio_end;       /* same for the source's own audio */
+  GstSegment video_segment;
+  guint64 silence_samples;      /* samples of silence pushed so far */
+
+  /* stall watchdog */
+  GstClockID watchdog;
+  gint64 last_progress;         /* g_get_monotonic_time () of the last buffer */
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+
+#define gst_submission_bin_parent_class parent_class
+G_DEFINE_TYPE (GstSubmissionBin, gst_submission_bin, GST_TYPE_BIN);
+
+static gboolean submission_bin_init (GstPlugin * plugin);
+GST_ELEMENT_REGISTER_DEFINE_CUSTOM (submissionbin, submission_bin_init);
+
+#define GST_TYPE_CAMPUSCUT_CATEGORY (gst_campuscut_category_get_type ())
+static GType
+gst_campuscut_category_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {CC_CATEGORY_NONE, "No duration rule", "none"},
+    {CC_CATEGORY_STORY, "Role-model story, 3 to 5 minutes", "story"},
+    {CC_CATEGORY_CRAFTSMAN, "Future-craftsman talk, 3 to 5 minutes",
+        "craftsman"},
+    {CC_CATEGORY_OVERVIEW, "Activity overview, at most 5 minutes",
+        "overview"},
+    {CC_CATEGORY_PLATFORM, "Short-video platform cut, at most 1 minute",
+        "platform"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCampuscutCategory", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_CAMPUSCUT_QUALITY (gst_campuscut_quality_get_type ())
+static GType
+gst_campuscut_quality_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {CC_QUALITY_DRAFT, "Fast preview proxy: 640x360, x264 ultrafast",
+        "draft"},
+    {CC_QUALITY_STANDARD, "Delivery quality: 1080p, x264 faster, CRF 21",
+        "standard"},
+    {CC_QUALITY_HIGH, "Archive quality: 1080p, x264 medium, CRF 19", "high"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCampuscutQuality", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void gst_submission_bin_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_submission_bin_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_submission_bin_finalize (GObject * object);
+static GstStateChangeReturn gst_submission_bin_change_state (GstElement *
+    element, GstStateChange transition);
+static gboolean gst_submission_bin_query (GstElement * element,
+    GstQuery * query);
+static void gst_submission_bin_handle_message (GstBin * bin,
+    GstMessage * message);
+
+static void
+gst_submission_bin_class_init (GstSubmissionBinClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->set_property = gst_submission_bin_set_property;
+  gobject_class->get_property = gst_submission_bin_get_property;
+  gobject_class->finalize = gst_submission_bin_finalize;
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_submission_bin_change_state);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_submission_bin_query);
+  bin_class->handle_message =
+      GST_DEBUG_FUNCPTR (gst_submission_bin_handle_message);
+
+  g_object_class_install_property (gobject_class, PROP_URI,
+      g_param_spec_string ("uri", "URI",
+          "URI of the submitted video (file:// for uploads). Required",
+          DEFAULT_URI, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FULL_LOCATION,
+      g_param_spec_string ("full-location", "Full cut location",
+          "Path of the full-cut MP4 to write; it appears only when complete. "
+          "Required", DEFAULT_FULL_LOCATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_CATEGORY,
+      g_param_spec_enum ("category", "Category",
+          "Campaign category of the submission; selects its duration rule",
+          GST_TYPE_CAMPUSCUT_CATEGORY, DEFAULT_CATEGORY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_QUALITY,
+      g_param_spec_enum ("quality", "Quality",
+          "Output size and encoder effort", GST_TYPE_CAMPUSCUT_QUALITY,
+          DEFAULT_QUALITY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FPS,
+      gst_param_spec_fraction ("fps", "Frame rate",
+          "Constant output frame rate in frames per second", 1, 1, 120, 1,
+          DEFAULT_FPS_N, DEFAULT_FPS_D,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_VIDEO_ENCODER,
+      g_param_spec_string ("video-encoder", "Video encoder",
+          "H.264 encoder factory name, optionally followed by "
+          "property=value pairs (\"x264enc speed-preset=slow\"). With "
+          "x264enc the campaign settings apply first. NULL means x264enc",
+          DEFAULT_VIDEO_ENCODER, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_BITRATE,
+      g_param_spec_uint ("audio-bitrate", "Audio bitrate",
+          "AAC bitrate in bits per second", 32000, 512000,
+          DEFAULT_AUDIO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_STALL_TIMEOUT,
+      g_param_spec_uint ("stall-timeout", "Stall timeout",
+          "Seconds without progress while PLAYING before the job fails "
+          "with an error (0 = never)", 0, G_MAXUINT, DEFAULT_STALL_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Threads for scaling and encoding each branch (0 = one per CPU "
+          "core)", 0, 64, DEFAULT_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /* Outputs are files; the template only documents that no pad is static. */
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  gst_element_class_set_static_metadata (element_class,
+      "Campaign submission normaliser", "Generic/Bin/Transcoder",
+      "Decodes a submitted video once and writes the campaign's conformant "
+      "MP4 (H.264 High / AAC-LC, faststart)",
+      "campuscut developers <campuscut@invalid>");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_CAMPUSCUT_CATEGORY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CAMPUSCUT_QUALITY, 0);
+
+  GST_DEBUG_CATEGORY_INIT (gst_submission_bin_debug, "submissionbin", 0,
+      "campuscut submission normaliser");
+}
+
+static void
+gst_submission_bin_init (GstSubmissionBin * self)
+{
+  self->category = DEFAULT_CATEGORY;
+  self->quality = DEFAULT_QUALITY;
+  self->fps_n = DEFAULT_FPS_N;
+  self->fps_d = DEFAULT_FPS_D;
+  self->video_encoder = g_strdup (DEFAULT_VIDEO_ENCODER);
+  self->audio_bitrate = DEFAULT_AUDIO_BITRATE;
+  self->stall_timeout = DEFAULT_STALL_TIMEOUT;
+  self->threads = DEFAULT_THREADS;
+  self->src_duration = GST_CLOCK_TIME_NONE;
+  self->video_end = GST_CLOCK_TIME_NONE;
+  self->audio_end = GST_CLOCK_TIME_NONE;
+  gst_segment_init (&self->video_segment, GST_FORMAT_TIME);
+}
+
+static void
+gst_submission_bin_finalize (GObject * object)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (object);
+
+  g_free (self->uri);
+  g_free (self->full_location);
+  g_free (self->video_encoder);
+  g_free (self->part_location);
+  g_free (self->faststart_location);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_submission_bin_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URI:
+      g_free (self->uri);
+      self->uri = g_value_dup_string (value);
+      break;
+    case PROP_FULL_LOCATION:
+      g_free (self->full_location);
+      self->full_location = g_value_dup_string (value);
+      break;
+    case PROP_CATEGORY:
+      self->category = g_value_get_enum (value);
+      break;
+    case PROP_QUALITY:
+      self->quality = g_value_get_enum (value);
+      break;
+    case PROP_FPS:
+      self->fps_n = gst_value_get_fraction_numerator (value);
+      self->fps_d = gst_value_get_fraction_denominator (value);
+      break;
+    case PROP_VIDEO_ENCODER:
+      g_free (self->video_encoder);
+      self->video_encoder = g_value_dup_string (value);
+      if (self->video_encoder == NULL)
+        self->video_encoder = g_strdup (DEFAULT_VIDEO_ENCODER);
+      break;
+    case PROP_AUDIO_BITRATE:
+      self->audio_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_STALL_TIMEOUT:
+      self->stall_timeout = g_value_get_uint (value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_submission_bin_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_URI:
+      g_value_set_string (value, self->uri);
+      break;
+    case PROP_FULL_LOCATION:
+      g_value_set_string (value, self->full_location);
+      break;
+    case PROP_CATEGORY:
+      g_value_set_enum (value, self->category);
+      break;
+    case PROP_QUALITY:
+      g_value_set_enum (value, self->quality);
+      break;
+    case PROP_FPS:
+      gst_value_set_fraction (value, self->fps_n, self->fps_d);
+      break;
+    case PROP_VIDEO_ENCODER:
+      g_value_set_string (value, self->video_encoder);
+      break;
+    case PROP_AUDIO_BITRATE:
+      g_value_set_uint (value, self->audio_bitrate);
+      break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, self->stall_timeout);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint (value, self->threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Building blocks ------------------------------------------------------- */
+
+static guint
+effective_threads (GstSubmissionBin * self)
+{
+  return self->threads ? self->threads : g_get_num_processors ();
+}
+
+static GstElement *
+make_child (GstSubmissionBin * self, const gchar * factory, const gchar * name)
+{
+  GstElement *e = gst_element_factory_make (factory, name);
+
+  if (e == NULL) {
+    gst_element_post_message (GST_ELEMENT_CAST (self),
+        gst_missing_element_message_new (GST_ELEMENT_CAST (self), factory));
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The GStreamer element '%s' is missing; install the Debian "
+            "package that provides it (see scripts/bootstrap.sh).", factory),
+        (NULL));
+    return NULL;
+  }
+  gst_bin_add (GST_BIN_CAST (self), e);
+  GST_OBJECT_LOCK (self);
+  self->built = g_list_prepend (self->built, gst_object_ref (e));
+  GST_OBJECT_UNLOCK (self);
+  return e;
+}
+
+/* Links a chain of elements that were added with make_child(); any NULL
+ * (a missing factory, already reported) fails the whole chain. */
+static gboolean
+link_chain (GstElement ** chain, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (chain[i] == NULL)
+      return FALSE;
+  for (guint i = 0; i + 1 < n; i++)
+    if (!gst_element_link (chain[i], chain[i + 1]))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+sync_chain (GstElement ** chain, guint n)
+{
+  /* Downstream first so no element pushes into a not-yet-running peer. */
+  for (guint i = n; i > 0; i--)
+    gst_element_sync_state_with_parent (chain[i - 1]);
+}
+
+static void
+note_progress (GstSubmissionBin * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->last_progress = g_get_monotonic_time ();
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Encoder --------------------------------------------------------------- */
+
+static void
+apply_x264_settings (GstSubmissionBin * self, GstElement * enc)
+{
+  const CcQualityPreset *p = cc_quality_preset (self->quality);
+  guint gop = (guint) gst_util_uint64_scale_ceil (2, self->fps_n, self->fps_d);
+
+  /* Every rate-control knob explicitly: x264enc's own defaults are CBR
+   * 2048 kbps without B-frames. In pass=qual, quantizer is the CRF and
+   * bitrate/vbv-buf-capacity become the VBV ceiling. */
+  gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", p->speed_preset);
+  gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
+  g_object_set (enc, "quantizer", p->crf, "bitrate", p->vbv_max_kbps,
+      "vbv-buf-capacity", p->vbv_buffer_ms, "key-int-max", MAX (gop, 1),
+      "bframes", p->bframes, "b-adapt", TRUE, "threads",
+      self->threads, NULL);
+  /* The fast presets turn off the tools that make a stream High profile;
+   * the campaign requires High, so keep them on. */
+  g_object_set (enc, "dct8x8", TRUE, "cabac", TRUE, NULL);
+}
+
+static GstElement *
+make_video_encoder (GstSubmissionBin * self)
+{
+  GError *err = NULL;
+  gchar **argv = NULL;
+  gint argc = 0;
+  GstElement *enc;
+
+  if (!g_shell_parse_argv (self->video_encoder, &argc, &argv, &err))
+    goto bad_description;
+
+  enc = make_child (self, argv[0], "video-encoder");
+  if (enc == NULL) {
+    g_strfreev (argv);
+    return NULL;
+  }
+
+  if (g_strcmp0 (argv[0], "x264enc") == 0)
+    apply_x264_settings (self, enc);
+
+  for (gint i = 1; i < argc; i++) {
+    gchar **kv = g_strsplit (argv[i], "=", 2);
+
+    if (kv[1] == NULL || !g_object_class_find_property (G_OBJECT_GET_CLASS
+            (enc), kv[0])) {
+      g_strfreev (kv);
+      goto bad_property;
+    }
+    gst_util_set_object_arg (G_OBJECT (enc), kv[0], kv[1]);
+    g_strfreev (kv);
+  }
+  g_strfreev (argv);
+  return enc;
+
+  /* ERRORS */
+bad_description:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Invalid video-encoder description '%s': %s", self->video_encoder,
+            err->message), (NULL));
+    g_clear_error (&err);
+    return NULL;
+  }
+bad_property:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Invalid video-encoder description '%s': each setting after the "
+            "factory name must be an existing property=value", self->
+            video_encoder), (NULL));
+    g_strfreev (argv);
+    return NULL;
+  }
+}
+
+/* Video branch ---------------------------------------------------------- */
+
+/* After rotation the displayed orientation is known; fix the output frame
+ * (landscape or portrait) before the scaler negotiates. */
+static GstPadProbeReturn
+rotated_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstVideoInfo vinfo;
+  GstCaps *caps, *out;
+  guint dw, dh, ow, oh;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+
+  gst_event_parse_caps (event, &caps);
+  if (!gst_video_info_from_caps (&vinfo, caps))
+    return GST_PAD_PROBE_OK;
+
+  dw = (guint) gst_util_uint64_scale_int (GST_VIDEO_INFO_WIDTH (&vinfo),
+      GST_VIDEO_INFO_PAR_N (&vinfo), MAX (GST_VIDEO_INFO_PAR_D (&vinfo), 1));
+  dh = GST_VIDEO_INFO_HEIGHT (&vinfo);
+  cc_output_frame_size (dw, dh, self->out_long_edge, self->out_short_edge,
+      &ow, &oh);
+
+  out = gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, (gint) ow, "height", G_TYPE_INT, (gint) oh,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
+      "interlace-mode", G_TYPE_STRING, "progressive",
+      "colorimetry", G_TYPE_STRING, "bt709",
+      "chroma-site", G_TYPE_STRING, "mpeg2",
+      "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d, NULL);
+  GST_INFO_OBJECT (self, "source displays %ux%u, output frame %" GST_PTR_FORMAT,
+      dw, dh, out);
+  g_object_set (self->out_filter, "caps", out, NULL);
+  gst_caps_unref (out);
+
+  return GST_PAD_PROBE_OK;
+}
+
+/* The rotation is in the pixels now; a tag left on the stream would make
+ * players rotate a second time. */
+static GstPadProbeReturn
+strip_orientation_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstTagList *tags;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+
+  gst_event_parse_tag (event, &tags);
+  if (gst_tag_list_get_tag_size (tags, GST_TAG_IMAGE_ORIENTATION) == 0)
+    return GST_PAD_PROBE_OK;
+
+  tags = gst_tag_list_copy (tags);
+  gst_tag_list_remove_tag (tags, GST_TAG_IMAGE_ORIENTATION);
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_tag (tags);
+  return GST_PAD_PROBE_OK;
+}
+
+static void push_silence_until (GstSubmissionBin * self, GstClockTime end);
+
+/* Watches the encoded frames: progress for the watchdog and the position
+ * query, and the clock that a generated silent track follows. */
+static GstPadProbeReturn
+video_out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (user_data);
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime rt, end = GST_CLOCK_TIME_NONE;
+
+    GST_OBJECT_LOCK (self);
+    rt = gst_segment_to_running_time (&self->video_segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (rt)) {
+      end = rt + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+          GST_BUFFER_DURATION (buf) : 0);
+      if (!GST_CLOCK_TIME_IS_VALID (self->video_end) || end > self->video_end)
+        self->video_end = end;
+    }
+    self->last_progress = g_get_monotonic_time ();
+    GST_OBJECT_UNLOCK (self);
+    if (self->silence && GST_CLOCK_TIME_IS_VALID (end))
+      push_silence_until (self, end);
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_SEGMENT:
+        GST_OBJECT_LOCK (self);
+        gst_event_copy_segment (event, &self->video_segment);
+        GST_OBJECT_UNLOCK (self);
+        break;
+      case GST_EVENT_EOS:
+        if (self->silence) {
+          if (GST_CLOCK_TIME_IS_VALID (self->video_end))
+            push_silence_until (self, self->video_end);
+          gst_app_src_end_of_stream (GST_APP_SRC (self->silence));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+audio_out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (user_data);
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime end;
+
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_OK;
+
+  /* After resampling the audio segment starts at 0 like the video's. */
+  end = GST_BUFFER_PTS (buf) + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+      GST_BUFFER_DURATION (buf) : 0);
+  GST_OBJECT_LOCK (self);
+  if (!GST_CLOCK_TIME_IS_VALID (self->audio_end) || end > self->audio_end)
+    self->audio_end = end;
+  GST_OBJECT_UNLOCK (self);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+link_to_mux (GstElement * last, GstPad * mux_pad)
+{
+  GstPad *src = gst_element_get_static_pad (last, "src");
+  gboolean ok = gst_pad_link (src, mux_pad) == GST_PAD_LINK_OK;
+
+  gst_object_unref (src);
+  return ok;
+}
+
+static gboolean
+build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
+{
+  GstElement *chain[12];
+  guint n = 0;
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *imode = gst_structure_get_string (s, "interlace-mode");
+  gboolean interlaced = imode && g_strcmp0 (imode, "progressive") != 0;
+  GstElement *flip, *rate, *rate_filter, *scale, *queue, *enc, *enc_filter;
+  GstCaps *c;
+  GstPad *pad;
+
+  if (interlaced) {
+    /* deinterlace handles 8-bit only; the converter is passthrough for
+     * ordinary 8-bit sources. Fields must be merged before any rotation. */
+    chain[n++] = make_child (self, "videoconvert", "deint-convert");
+    chain[n++] = make_child (self, "deinterlace", NULL);
+  }
+  chain[n++] = flip = make_child (self, "videoflip", "rotate");
+  chain[n++] = rate = make_child (self, "videorate", NULL);
+  chain[n++] = rate_filter = make_child (self, "capsfilter", "rate-filter");
+  chain[n++] = scale = make_child (self, "videoconvertscale", "fit");
+  chain[n++] = self->out_filter = make_child (self, "capsfilter", "fit-filter");
+  chain[n++] = queue = make_child (self, "queue", "video-encode-queue");
+  chain[n++] = enc = make_video_encoder (self);
+  chain[n++] = enc_filter = make_child (self, "capsfilter", "h264-filter");
+
+  for (guint i = 0; i < n; i++)
+    if (chain[i] == NULL)
+      return FALSE;
+
+  gst_util_set_object_arg (G_OBJECT (flip), "video-direction", "auto");
+  c = gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION,
+      self->fps_n, self->fps_d, NULL);
+  g_object_set (rate_filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  g_object_set (scale, "add-borders", TRUE, "n-threads",
+      effective_threads (self), NULL);
+  /* Enough to decouple conversion from the encoder thread; a deep raw
+   * video queue would cost hundreds of megabytes at 1080p. */
+  g_object_set (queue, "max-size-buffers", 3, "max-size-bytes", 0,
+      "max-size-time", G_GUINT64_CONSTANT (0), NULL);
+  c = gst_caps_new_simple ("video/x-h264", "profile", G_TYPE_STRING, "high",
+      "stream-format", G_TYPE_STRING, "avc", "alignment", G_TYPE_STRING, "au",
+      NULL);
+  g_object_set (enc_filter, "caps", c, NULL);
+  gst_caps_unref (c);
+
+  pad = gst_element_get_static_pad (flip, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      rotated_caps_probe, self, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      strip_orientation_probe, NULL, NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (self->out_filter, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, video_out_probe, self, NULL);
+  gst_object_unref (pad);
+
+  if (!link_chain (chain, n) || !link_to_mux (enc_filter, self->mux_video_pad))
+    return FALSE;
+  sync_chain (chain, n);
+
+  pad = gst_element_get_static_pad (chain[0], "sink");
+  if (gst_pad_link (decoded, pad) != GST_PAD_LINK_OK) {
+    gst_object_unref (pad);
+    return FALSE;
+  }
+  gst_object_unref (pad);
+  return TRUE;
+}
+
+/* Audio branch ---------------------------------------------------------- */
+
+/* AAC encoders emit one frame of priming (encoder delay) first. MP4 would
+ * need an edit list to hide it and mp4mux writes none, so players would play
+ * the audio one frame late and the track would run one frame past the video.
+ * Drop that frame and move the rest back by its duration: content sample 0
+ * plays at time 0 again, and the track ends with the video. */
+static GstPadProbeReturn
+aac_priming_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstClockTime *shift = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if (!GST_CLOCK_TIME_IS_VALID (*shift)) {
+    *shift = GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) :
+        0;
+    return GST_PAD_PROBE_DROP;
+  }
+  buf = gst_buffer_make_writable (buf);
+  if (GST_BUFFER_PTS_IS_VALID (buf))
+    GST_BUFFER_PTS (buf) -= MIN (*shift, GST_BUFFER_PTS (buf));
+  if (GST_BUFFER_DTS_IS_VALID (buf))
+    GST_BUFFER_DTS (buf) -= MIN (*shift, GST_BUFFER_DTS (buf));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+aac_priming_reset_probe (GstPad * pad, GstPadProbeInfo * info,
+    gpointer user_data)
+{
+  GstClockTime *shift = user_data;
+
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_STOP)
+    *shift = GST_CLOCK_TIME_NONE;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Everything after the source of raw audio: shared by decoded audio and the
+ * generated silence. Returns the first element to link into. */
+static GstElement *
+build_audio_encode_chain (GstSubmissionBin * self)
+{
+  GstElement *chain[6];
+  guint n = 0;
+  GstElement *filter, *enc;
+  GstCaps *c;
+
+  chain[n++] = make_child (self, "audioconvert", NULL);
+  chain[n++] = make_child (self, "audioresample", NULL);
+  chain[n++] = filter = make_child (self, "capsfilter", "audio-filter");
+  chain[n++] = make_child (self, "audioconvert", "audio-encode-convert");
+  chain[n++] = enc = make_child (self, "avenc_aac", "audio-encoder");
+  chain[n++] = make_child (self, "aacparse", NULL);
+
+  for (guint i = 0; i < n; i++)
+    if (chain[i] == NULL)
+      return NULL;
+
+  c = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 48000,
+      "channels", G_TYPE_INT, 2, NULL);
+  g_object_set (filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  g_object_set (enc, "bitrate", (gint) self->audio_bitrate, NULL);
+  {
+    GstPad *src = gst_element_get_static_pad (enc, "src");
+    GstClockTime *shift = g_new (GstClockTime, 1);
+
+    *shift = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_FLUSH,
+        aac_priming_reset_probe, shift, NULL);
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, aac_priming_probe,
+        shift, g_free);
+    gst_object_unref (src);
+  }
+
+  if (!link_chain (chain, n) || !link_to_mux (chain[n - 1],
+          self->mux_audio_pad))
+    return NULL;
+  sync_chain (chain, n);
+  return chain[0];
+}
+
+static gboolean
+build_audio_branch (GstSubmissionBin * self, GstPad * decoded)
+{
+  GstElement *first = build_audio_encode_chain (self);
+  GstPad *sink, *enc_src;
+  GstElement *enc;
+  gboolean ok;
+
+  if (first == NULL)
+    return FALSE;
+
+  enc = gst_bin_get_by_name (GST_BIN_CAST (self), "audio-filter");
+  enc_src = gst_element_get_static_pad (enc, "src");
+  gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, audio_out_probe,
+      self, NULL);
+  gst_object_unref (enc_src);
+  gst_object_unref (enc);
+
+  sink = gst_element_get_static_pad (first, "sink");
+  ok = gst_pad_link (decoded, sink) == GST_PAD_LINK_OK;
+  gst_object_unref (sink);
+  return ok;
+}
+
+#define SILENCE_RATE 48000
+#define SILENCE_BPF 4           /* S16LE stereo */
+
+static void
+push_silence_until (GstSubmissionBin * self, GstClockTime end)
+{
+  guint64 target = gst_util_uint64_scale_round (end, SILENCE_RATE, GST_SECOND);
+
+  while (self->silence_samples < target) {
+    guint64 n = MIN (target - self->silence_samples, SILENCE_RATE / 10);
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, n * SILENCE_BPF, NULL);
+
+    gst_buffer_memset (buf, 0, 0, n * SILENCE_BPF);
+    GST_BUFFER_PTS (buf) = gst_util_uint64_scale_round (self->silence_samples,
+        GST_SECOND, SILENCE_RATE);
+    GST_BUFFER_DURATION (buf) =
+        gst_util_uint64_scale_round (self->silence_samples + n, GST_SECOND,
+        SILENCE_RATE) - GST_BUFFER_PTS (buf);
+    GST_BUFFER_OFFSET (buf) = self->silence_samples;
+    self->silence_samples += n;
+    if (gst_app_src_push_buffer (GST_APP_SRC (self->silence), buf) !=
+        GST_FLOW_OK)
+      break;
+  }
+}
+
+static gboolean
+build_silence_branch (GstSubmissionBin * self)
+{
+  GstElement *first = build_audio_encode_chain (self);
+  GstElement *src;
+  GstCaps *caps;
+
+  if (first == NULL)
+    return FALSE;
+  src = make_child (self, "appsrc", "silence");
+  if (src == NULL)
+    return FALSE;
+  caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
+      "layout", G_TYPE_STRING, "interleaved", "rate", G_TYPE_INT, SILENCE_RATE,
+      "channels", G_TYPE_INT, 2, "channel-mask", GST_TYPE_BITMASK,
+      G_GUINT64_CONSTANT (0x3), NULL);
+  /* Silence follows the video's clock sample by sample, never ahead of it,
+   * so the queue stays small and nothing blocks the video thread. */
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME,
+      "block", FALSE, "max-bytes", (guint64) 0, NULL);
+  gst_caps_unref (caps);
+  if (!gst_element_link (src, first))
+    return FALSE;
+  gst_element_sync_state_with_parent (src);
+  self->silence = src;
+  return TRUE;
+}
+
+/* decodebin signals ----------------------------------------------------- */
+
+static gboolean
+is_manifest_caps (const GstCaps * caps)
+{
+  static const gchar *manifests[] = {
+    "application/x-hls", "application/dash+xml",
+    "application/vnd.ms-sstr+xml", "application/sdp", "application/smil",
+    "text/uri-list", "audio/x-mpegurl", "application/xspf+xml",
+    "audio/x-scpls", "application/x-ms-asx", "video/x-ms-asf-redirect",
+  };
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
+    if (gst_structure_has_name (s, manifests[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* An upload is one file: nothing may fetch further files or URLs for it. */
+static gint
+autoplug_select_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
+    GstElementFactory * factory, gpointer user_data)
+{
+  const gchar *klass = gst_element_factory_get_metadata (factory,
+      GST_ELEMENT_METADATA_KLASS);
+
+  if (is_manifest_caps (caps) || (klass && (strstr (klass, "Adaptive") ||
+              strstr (klass, "Network") || strstr (klass, "Source")))) {
+    GST_INFO ("refusing to autoplug %s for %" GST_PTR_FORMAT,
+        GST_OBJECT_NAME (factory), caps);
+    return 2;                   /* GST_AUTOPLUG_SELECT_SKIP */
+  }
+  return 0;                     /* GST_AUTOPLUG_SELECT_TRY */
+}
+
+static void
+unknown_type_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
+    GstSubmissionBin * self)
+{
+  if (is_manifest_caps (caps)) {
+    gchar *type = gst_caps_to_string (caps);
+
+    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+        ("The input is a streaming playlist or manifest, not a video file; "
+            "upload the video file itself."), ("type %s", type));
+    g_free (type);
+  }
+}
+
+/* Containers whose declared duration comes from an index of every sample;
+ * the others (MPEG-PS/TS, FLV metadata) estimate it from the bitrate. */
+static gboolean
+demuxer_has_exact_duration (GstSubmissionBin * self)
+{
+  static const gchar *exact[] = { "qtdemux", "matroskademux", "avidemux" };
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (self->decodebin));
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE;
+
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&item));
+
+    for (guint i = 0; f && i < G_N_ELEMENTS (exact); i++)
+      if (g_strcmp0 (GST_OBJECT_NAME (f), exact[i]) == 0)
+        found = TRUE;
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+static void
+pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *name;
+  gboolean ok = TRUE, used = FALSE;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  GST_DEBUG_OBJECT (self, "decoded pad %s: %" GST_PTR_FORMAT,
+      GST_PAD_NAME (pad), caps);
+
+  if (g_str_has_prefix (name, "video/x-raw") && !self->have_video) {
+    gint64 dur = -1;
+    gboolean exact = demuxer_has_exact_duration (self);
+
+    self->have_video = used = TRUE;
+    ok = build_video_branch (self, pad, caps);
+    /* Upstream, through the decoder, to the demuxer. */
+    if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &dur) && dur >= 0) {
+      GST_OBJECT_LOCK (self);
+      self->src_duration = (GstClockTime) dur;
+      self->duration_exact = exact;
+      GST_OBJECT_UNLOCK (self);
+    }
+  } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
+    self->have_audio = used = TRUE;
+    ok = build_audio_branch (self, pad);
+  }
+
+  if (!used) {
+    /* Extra streams (second audio, subtitles, data) are not delivered. */
+    GstElement *sink = make_child (self, "fakesink", NULL);
+
+    if (sink) {
+      GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+
+      g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+      gst_pad_link (pad, sinkpad);
+      gst_object_unref (sinkpad);
+      gst_element_sync_state_with_parent (sink);
+    }
+  }
+  gst_caps_unref (caps);
+
+  if (!ok)
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Could not build the %s branch of the normaliser.", name), (NULL));
+}
+
+static void
+no_more_pads_cb (GstElement * decodebin, GstSubmissionBin * self)
+{
+  if (!self->have_video) {
+    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+        ("The input has no video stream; the campaign needs a video file."),
+        (NULL));
+    return;
+  }
+  if (!self->have_audio && !build_silence_branch (self))
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Could not build the silent audio track."), (NULL));
+}
+
+/* Construction and teardown --------------------------------------------- */
+
+static gchar *
+sibling_path (const gchar * location, const gchar * prefix,
+    const gchar * suffix)
+{
+  gchar *dir = g_path_get_dirname (location);
+  gchar *base = g_path_get_basename (location);
+  gchar *name = g_strdup_printf ("%s%s%s", prefix, base, suffix);
+  gchar *path = g_build_filename (dir, name, NULL);
+
+  g_free (dir);
+  g_free (base);
+  g_free (name);
+  return path;
+}
+
+static gboolean
+build (GstSubmissionBin * self)
+{
+  GError *err = NULL;
+  GstElement *src, *dec;
+  const CcQualityPreset *p;
+
+  if (self->uri == NULL || self->full_location == NULL)
+    goto no_config;
+
+  p = cc_quality_preset (self->quality);
+  self->out_long_edge = p->long_edge;
+  self->out_short_edge = p->short_edge;
+  g_free (self->part_location);
+  g_free (self->faststart_location);
+  self->part_location = sibling_path (self->full_location, ".", ".part");
+  self->faststart_location = sibling_path (self->full_location, ".",
+      ".moov");
+
+  src = gst_element_make_from_uri (GST_URI_SRC, self->uri, "source", &err);
+  if (src == NULL)
+    goto bad_uri;
+  gst_bin_add (GST_BIN_CAST (self), src);
+  self->built = g_list_prepend (self->built, gst_object_ref (src));
+
+  dec = self->decodebin = make_child (self, "decodebin", "decode");
+  self->mux = make_child (self, "mp4mux", "mux");
+  self->sink = make_child (self, "filesink", "full-sink");
+  if (!dec || !self->mux || !self->sink)
+    return FALSE;
+
+  g_signal_connect (dec, "autoplug-select", G_CALLBACK (autoplug_select_cb),
+      self);
+  g_signal_connect (dec, "unknown-type", G_CALLBACK (unknown_type_cb), self);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (pad_added_cb), self);
+  g_signal_connect (dec, "no-more-pads", G_CALLBACK (no_more_pads_cb), self);
+
+  g_object_set (self->mux, "faststart", TRUE, "faststart-file",
+      self->faststart_location, NULL);
+  g_object_set (self->sink, "location", self->part_location, "async", FALSE,
+      NULL);
+
+  /* Request both mux pads now: the muxer refuses new pads once data flows. */
+  self->mux_video_pad = gst_element_request_pad_simple (self->mux, "video_%u");
+  self->mux_audio_pad = gst_element_request_pad_simple (self->mux, "audio_%u");
+
+  if (!gst_element_link (src, dec) || !gst_element_link (self->mux,
+          self->sink))
+    goto link_failed;
+  return TRUE;
+
+  /* ERRORS */
+no_config:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Both 'uri' and 'full-location' must be set."), (NULL));
+    return FALSE;
+  }
+bad_uri:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Cannot read '%s': %s", self->uri, err->message), (NULL));
+    g_clear_error (&err);
+    return FALSE;
+  }
+link_failed:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Could not link the normaliser's fixed elements."), (NULL));
+    return FALSE;
+  }
+}
+
+static void
+teardown (GstSubmissionBin * self)
+{
+  GList *built;
+
+  if (self->mux_video_pad) {
+    gst_element_release_request_pad (self->mux, self->mux_video_pad);
+    gst_clear_object (&self->mux_video_pad);
+  }
+  if (self->mux_audio_pad) {
+    gst_element_release_request_pad (self->mux, self->mux_audio_pad);
+    gst_clear_object (&self->mux_audio_pad);
+  }
+
+  GST_OBJECT_LOCK (self);
+  built = self->built;
+  self->built = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  for (GList * l = built; l; l = l->next) {
+    GstElement *e = l->data;
+
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN_CAST (self), e);
+  }
+  g_list_free_full (built, gst_object_unref);
+
+  self->decodebin = self->mux = self->sink = NULL;
+  self->out_filter = self->silence = NULL;
+
+  /* A job that did not finish leaves nothing behind. */
+  if (!self->done && self->part_location)
+    g_unlink (self->part_location);
+  if (self->faststart_location)
+    g_unlink (self->faststart_location);
+}
+
+static void
+reset_run_state (GstSubmissionBin * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->have_video = self->have_audio = FALSE;
+  self->done = self->failed = FALSE;
+  self->src_duration = GST_CLOCK_TIME_NONE;
+  self->video_end = self->audio_end = GST_CLOCK_TIME_NONE;
+  self->silence_samples = 0;
+  self->duration_exact = FALSE;
+  gst_segment_init (&self->video_segment, GST_FORMAT_TIME);
+  GST_OBJECT_UNLOCK (self);
+  note_progress (self);
+}
+
+/* Stall watchdog -------------------------------------------------------- */
+
+static gboolean
+watchdog_cb (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (user_data);
+  gint64 idle_us;
+  guint timeout;
+
+  if (GST_STATE (self) != GST_STATE_PLAYING) {
+    note_progress (self);
+    return TRUE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  timeout = self->stall_timeout;
+  if (self->failed || self->done) {
+    GST_OBJECT_UNLOCK (self);
+    return TRUE;
+  }
+  idle_us = g_get_monotonic_time () - self->last_progress;
+  if (timeout == 0 || idle_us < (gint64) timeout * G_USEC_PER_SEC) {
+    GST_OBJECT_UNLOCK (self);
+    return TRUE;
+  }
+  self->failed = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("The job made no progress for %u s; the input may be damaged, or the "
+          "machine is overloaded.", timeout),
+      ("stall-timeout %u s exceeded", timeout));
+  return TRUE;
+}
+
+static void
+start_watchdog (GstSubmissionBin * self)
+{
+  GstClock *clock = gst_system_clock_obtain ();
+
+  note_progress (self);
+  self->watchdog = gst_clock_new_periodic_id (clock,
+      gst_clock_get_time (clock) + GST_SECOND, GST_SECOND);
+  gst_clock_id_wait_async (self->watchdog, watchdog_cb,
+      gst_object_ref (self), gst_object_unref);
+  gst_object_unref (clock);
+}
+
+static void
+stop_watchdog (GstSubmissionBin * self)
+{
+  if (self->watchdog) {
+    gst_clock_id_unschedule (self->watchdog);
+    gst_clock_id_unref (self->watchdog);
+    self->watchdog = NULL;
+  }
+}
+
+/* Finishing ------------------------------------------------------------- */
+
+/* Called when the file sink has received EOS: every byte is written. */
+static gboolean
+finish_output (GstSubmissionBin * self)
+{
+  GstClockTime reached, declared;
+  gboolean exact;
+
+  GST_OBJECT_LOCK (self);
+  reached = self->video_end;
+  if (GST_CLOCK_TIME_IS_VALID (self->audio_end) &&
+      (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end > reached))
+    reached = self->audio_end;
+  declared = self->src_duration;
+  exact = self->duration_exact;
+  GST_OBJECT_UNLOCK (self);
+
+  if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
+      GST_CLOCK_TIME_IS_VALID (reached) &&
+      reached + TRUNCATION_TOLERANCE < declared)
+    goto truncated;
+
+  if (g_rename (self->part_location, self->full_location) != 0)
+    goto rename_failed;
+
+  GST_OBJECT_LOCK (self);
+  self->done = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "wrote %s", self->full_location);
+  return TRUE;
+
+  /* ERRORS */
+truncated:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+        ("The input ends at %.1f s but declares %.1f s: the file is "
+            "truncated (an incomplete upload?). Upload the complete file.",
+            reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
+        (NULL));
+    return FALSE;
+  }
+rename_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not move the finished output into place at '%s': %s",
+            self->full_location, g_strerror (errno)), (NULL));
+    return FALSE;
+  }
+}
+
+static void
+gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (bin);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
+      GST_MESSAGE_SRC (message) == GST_OBJECT_CAST (self->sink)) {
+    if (!finish_output (self)) {
+      gst_message_unref (message);
+      return;
+    }
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    GST_OBJECT_LOCK (self);
+    self->failed = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+static gboolean
+gst_submission_bin_query (GstElement * element, GstQuery * query)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (element);
+  GstFormat format;
+  GstClockTime t = GST_CLOCK_TIME_NONE;
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_POSITION:
+      gst_query_parse_position (query, &format, NULL);
+      if (format != GST_FORMAT_TIME)
+        break;
+      GST_OBJECT_LOCK (self);
+      t = self->video_end;
+      GST_OBJECT_UNLOCK (self);
+      if (!GST_CLOCK_TIME_IS_VALID (t))
+        t = 0;
+      gst_query_set_position (query, GST_FORMAT_TIME, t);
+      return TRUE;
+    case GST_QUERY_DURATION:
+      gst_query_parse_duration (query, &format, NULL);
+      if (format != GST_FORMAT_TIME)
+        break;
+      GST_OBJECT_LOCK (self);
+      t = self->src_duration;
+      GST_OBJECT_UNLOCK (self);
+      if (!GST_CLOCK_TIME_IS_VALID (t))
+        return FALSE;
+      gst_query_set_duration (query, GST_FORMAT_TIME, t);
+      return TRUE;
+    default:
+      break;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->query (element, query);
+}
+
+static GstStateChangeReturn
+gst_submission_bin_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      reset_run_state (self);
+      if (!build (self)) {
+        teardown (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      start_watchdog (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_watchdog (self);
+      teardown (self);
+      break;
+    default:
+      break;
+  }
+  if (ret == GST_STATE_CHANGE_FAILURE &&
+      transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    stop_watchdog (self);
+    teardown (self);
+  }
+  return ret;
+}
+
+static gboolean
+submission_bin_init (GstPlugin * plugin)
+{
+  return gst_element_register (plugin, "submissionbin", GST_RANK_NONE,
+      GST_TYPE_SUBMISSION_BIN);
+}
