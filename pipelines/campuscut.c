@@ -59,6 +59,7 @@ typedef struct {
   gboolean tty;
   gint64 started_us;
   gint64 last_line_us;
+  gdouble last_frac;            /* last progress shown, 0..1 */
   GstClockTime src_duration;
 } Job;
 
@@ -127,9 +128,11 @@ progress_cb (gpointer data)
     bar[30] = '\0';
     fprintf (stderr, "\r[%s] %3.0f%%  %s / %s  %.1fx ", bar, frac * 100, ts,
         td, speed);
+    job->last_frac = frac;
     fflush (stderr);
   } else if (now - job->last_line_us >= PROGRESS_LINE_INTERVAL_US) {
     job->last_line_us = now;
+    job->last_frac = frac;
     fprintf (stderr, "campuscut: progress %.0f%% (%s of %s, %.1fx real "
         "time)\n", frac * 100, ts, td, speed);
   }
@@ -394,10 +397,16 @@ run_process (Job * job)
   sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, job);
 
   if (gst_element_set_state (job->pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
+      GST_STATE_CHANGE_FAILURE) {
     job_fail (job, EXIT_INTERNAL, "the pipeline could not start");
-  else
+  } else {
+    progress_cb (job);          /* logs show the job started */
     g_main_loop_run (job->loop);
+    if (job->error_message == NULL && job->last_frac < 1.0) {
+      job->last_line_us = 0;    /* and that it finished */
+      progress_cb (job);
+    }
+  }
 
   /* NULL state removes any unfinished output. */
   gst_element_set_state (job->pipeline, GST_STATE_NULL);
@@ -421,6 +430,7 @@ run_process (Job * job)
     expect.fps_n = job->fps_n;
     expect.fps_d = job->fps_d;
     expect.duration = probe.duration;
+    expect.tolerance = cc_duration_tolerance (&probe, job->fps_n, job->fps_d);
     checks = cc_check_output (full, &expect, &out_probe, &err);
     if (checks == NULL) {
       job_fail (job, EXIT_INTERNAL, err->message);

@@ -23,6 +23,8 @@
 /* Frame intervals differing by more than this ratio mean VFR; container
  * timestamp rounding stays well inside it. */
 #define VFR_RATIO 1.2
+/* H.264 reorders at most 16 frames. */
+#define VFR_REORDER_SLACK 16
 
 void
 cc_probe_clear (CcProbe * p)
@@ -248,10 +250,13 @@ scan_variable_fps (const gchar * uri, guint timeout_s)
 
   if (pts->len >= 4) {
     GstClockTime dmin = GST_CLOCK_TIME_NONE, dmax = 0;
+    /* Packets come in decode order: with B-frames the window's last
+     * packets leave holes among the highest timestamps. */
+    guint usable = pts->len > VFR_REORDER_SLACK + 3 ?
+        pts->len - VFR_REORDER_SLACK : pts->len - 1;
 
     g_array_sort (pts, compare_time);
-    /* The last interval may be cut short by the scan window's end. */
-    for (guint i = 1; i + 1 < pts->len; i++) {
+    for (guint i = 1; i < usable; i++) {
       GstClockTime d = g_array_index (pts, GstClockTime, i) -
           g_array_index (pts, GstClockTime, i - 1);
       if (d == 0)
@@ -429,12 +434,31 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
           "reading the file's headers took longer than %u s; the file is "
           "damaged or not a video", timeout_s);
       goto out;
-    case GST_DISCOVERER_MISSING_PLUGINS:
-      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_CODEC_NOT_FOUND,
-          "no decoder for this format is installed (%s); convert the video "
-          "to MP4/H.264 or install the decoder", err ? err->message :
-          "unknown codec");
+    case GST_DISCOVERER_MISSING_PLUGINS:{
+      GstDiscovererStreamInfo *si = gst_discoverer_info_get_stream_info (info);
+      GstCaps *caps = si ? gst_discoverer_stream_info_get_caps (si) : NULL;
+      gchar *what = caps ? gst_pb_utils_get_codec_description (caps) : NULL;
+      const gchar *name = caps ? gst_structure_get_name
+          (gst_caps_get_structure (caps, 0)) : "";
+
+      if (!g_str_has_prefix (name, "video/") &&
+          !g_str_has_prefix (name, "audio/") &&
+          !g_str_has_prefix (name, "application/x-3gp") &&
+          !g_str_has_prefix (name, "application/ogg"))
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+            "not a video file (it looks like %s); upload the video file "
+            "itself", what ? what : name);
+      else
+        g_set_error (error, GST_STREAM_ERROR,
+            GST_STREAM_ERROR_CODEC_NOT_FOUND,
+            "no decoder for this format is installed (%s); convert the "
+            "video to MP4/H.264 or install the decoder", what ? what : name);
+      g_free (what);
+      gst_clear_caps (&caps);
+      if (si)
+        gst_discoverer_stream_info_unref (si);
       goto out;
+    }
     default:
       if (err && err->domain == GST_STREAM_ERROR &&
           err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND)
@@ -458,6 +482,12 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
       p->container = g_strdup (gst_structure_get_name (s));
       p->container_variant = dup_caps_string (s, "variant");
       p->container_name = gst_pb_utils_get_codec_description (caps);
+      /* These index every sample; MPEG-PS/TS, FLV, ASF declare a duration
+       * estimated from the bitrate or without the last frame. */
+      p->duration_exact = gst_structure_has_name (s, "video/quicktime") ||
+          gst_structure_has_name (s, "video/x-matroska") ||
+          gst_structure_has_name (s, "video/webm") ||
+          gst_structure_has_name (s, "video/x-msvideo");
       gst_caps_unref (caps);
     }
     gst_discoverer_stream_info_unref (top);
@@ -534,6 +564,8 @@ cc_probe_to_json (const CcProbe * p)
     json_builder_add_double_value (b, p->duration / (gdouble) GST_SECOND);
   else
     json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "duration_exact");
+  json_builder_add_boolean_value (b, p->duration_exact);
   json_builder_set_member_name (b, "video_streams");
   json_builder_add_int_value (b, p->n_video);
   json_builder_set_member_name (b, "audio_streams");

@@ -17,6 +17,7 @@ typedef struct {
   gchar *container_variant;     /* e.g. iso for MP4 */
   gchar *container_name;        /* human description */
   GstClockTime duration;
+  gboolean duration_exact;      /* indexed container, not an estimate */
   guint n_video, n_audio, n_subtitle;
 
   /* first video stream */

@@ -144,16 +144,28 @@ cc_check_output (const gchar * path, const CcExpect * e, CcProbe * o,
       "%u Hz, %u channels", o->rate, o->channels);
 
   if (GST_CLOCK_TIME_IS_VALID (e->duration)) {
-    GstClockTime frame = gst_util_uint64_scale_int (GST_SECOND, e->fps_d,
-        e->fps_n);
     GstClockTimeDiff diff = GST_CLOCK_DIFF (e->duration, o->duration);
 
     add_check (checks, "duration", GST_CLOCK_TIME_IS_VALID (o->duration) &&
-        ABS (diff) <= (GstClockTimeDiff) frame,
-        "%.3f s (source %.3f s, tolerance one frame)",
-        o->duration / (gdouble) GST_SECOND, e->duration / (gdouble) GST_SECOND);
+        ABS (diff) <= (GstClockTimeDiff) e->tolerance,
+        "%.3f s (source %.3f s, tolerance %.3f s)",
+        o->duration / (gdouble) GST_SECOND, e->duration / (gdouble) GST_SECOND,
+        e->tolerance / (gdouble) GST_SECOND);
   }
   return checks;
+}
+
+GstClockTime
+cc_duration_tolerance (const CcProbe * src, gint fps_n, gint fps_d)
+{
+  GstClockTime tol = gst_util_uint64_scale_int (GST_SECOND, fps_d, fps_n);
+
+  /* An estimated or last-frame-less declared duration is itself off by up
+   * to one source frame. */
+  if (!src->duration_exact)
+    tol += src->fps_n > 0 ? gst_util_uint64_scale_int (GST_SECOND,
+        src->fps_d, src->fps_n) : GST_SECOND / 25;
+  return tol;
 }
 
 gboolean

@@ -16,6 +16,7 @@ typedef struct {
   guint width, height;
   gint fps_n, fps_d;
   GstClockTime duration;        /* expected, GST_CLOCK_TIME_NONE = unchecked */
+  GstClockTime tolerance;       /* allowed difference */
 } CcExpect;
 
 typedef struct {
@@ -28,6 +29,11 @@ typedef struct {
  * out receives the output's probe. */
 GPtrArray *cc_check_output (const gchar * path, const CcExpect * expect,
     CcProbe * out, GError ** error);
+/* How far an output may differ from the source's declared duration: one
+ * output frame, plus one source frame where the declared value is not
+ * exact. */
+GstClockTime cc_duration_tolerance (const CcProbe * src, gint fps_n,
+    gint fps_d);
 gboolean cc_checks_all_pass (GPtrArray * checks);
 JsonNode *cc_checks_to_json (GPtrArray * checks);
 

@@ -1221,12 +1221,14 @@ watchdog_cb (GstClock * clock, GstClockTime time, GstClockID id,
   gint64 idle_us;
   guint timeout;
 
-  if (GST_STATE (self) != GST_STATE_PLAYING) {
-    note_progress (self);
+  /* Counts while PLAYING is the goal, also when preroll never completes
+   * (an input that stops arriving during typefinding). */
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE_TARGET (self) != GST_STATE_PLAYING) {
+    self->last_progress = g_get_monotonic_time ();
+    GST_OBJECT_UNLOCK (self);
     return TRUE;
   }
-
-  GST_OBJECT_LOCK (self);
   timeout = self->stall_timeout;
   if (self->failed || self->done) {
     GST_OBJECT_UNLOCK (self);
@@ -1400,6 +1402,9 @@ gst_submission_bin_change_state (GstElement * element,
 
   switch (transition) {
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      /* Also READY_TO_NULL: stopping before preroll completed never
+       * passes through PAUSED_TO_READY for the bin itself. */
+    case GST_STATE_CHANGE_READY_TO_NULL:
       stop_watchdog (self);
       teardown (self);
       break;

@@ -11,10 +11,12 @@ build_pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libpango1.0-dev libcairo2-dev librsvg2-dev libebur128-dev
 )
-# Runtime: decoders for whatever schools send, the H.264/AAC encoders, the CJK caption font.
+# Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
+# rendering (gstreamer1.0-x) and the CJK caption font.
 run_pkgs=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-x
   fonts-noto-cjk
 )
 # Test oracles only (never runtime dependencies of campuscut).

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Configures (once) and builds campuscut in ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -f build/build.ninja ]; then
+  meson setup build --buildtype=debugoptimized -Dwerror=true >/dev/null
+fi
+ninja -C build >/dev/null

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The campuscut CLI as a batch server runs it: exit codes, one clear line
+ * per problem, no output left behind on failure, report.json contents and
+ * progress output.
+ */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "testmedia.h"
+
+static void
+teardown (void)
+{
+  cc_test_cleanup ();
+}
+
+static gchar *
+make_source (const gchar * name, gint frames)
+{
+  gchar *path = cc_test_path (name);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d ! "
+      "video/x-raw,width=320,height=240,framerate=25/1 ! x264enc ! "
+      "mp4mux name=m faststart=true ! filesink location=%s "
+      "audiotestsrc num-buffers=%d samplesperbuffer=960 ! "
+      "audio/x-raw,rate=48000,channels=2 ! avenc_aac ! m.", frames, path,
+      frames * 2);
+
+  cc_test_launch (desc);
+  g_free (desc);
+  return path;
+}
+
+/* Runs `campuscut process INPUT -o OUTDIR`, expecting failure with code,
+ * one line naming the input, and an output folder without any MP4. */
+static void
+expect_rejected (const gchar * input, gint code, const gchar * what)
+{
+  gchar *outdir = cc_test_path ("out");
+  const gchar *args[] = { "process", input, "-o", outdir, "-q", "draft",
+    NULL
+  };
+  gchar *out = NULL, *err = NULL, *listing, **lines;
+  gint ret = cc_test_cli (args, &out, &err);
+  guint problems = 0;
+
+  fail_unless (ret == code, "exit %d, expected %d: %s", ret, code, err);
+  fail_unless (strstr (err, input) != NULL, "message does not name the "
+      "file: %s", err);
+  fail_unless (strstr (err, what) != NULL, "message '%s' does not say '%s'",
+      err, what);
+  /* Progress lines aside, exactly one line says what went wrong. */
+  lines = g_strsplit (g_strstrip (err), "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (!g_str_has_prefix (lines[i], "campuscut: progress"))
+      problems++;
+  fail_unless_equals_int (problems, 1);
+  g_strfreev (lines);
+
+  listing = cc_test_list_dir (outdir);
+  fail_unless (strstr (listing, ".mp4") == NULL && strstr (listing, ".part")
+      == NULL, "left behind: %s", listing);
+  g_free (listing);
+  g_free (out);
+  g_free (err);
+  g_free (outdir);
+}
+
+GST_START_TEST (test_usage_errors)
+{
+  const gchar *none[] = { NULL };
+  const gchar *unknown[] = { "transmogrify", "x.mp4", NULL };
+  const gchar *no_out[] = { "process", "x.mp4", NULL };
+  const gchar *bad_cat[] = { "process", "x.mp4", "-o", "/tmp/x",
+    "--category", "documentary", NULL
+  };
+  const gchar *bad_fps[] = { "process", "x.mp4", "-o", "/tmp/x", "--fps",
+    "fast", NULL
+  };
+  const gchar **cases[] = { none, unknown, no_out, bad_cat, bad_fps };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *err = NULL;
+    fail_unless_equals_int (cc_test_cli (cases[i], NULL, &err), 2);
+    fail_unless (strstr (err, "campuscut: ") != NULL, "%s", err);
+    g_free (err);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_inputs)
+{
+  gchar *empty = cc_test_path ("empty.mp4");
+  gchar *noise = cc_test_path ("noise.mp4");
+  gchar *text = cc_test_path ("notes.mp4");
+  gchar *m3u8 = cc_test_path ("list.mp4");
+  gchar *audio = cc_test_path ("voice.m4a");
+  gchar *whole = make_source ("whole.mp4", 100);
+  gchar *cut = cc_test_path ("cut.mp4");
+  gchar *data;
+  gsize len;
+  GRand *rand = g_rand_new_with_seed (42);
+  guint8 bytes[65536];
+
+  g_file_set_contents (empty, "", 0, NULL);
+  for (guint i = 0; i < sizeof (bytes); i++)
+    bytes[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  g_file_set_contents (noise, (gchar *) bytes, sizeof (bytes), NULL);
+  g_file_set_contents (text, "会议纪要：请各学校按时提交视频。\n", -1, NULL);
+  g_file_set_contents (m3u8, "#EXTM3U\n#EXT-X-TARGETDURATION:1\n"
+      "#EXTINF:1.0,\nhttp://127.0.0.1:9/seg.ts\n#EXT-X-ENDLIST\n", -1, NULL);
+  fail_unless (g_file_get_contents (whole, &data, &len, NULL));
+  g_file_set_contents (cut, data, len / 2, NULL);
+  g_free (data);
+  {
+    gchar *desc = g_strdup_printf ("audiotestsrc num-buffers=50 ! avenc_aac "
+        "! mp4mux ! filesink location=%s", audio);
+    cc_test_launch (desc);
+    g_free (desc);
+  }
+
+  expect_rejected (empty, 4, "empty");
+  expect_rejected (noise, 4, "not a video");
+  expect_rejected (text, 4, "not a video");
+  expect_rejected (m3u8, 4, "playlist");
+  expect_rejected (cut, 4, "truncated");
+  expect_rejected (audio, 4, "no video");
+  expect_rejected (CAMPUSCUT_TEST_BINARY, 4, "not a video");
+  expect_rejected ("/nonexistent/clip.mp4", 4, "cannot open");
+  expect_rejected (cc_test_tmpdir (), 4, "not a regular file");
+  expect_rejected ("http://127.0.0.1:9/clip.mp4", 4, "not a local file");
+
+  g_rand_free (rand);
+  g_free (empty);
+  g_free (noise);
+  g_free (text);
+  g_free (m3u8);
+  g_free (audio);
+  g_free (whole);
+  g_free (cut);
+}
+
+GST_END_TEST;
+
+static JsonObject *
+object_at (JsonObject * o, const gchar * path)
+{
+  gchar **parts = g_strsplit (path, ".", -1);
+
+  for (guint i = 0; parts[i]; i++) {
+    fail_unless (json_object_has_member (o, parts[i]), "report has no %s",
+        path);
+    o = json_object_get_object_member (o, parts[i]);
+  }
+  g_strfreev (parts);
+  return o;
+}
+
+GST_START_TEST (test_process_writes_report)
+{
+  gchar *src = make_source ("clip.mp4", 50);
+  gchar *outdir = cc_test_path ("out");
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--category", "story", NULL
+  };
+  gchar *out = NULL, *err = NULL, *report, *full;
+  JsonParser *parser = json_parser_new ();
+  JsonObject *root, *video, *o;
+  JsonArray *checks;
+  GError *error = NULL;
+  static const gchar *probe_fields[] = { "container", "duration_s",
+    "video_streams", "audio_streams"
+  };
+  static const gchar *video_fields[] = { "codec", "width", "height",
+    "rotation", "frame_rate", "variable_frame_rate", "interlaced",
+    "bit_depth", "hdr", "display_width"
+  };
+
+  fail_unless_equals_int (cc_test_cli (args, &out, &err), 0);
+  full = g_build_filename (outdir, "full.mp4", NULL);
+  report = g_build_filename (outdir, "report.json", NULL);
+  fail_unless (strstr (out, full) != NULL, "stdout does not say where: %s",
+      out);
+  /* Not a terminal: progress comes as plain lines. */
+  fail_unless (strstr (err, "campuscut: progress") != NULL, "%s", err);
+  fail_unless (strchr (err, '\r') == NULL);
+
+  fail_unless (json_parser_load_from_file (parser, report, &error), "%s",
+      error ? error->message : "");
+  root = json_node_get_object (json_parser_get_root (parser));
+  o = object_at (root, "input.probe");
+  for (guint i = 0; i < G_N_ELEMENTS (probe_fields); i++)
+    fail_unless (json_object_has_member (o, probe_fields[i]), "%s",
+        probe_fields[i]);
+  video = object_at (root, "input.probe.video");
+  for (guint i = 0; i < G_N_ELEMENTS (video_fields); i++)
+    fail_unless (json_object_has_member (video, video_fields[i]), "%s",
+        video_fields[i]);
+  fail_unless_equals_int (json_object_get_int_member (video, "width"), 320);
+  fail_unless_equals_string (json_object_get_string_member (object_at (root,
+              "input.probe.audio"), "layout"), "stereo");
+  fail_unless_equals_string (json_object_get_string_member (object_at (root,
+              "job"), "category"), "story");
+  fail_unless_equals_string (json_object_get_string_member (object_at (root,
+              "result"), "status"), "done");
+
+  o = object_at (root, "outputs.full");
+  fail_unless_equals_string (json_object_get_string_member (o, "verdict"),
+      "pass");
+  fail_unless (ABS (json_object_get_double_member (o, "duration_s") - 2.0) <
+      0.041);
+  checks = json_object_get_array_member (o, "checks");
+  fail_unless (json_array_get_length (checks) >= 12);
+  for (guint i = 0; i < json_array_get_length (checks); i++) {
+    JsonObject *c = json_array_get_object_element (checks, i);
+    fail_unless_equals_string (json_object_get_string_member (c, "verdict"),
+        "pass");
+  }
+
+  g_object_unref (parser);
+  g_free (out);
+  g_free (err);
+  g_free (report);
+  g_free (full);
+  g_free (outdir);
+  g_free (src);
+}
+
+GST_END_TEST;
+
+/* A failed job still writes report.json, saying why. */
+GST_START_TEST (test_failure_report)
+{
+  gchar *bad = cc_test_path ("bad.mp4");
+  gchar *outdir = cc_test_path ("out");
+  gchar *report = g_build_filename (outdir, "report.json", NULL);
+  const gchar *args[] = { "process", bad, "-o", outdir, NULL };
+  JsonParser *parser = json_parser_new ();
+  JsonObject *result;
+
+  g_file_set_contents (bad, "not a video at all", -1, NULL);
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 4);
+  fail_unless (json_parser_load_from_file (parser, report, NULL));
+  result = json_object_get_object_member (json_node_get_object
+      (json_parser_get_root (parser)), "result");
+  fail_unless_equals_string (json_object_get_string_member (result, "status"),
+      "bad-input");
+  fail_unless_equals_int (json_object_get_int_member (result, "exit_code"), 4);
+  fail_unless (json_object_get_string_member (result, "message") != NULL);
+  g_object_unref (parser);
+  g_free (bad);
+  g_free (outdir);
+  g_free (report);
+}
+
+GST_END_TEST;
+
+/* gst-inspect-1.0 finds the uninstalled plugin and documents the bin. */
+GST_START_TEST (test_plugin_inspectable)
+{
+  const gchar *argv[] = { "gst-inspect-1.0", "campuscut", NULL };
+  const gchar *argv2[] = { "gst-inspect-1.0", "submissionbin", NULL };
+  gchar *out = NULL;
+  gint status;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, &out, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL));
+  fail_unless (strstr (out, "submissionbin") != NULL, "%s", out);
+  fail_unless (strstr (out, "LGPL") != NULL, "%s", out);
+  g_free (out);
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv2, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status, NULL));
+  for (guint i = 0; i < 9; i++) {
+    static const gchar *props[] = { "uri", "full-location", "category",
+      "quality", "fps", "video-encoder", "audio-bitrate", "stall-timeout",
+      "threads"
+    };
+    gchar *needle = g_strdup_printf ("  %s ", props[i]);
+    fail_unless (strstr (out, needle) != NULL, "no property %s", props[i]);
+    g_free (needle);
+  }
+  g_free (out);
+}
+
+GST_END_TEST;
+
+static Suite *
+cli_suite (void)
+{
+  Suite *s = suite_create ("cli");
+  TCase *tc = tcase_create ("cli");
+
+  tcase_set_timeout (tc, 180);
+  tcase_add_checked_fixture (tc, NULL, teardown);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_plugin_inspectable);
+  tcase_add_test (tc, test_usage_errors);
+  tcase_add_test (tc, test_bad_inputs);
+  tcase_add_test (tc, test_process_writes_report);
+  tcase_add_test (tc, test_failure_report);
+  return s;
+}
+
+GST_CHECK_MAIN (cli);
