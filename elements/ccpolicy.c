@@ -101,3 +101,58 @@ cc_output_frame_size (guint display_w, guint display_h, guint long_edge,
     *out_h = short_edge;
   }
 }
+
+CcDurationVerdict
+cc_duration_check (guint64 duration_ns, guint64 min_ns, guint64 max_ns)
+{
+  if (min_ns && duration_ns < min_ns)
+    return CC_DURATION_TOO_SHORT;
+  if (max_ns && duration_ns > max_ns)
+    return CC_DURATION_TOO_LONG;
+  return CC_DURATION_OK;
+}
+
+const gchar *
+cc_duration_verdict_to_string (CcDurationVerdict verdict)
+{
+  switch (verdict) {
+    case CC_DURATION_TOO_SHORT:
+      return "too-short";
+    case CC_DURATION_TOO_LONG:
+      return "too-long";
+    default:
+      return "ok";
+  }
+}
+
+static gchar *
+seconds_text (guint64 ns)
+{
+  /* Whole seconds print without decimals: "180", but "59.5". */
+  if (ns % G_GUINT64_CONSTANT (1000000000) == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT,
+        ns / G_GUINT64_CONSTANT (1000000000));
+  return g_strdup_printf ("%.1f", ns / 1e9);
+}
+
+gchar *
+cc_duration_rule_text (CcCategory category, guint64 min_ns, guint64 max_ns)
+{
+  const gchar *id = cc_category_to_string (category);
+  gchar *lo = seconds_text (min_ns), *hi = seconds_text (max_ns), *who, *rule;
+
+  who = category == CC_CATEGORY_NONE ? g_strdup ("videos") :
+      g_strdup_printf ("%s videos", id);
+  if (min_ns && max_ns)
+    rule = g_strdup_printf ("%s must be %s\u2013%s s", who, lo, hi);
+  else if (max_ns)
+    rule = g_strdup_printf ("%s must be at most %s s", who, hi);
+  else if (min_ns)
+    rule = g_strdup_printf ("%s must be at least %s s", who, lo);
+  else
+    rule = g_strdup_printf ("%s have no duration rule", who);
+  g_free (lo);
+  g_free (hi);
+  g_free (who);
+  return rule;
+}

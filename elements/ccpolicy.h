@@ -41,6 +41,21 @@ gboolean cc_category_from_string (const gchar * str, CcCategory * category);
 /* Duration rule of a category in nanoseconds; 0 means no limit. */
 void cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns);
 
+typedef enum {
+  CC_DURATION_OK = 0,
+  CC_DURATION_TOO_SHORT,
+  CC_DURATION_TOO_LONG,
+} CcDurationVerdict;
+
+/* Verdict for a duration against limits in nanoseconds (0 = no limit). */
+CcDurationVerdict cc_duration_check (guint64 duration_ns, guint64 min_ns,
+    guint64 max_ns);
+const gchar *cc_duration_verdict_to_string (CcDurationVerdict verdict);
+/* The rule in words for messages, e.g. "story videos must be 180–300 s";
+ * limits override the category's when non-zero. */
+gchar *cc_duration_rule_text (CcCategory category, guint64 min_ns,
+    guint64 max_ns);
+
 const gchar *cc_quality_to_string (CcQuality quality);
 gboolean cc_quality_from_string (const gchar * str, CcQuality * quality);
 const CcQualityPreset *cc_quality_preset (CcQuality quality);

@@ -70,6 +70,7 @@
 
 #include "gstsubmissionbin.h"
 #include "ccpolicy.h"
+#include "gstcampuscutenums.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
 #define GST_CAT_DEFAULT gst_submission_bin_debug
@@ -156,51 +157,6 @@ G_DEFINE_TYPE (GstSubmissionBin, gst_submission_bin, GST_TYPE_BIN);
 
 static gboolean submission_bin_init (GstPlugin * plugin);
 GST_ELEMENT_REGISTER_DEFINE_CUSTOM (submissionbin, submission_bin_init);
-
-#define GST_TYPE_CAMPUSCUT_CATEGORY (gst_campuscut_category_get_type ())
-static GType
-gst_campuscut_category_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {CC_CATEGORY_NONE, "No duration rule", "none"},
-    {CC_CATEGORY_STORY, "Role-model story, 3 to 5 minutes", "story"},
-    {CC_CATEGORY_CRAFTSMAN, "Future-craftsman talk, 3 to 5 minutes",
-        "craftsman"},
-    {CC_CATEGORY_OVERVIEW, "Activity overview, at most 5 minutes",
-        "overview"},
-    {CC_CATEGORY_PLATFORM, "Short-video platform cut, at most 1 minute",
-        "platform"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstCampuscutCategory", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
-#define GST_TYPE_CAMPUSCUT_QUALITY (gst_campuscut_quality_get_type ())
-static GType
-gst_campuscut_quality_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {CC_QUALITY_DRAFT, "Fast preview proxy: 640x360, x264 ultrafast",
-        "draft"},
-    {CC_QUALITY_STANDARD, "Delivery quality: 1080p, x264 faster, CRF 21",
-        "standard"},
-    {CC_QUALITY_HIGH, "Archive quality: 1080p, x264 medium, CRF 19", "high"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstCampuscutQuality", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 static void gst_submission_bin_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);

@@ -11,6 +11,7 @@
 
 #include <gst/gst.h>
 
+#include "gstdurationguard.h"
 #include "gstsubmissionbin.h"
 
 static gboolean
@@ -18,6 +19,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (durationguard, plugin);
   ret |= GST_ELEMENT_REGISTER (submissionbin, plugin);
 
   return ret;
