@@ -49,6 +49,9 @@ typedef struct {
   guint stall_timeout;
   guint threads;
   gboolean quiet;
+  gdouble min_duration_s, max_duration_s;       /* < 0: the category's */
+  gchar *on_too_long;
+  gdouble trim_fade_s;
 
   /* run */
   GMainLoop *loop;
@@ -61,7 +64,33 @@ typedef struct {
   gint64 last_line_us;
   gdouble last_frac;            /* last progress shown, 0..1 */
   GstClockTime src_duration;
+  gchar *duration_verdict;      /* from the last campuscut-duration message */
+  gchar *duration_action;
+  gboolean trimmed;
 } Job;
+
+/* Inputs may miss or pass a limit by this much (the rounding of their last
+ * packet); outputs are still cut at the maximum. Same as submissionbin. */
+#define DURATION_TOLERANCE (50 * GST_MSECOND)
+
+static void
+job_limits (const Job * job, guint64 * min, guint64 * max)
+{
+  cc_category_limits (job->category, min, max);
+  if (job->min_duration_s >= 0)
+    *min = (guint64) (job->min_duration_s * GST_SECOND + 0.5);
+  if (job->max_duration_s >= 0)
+    *max = (guint64) (job->max_duration_s * GST_SECOND + 0.5);
+}
+
+static gchar *
+job_rule_text (const Job * job)
+{
+  guint64 min, max;
+
+  job_limits (job, &min, &max);
+  return cc_duration_rule_text (job->category, min, max);
+}
 
 static void
 job_fail (Job * job, gint code, const gchar * message)
@@ -150,12 +179,39 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
     case GST_MESSAGE_EOS:
       g_main_loop_quit (job->loop);
       break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_message_has_name (msg, "campuscut-duration")) {
+        const GstStructure *s = gst_message_get_structure (msg);
+
+        /* The video's verdict is the submission's; audio only trims. */
+        if (g_strcmp0 (gst_structure_get_string (s, "media"), "audio") != 0) {
+          g_free (job->duration_verdict);
+          g_free (job->duration_action);
+          job->duration_verdict = g_strdup (gst_structure_get_string (s,
+                  "verdict"));
+          job->duration_action = g_strdup (gst_structure_get_string (s,
+                  "action"));
+        }
+        if (g_strcmp0 (gst_structure_get_string (s, "verdict"),
+                "trimmed") == 0)
+          job->trimmed = TRUE;
+      }
+      break;
     case GST_MESSAGE_ERROR:{
       GError *err = NULL;
       gchar *dbg = NULL;
 
       gst_message_parse_error (msg, &err, &dbg);
-      job_fail (job, exit_code_for_error (msg, err), err->message);
+      if (g_strcmp0 (job->duration_action, "error") == 0) {
+        /* A duration rule, not a broken file. */
+        gchar *rule = job_rule_text (job);
+        gchar *m = g_strdup_printf ("%s (%s)", err->message, rule);
+        job_fail (job, EXIT_REJECTED, m);
+        g_free (m);
+        g_free (rule);
+      } else {
+        job_fail (job, exit_code_for_error (msg, err), err->message);
+      }
       g_debug ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
           err->message, dbg ? dbg : "");
       g_clear_error (&err);
@@ -232,7 +288,7 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
     "done", "failed", "usage", "rejected", "bad-input"
   };
 
-  cc_category_limits (job->category, &min_ns, &max_ns);
+  job_limits (job, &min_ns, &max_ns);
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "tool");
@@ -257,6 +313,14 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
       GST_CLOCK_TIME_NONE);
   set_member_double_or_null (b, "max_duration_s", max_ns ? max_ns :
       GST_CLOCK_TIME_NONE);
+  json_builder_set_member_name (b, "rule");
+  {
+    gchar *rule = job_rule_text (job);
+    json_builder_add_string_value (b, rule);
+    g_free (rule);
+  }
+  json_builder_set_member_name (b, "on_too_long");
+  json_builder_add_string_value (b, job->on_too_long);
   json_builder_set_member_name (b, "quality");
   json_builder_add_string_value (b, cc_quality_to_string (job->quality));
   json_builder_set_member_name (b, "fps");
@@ -301,7 +365,8 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
 }
 
 static JsonNode *
-output_entry (const gchar * file, const CcProbe * o, GPtrArray * checks)
+output_entry (const Job * job, const gchar * file, const CcProbe * o,
+    GPtrArray * checks)
 {
   JsonBuilder *b = json_builder_new ();
   JsonNode *node;
@@ -315,6 +380,24 @@ output_entry (const gchar * file, const CcProbe * o, GPtrArray * checks)
   json_builder_add_int_value (b, g_stat (file, &st) == 0 ?
       (gint64) st.st_size : -1);
   set_member_double_or_null (b, "duration_s", o->duration);
+  json_builder_set_member_name (b, "rule");
+  {
+    gchar *rule = job_rule_text (job);
+    json_builder_add_string_value (b, rule);
+    g_free (rule);
+  }
+  json_builder_set_member_name (b, "rule_met");
+  {
+    gboolean met = TRUE;
+    for (guint i = 0; i < checks->len; i++) {
+      CcCheck *c = g_ptr_array_index (checks, i);
+      if (g_strcmp0 (c->name, "duration-rule") == 0)
+        met = c->pass;
+    }
+    json_builder_add_boolean_value (b, met);
+  }
+  json_builder_set_member_name (b, "trimmed");
+  json_builder_add_boolean_value (b, job->trimmed);
   json_builder_set_member_name (b, "verdict");
   json_builder_add_string_value (b, cc_checks_all_pass (checks) ? "pass" :
       "fail");
@@ -332,7 +415,8 @@ print_failure (Job * job)
 {
   if (job->tty)
     fputc ('\n', stderr);
-  fprintf (stderr, "campuscut: error: %s: %s\n", job->input,
+  fprintf (stderr, "campuscut: %s: %s: %s\n",
+      job->exit_code == EXIT_REJECTED ? "rejected" : "error", job->input,
       job->error_message);
 }
 
@@ -373,6 +457,32 @@ run_process (Job * job)
   }
   job->src_duration = probe.duration;
 
+  /* Fast rejection: the rule is checked on the headers, before decoding. */
+  {
+    guint64 min, max;
+    CcDurationVerdict v;
+
+    job_limits (job, &min, &max);
+    v = cc_duration_check (probe.duration, min > DURATION_TOLERANCE ?
+        min - DURATION_TOLERANCE : 0, max ? max + DURATION_TOLERANCE : 0);
+    if (GST_CLOCK_TIME_IS_VALID (probe.duration) && (v ==
+            CC_DURATION_TOO_SHORT || (v == CC_DURATION_TOO_LONG &&
+                g_strcmp0 (job->on_too_long, "error") == 0))) {
+      gchar *rule = job_rule_text (job);
+      gchar *m = g_strdup_printf ("%.1f s; %s%s",
+          probe.duration / (gdouble) GST_SECOND, rule,
+          v == CC_DURATION_TOO_LONG ? " (--on-too-long trim cuts it to the "
+          "maximum)" : "");
+
+      job->duration_verdict = g_strdup (cc_duration_verdict_to_string (v));
+      job->duration_action = g_strdup ("error");
+      job_fail (job, EXIT_REJECTED, m);
+      g_free (m);
+      g_free (rule);
+      goto done;
+    }
+  }
+
   if (!ensure_plugin ()) {
     job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
         "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so");
@@ -386,7 +496,16 @@ run_process (Job * job)
   g_object_set (bin, "uri", uri, "full-location", full, "quality",
       job->quality, "category", job->category, "fps", job->fps_n, job->fps_d,
       "video-encoder", job->video_encoder, "stall-timeout",
-      job->stall_timeout, "threads", job->threads, NULL);
+      job->stall_timeout, "threads", job->threads, "trim-fade",
+      (guint64) (job->trim_fade_s * GST_SECOND), NULL);
+  {
+    guint64 min, max;
+
+    job_limits (job, &min, &max);
+    g_object_set (bin, "min-duration", (gint64) min, "max-duration",
+        (gint64) max, NULL);
+    gst_util_set_object_arg (G_OBJECT (bin), "on-too-long", job->on_too_long);
+  }
   g_free (uri);
 
   job->loop = g_main_loop_new (NULL, FALSE);
@@ -429,7 +548,11 @@ run_process (Job * job)
         preset->long_edge, preset->short_edge, &expect.width, &expect.height);
     expect.fps_n = job->fps_n;
     expect.fps_d = job->fps_d;
+    job_limits (job, &expect.min_duration, &expect.max_duration);
+    expect.rule_tolerance = DURATION_TOLERANCE;
     expect.duration = probe.duration;
+    if (expect.max_duration && GST_CLOCK_TIME_IS_VALID (probe.duration))
+      expect.duration = MIN (probe.duration, expect.max_duration);
     expect.tolerance = cc_duration_tolerance (&probe, job->fps_n, job->fps_d);
     checks = cc_check_output (full, &expect, &out_probe, &err);
     if (checks == NULL) {
@@ -439,8 +562,8 @@ run_process (Job * job)
     }
     outputs = json_node_new (JSON_NODE_OBJECT);
     obj = json_object_new ();
-    json_object_set_member (obj, "full", output_entry (full, &out_probe,
-            checks));
+    json_object_set_member (obj, "full", output_entry (job, full,
+            &out_probe, checks));
     json_node_take_object (outputs, obj);
     if (!cc_checks_all_pass (checks)) {
       GString *failed = g_string_new ("the output failed its checks:");
@@ -549,8 +672,9 @@ main (int argc, char **argv)
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &job.outdir,
         "Folder for full.mp4 and report.json (created if missing)", "OUTDIR"},
     {"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-          "Campaign category: story, craftsman, overview (default: none, no "
-          "duration rule)", "ID"},
+          "Campaign category: story or craftsman (180-300 s), overview "
+          "(at most 300 s), platform (at most 60 s); default none, no "
+          "duration rule", "ID"},
     {"quality", 'q', 0, G_OPTION_ARG_STRING, &quality,
         "draft (fast 640x360 proxy), standard (default) or high", "LEVEL"},
     {"fps", 0, 0, G_OPTION_ARG_CALLBACK, parse_fps,
@@ -564,6 +688,15 @@ main (int argc, char **argv)
     {"threads", 0, 0, G_OPTION_ARG_INT, &job.threads,
         "Threads per branch for scaling and encoding (default: all cores)",
         "N"},
+    {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
+          "error (default: reject), trim (cut at the maximum with a fade) or "
+          "warn", "ACTION"},
+    {"min-duration", 0, 0, G_OPTION_ARG_DOUBLE, &job.min_duration_s,
+        "Override the category's minimum, in seconds (0 = none)", "S"},
+    {"max-duration", 0, 0, G_OPTION_ARG_DOUBLE, &job.max_duration_s,
+        "Override the category's maximum, in seconds (0 = none)", "S"},
+    {"trim-fade", 0, 0, G_OPTION_ARG_DOUBLE, &job.trim_fade_s,
+        "Fade before a trim, in seconds (default 1, 0 = hard cut)", "S"},
     {"quiet", 0, 0, G_OPTION_ARG_NONE, &job.quiet,
         "No progress output", NULL},
     {NULL}
@@ -576,6 +709,8 @@ main (int argc, char **argv)
   job.fps_n = 25;
   job.fps_d = 1;
   job.stall_timeout = 60;
+  job.min_duration_s = job.max_duration_s = -1;
+  job.trim_fade_s = 1.0;
 
   ctx = g_option_context_new ("COMMAND INPUT");
   g_option_context_set_summary (ctx, "Turn a school's submitted video into "
@@ -620,7 +755,7 @@ main (int argc, char **argv)
   }
   if (category && !cc_category_from_string (category, &job.category)) {
     g_autofree gchar *m = g_strdup_printf ("unknown category '%s'; use "
-        "story, craftsman or overview", category);
+        "story, craftsman, overview or platform", category);
     ret = usage_error (ctx, m);
     goto out;
   }
@@ -628,6 +763,17 @@ main (int argc, char **argv)
     g_autofree gchar *m = g_strdup_printf ("unknown quality '%s'; use draft, "
         "standard or high", quality);
     ret = usage_error (ctx, m);
+    goto out;
+  }
+  if (job.on_too_long == NULL)
+    job.on_too_long = g_strdup ("error");
+  if (g_strcmp0 (job.on_too_long, "error") && g_strcmp0 (job.on_too_long,
+          "trim") && g_strcmp0 (job.on_too_long, "warn")) {
+    ret = usage_error (ctx, "--on-too-long takes error, trim or warn");
+    goto out;
+  }
+  if (job.trim_fade_s < 0 || job.trim_fade_s > 10) {
+    ret = usage_error (ctx, "--trim-fade takes 0 to 10 seconds");
     goto out;
   }
   if (job.video_encoder == NULL)
@@ -643,5 +789,8 @@ out:
   g_free (job.outdir);
   g_free (job.video_encoder);
   g_free (job.error_message);
+  g_free (job.on_too_long);
+  g_free (job.duration_verdict);
+  g_free (job.duration_action);
   return ret;
 }

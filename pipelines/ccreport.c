@@ -152,6 +152,18 @@ cc_check_output (const gchar * path, const CcExpect * e, CcProbe * o,
         o->duration / (gdouble) GST_SECOND, e->duration / (gdouble) GST_SECOND,
         e->tolerance / (gdouble) GST_SECOND);
   }
+  if (e->min_duration || e->max_duration) {
+    /* Outputs are cut at the maximum exactly; the minimum allows for the
+     * rounding of the source's last packet. */
+    gboolean ok = GST_CLOCK_TIME_IS_VALID (o->duration) &&
+        (!e->max_duration || o->duration <= e->max_duration) &&
+        o->duration + e->rule_tolerance >= e->min_duration;
+
+    add_check (checks, "duration-rule", ok, "%.3f s (rule %.3f to %.3f s)",
+        o->duration / (gdouble) GST_SECOND,
+        e->min_duration / (gdouble) GST_SECOND,
+        e->max_duration ? e->max_duration / (gdouble) GST_SECOND : G_MAXDOUBLE);
+  }
   return checks;
 }
 

@@ -17,6 +17,8 @@ typedef struct {
   gint fps_n, fps_d;
   GstClockTime duration;        /* expected, GST_CLOCK_TIME_NONE = unchecked */
   GstClockTime tolerance;       /* allowed difference */
+  guint64 min_duration, max_duration;   /* the rule, 0 = none */
+  GstClockTime rule_tolerance;  /* how far short of the minimum passes */
 } CcExpect;
 
 typedef struct {

@@ -85,6 +85,16 @@ GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
 #define DEFAULT_AUDIO_BITRATE 160000
 #define DEFAULT_STALL_TIMEOUT 60
 #define DEFAULT_THREADS 0
+#define DEFAULT_MIN_DURATION -1
+#define DEFAULT_MAX_DURATION -1
+#define DEFAULT_ON_TOO_LONG GST_CAMPUSCUT_TOO_LONG_ERROR
+#define DEFAULT_TRIM_FADE GST_SECOND
+/* Inputs may pass a limit by this much (rounding of the last packet); the
+ * output is still cut at the limit. */
+#define DURATION_TOLERANCE (50 * GST_MSECOND)
+/* AAC-LC frames hold 1024 samples; an audio track cut on a frame boundary
+ * ends exactly where its last frame does. */
+#define AAC_FRAME_SAMPLES 1024
 
 /* Data that ends this much before the declared duration means a truncated
  * upload; demuxers' declared durations are exact to well below this, except
@@ -103,6 +113,10 @@ enum
   PROP_AUDIO_BITRATE,
   PROP_STALL_TIMEOUT,
   PROP_THREADS,
+  PROP_MIN_DURATION,
+  PROP_MAX_DURATION,
+  PROP_ON_TOO_LONG,
+  PROP_TRIM_FADE,
 };
 
 struct _GstSubmissionBin
@@ -119,6 +133,9 @@ struct _GstSubmissionBin
   guint audio_bitrate;
   guint stall_timeout;
   guint threads;
+  gint64 min_duration, max_duration;
+  GstCampuscutTooLong on_too_long;
+  guint64 trim_fade;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
   GList *built;                 /* every child we added */
@@ -137,6 +154,7 @@ struct _GstSubmissionBin
   gboolean have_video, have_audio;
   gboolean done;                /* output renamed into place */
   gboolean failed;
+  gboolean trimmed;             /* a guard cut the stream at the maximum */
   GstClockTime src_duration;
   gboolean duration_exact;
   GstClockTime video_end;       /* running time reached by the video output */
@@ -239,6 +257,31 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_MIN_DURATION,
+      g_param_spec_int64 ("min-duration", "Minimum duration",
+          "Shortest acceptable submission in nanoseconds (-1 = the "
+          "category's rule, 0 = no minimum)", -1, G_MAXINT64,
+          DEFAULT_MIN_DURATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_MAX_DURATION,
+      g_param_spec_int64 ("max-duration", "Maximum duration",
+          "Longest acceptable submission in nanoseconds (-1 = the "
+          "category's rule, 0 = no maximum)", -1, G_MAXINT64,
+          DEFAULT_MAX_DURATION, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_ON_TOO_LONG,
+      g_param_spec_enum ("on-too-long", "On too long",
+          "What to do with a submission longer than the maximum",
+          GST_TYPE_CAMPUSCUT_TOO_LONG, DEFAULT_ON_TOO_LONG,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_TRIM_FADE,
+      g_param_spec_uint64 ("trim-fade", "Trim fade",
+          "Fade to black and silence before a trim, in nanoseconds "
+          "(0 = hard cut)", 0, G_MAXUINT64, DEFAULT_TRIM_FADE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -266,6 +309,10 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->audio_bitrate = DEFAULT_AUDIO_BITRATE;
   self->stall_timeout = DEFAULT_STALL_TIMEOUT;
   self->threads = DEFAULT_THREADS;
+  self->min_duration = DEFAULT_MIN_DURATION;
+  self->max_duration = DEFAULT_MAX_DURATION;
+  self->on_too_long = DEFAULT_ON_TOO_LONG;
+  self->trim_fade = DEFAULT_TRIM_FADE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
   self->audio_end = GST_CLOCK_TIME_NONE;
@@ -327,6 +374,18 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
     case PROP_THREADS:
       self->threads = g_value_get_uint (value);
       break;
+    case PROP_MIN_DURATION:
+      self->min_duration = g_value_get_int64 (value);
+      break;
+    case PROP_MAX_DURATION:
+      self->max_duration = g_value_get_int64 (value);
+      break;
+    case PROP_ON_TOO_LONG:
+      self->on_too_long = g_value_get_enum (value);
+      break;
+    case PROP_TRIM_FADE:
+      self->trim_fade = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -368,6 +427,18 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_THREADS:
       g_value_set_uint (value, self->threads);
+      break;
+    case PROP_MIN_DURATION:
+      g_value_set_int64 (value, self->min_duration);
+      break;
+    case PROP_MAX_DURATION:
+      g_value_set_int64 (value, self->max_duration);
+      break;
+    case PROP_ON_TOO_LONG:
+      g_value_set_enum (value, self->on_too_long);
+      break;
+    case PROP_TRIM_FADE:
+      g_value_set_uint64 (value, self->trim_fade);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -433,6 +504,69 @@ note_progress (GstSubmissionBin * self)
   GST_OBJECT_LOCK (self);
   self->last_progress = g_get_monotonic_time ();
   GST_OBJECT_UNLOCK (self);
+}
+
+/* Duration rule --------------------------------------------------------- */
+
+/* The limits in force: the category's rule unless overridden. */
+static void
+duration_limits (GstSubmissionBin * self, guint64 * min, guint64 * max)
+{
+  cc_category_limits (self->category, min, max);
+  if (self->min_duration >= 0)
+    *min = (guint64) self->min_duration;
+  if (self->max_duration >= 0)
+    *max = (guint64) self->max_duration;
+}
+
+static GstElement *
+make_guard (GstSubmissionBin * self, const gchar * name, guint64 min,
+    guint64 max)
+{
+  GstElement *guard = make_child (self, "durationguard", name);
+
+  if (guard) {
+    g_object_set (guard, "min-duration", min, "max-duration", max, "fade",
+        self->trim_fade, "tolerance", (guint64) DURATION_TOLERANCE, NULL);
+    gst_util_set_object_arg (G_OBJECT (guard), "on-too-long",
+        self->on_too_long == GST_CAMPUSCUT_TOO_LONG_TRIM ? "trim" :
+        self->on_too_long == GST_CAMPUSCUT_TOO_LONG_WARN ? "warn" : "error");
+  }
+  return guard;
+}
+
+/* Rejects a source whose container states a duration outside the rule
+ * before a single frame is decoded. FALSE when it posted the error. */
+static gboolean
+check_declared_duration (GstSubmissionBin * self, GstClockTime declared)
+{
+  guint64 min, max;
+  CcDurationVerdict v;
+  gchar *rule;
+
+  duration_limits (self, &min, &max);
+  v = cc_duration_check (declared, min > DURATION_TOLERANCE ?
+      min - DURATION_TOLERANCE : 0, max ? max + DURATION_TOLERANCE : 0);
+  if (v == CC_DURATION_OK ||
+      (v == CC_DURATION_TOO_LONG &&
+          self->on_too_long != GST_CAMPUSCUT_TOO_LONG_ERROR))
+    return TRUE;
+
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self),
+          gst_structure_new ("campuscut-duration",
+              "duration", G_TYPE_UINT64, (guint64) declared,
+              "min-duration", G_TYPE_UINT64, min,
+              "max-duration", G_TYPE_UINT64, max,
+              "verdict", G_TYPE_STRING, cc_duration_verdict_to_string (v),
+              "action", G_TYPE_STRING, "error",
+              "media", G_TYPE_STRING, "other", NULL)));
+  rule = cc_duration_rule_text (self->category, min, max);
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("%.1f s; %s.", declared / (gdouble) GST_SECOND, rule),
+      ("declared duration %" GST_TIME_FORMAT, GST_TIME_ARGS (declared)));
+  g_free (rule);
+  return FALSE;
 }
 
 /* Encoder --------------------------------------------------------------- */
@@ -657,12 +791,14 @@ link_to_mux (GstElement * last, GstPad * mux_pad)
 static gboolean
 build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
 {
-  GstElement *chain[12];
+  GstElement *chain[13];
   guint n = 0;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
   gboolean interlaced = imode && g_strcmp0 (imode, "progressive") != 0;
-  GstElement *flip, *rate, *rate_filter, *scale, *queue, *enc, *enc_filter;
+  GstElement *flip, *rate, *rate_filter, *guard, *scale, *queue, *enc,
+      *enc_filter;
+  guint64 min, max;
   GstCaps *c;
   GstPad *pad;
 
@@ -675,6 +811,10 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
   chain[n++] = flip = make_child (self, "videoflip", "rotate");
   chain[n++] = rate = make_child (self, "videorate", NULL);
   chain[n++] = rate_filter = make_child (self, "capsfilter", "rate-filter");
+  /* After the rate change, before scaling: trimmed frames never cost a
+   * scale or an encode. */
+  duration_limits (self, &min, &max);
+  chain[n++] = guard = make_guard (self, "video-guard", min, max);
   chain[n++] = scale = make_child (self, "videoconvertscale", "fit");
   chain[n++] = self->out_filter = make_child (self, "capsfilter", "fit-filter");
   chain[n++] = queue = make_child (self, "queue", "video-encode-queue");
@@ -769,14 +909,24 @@ aac_priming_reset_probe (GstPad * pad, GstPadProbeInfo * info,
 static GstElement *
 build_audio_encode_chain (GstSubmissionBin * self)
 {
-  GstElement *chain[6];
+  GstElement *chain[7];
   guint n = 0;
   GstElement *filter, *enc;
   GstCaps *c;
+  guint64 min, max;
+
+  duration_limits (self, &min, &max);
+  /* The audio ends on the last whole AAC frame at or before the maximum,
+   * so that encoding does not pad it past the limit. The minimum is the
+   * video's business: a short soundtrack is not a short submission. */
+  max = gst_util_uint64_scale (gst_util_uint64_scale (max, 48000,
+          GST_SECOND * AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES, GST_SECOND,
+      48000);
 
   chain[n++] = make_child (self, "audioconvert", NULL);
   chain[n++] = make_child (self, "audioresample", NULL);
   chain[n++] = filter = make_child (self, "capsfilter", "audio-filter");
+  chain[n++] = make_guard (self, "audio-guard", 0, max);
   chain[n++] = make_child (self, "audioconvert", "audio-encode-convert");
   chain[n++] = enc = make_child (self, "avenc_aac", "audio-encoder");
   chain[n++] = make_child (self, "aacparse", NULL);
@@ -985,6 +1135,8 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
       self->src_duration = (GstClockTime) dur;
       self->duration_exact = exact;
       GST_OBJECT_UNLOCK (self);
+      if (exact)
+        check_declared_duration (self, (GstClockTime) dur);
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
@@ -1157,7 +1309,7 @@ reset_run_state (GstSubmissionBin * self)
 {
   GST_OBJECT_LOCK (self);
   self->have_video = self->have_audio = FALSE;
-  self->done = self->failed = FALSE;
+  self->done = self->failed = self->trimmed = FALSE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = self->audio_end = GST_CLOCK_TIME_NONE;
   self->silence_samples = 0;
@@ -1243,7 +1395,7 @@ finish_output (GstSubmissionBin * self)
       (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end > reached))
     reached = self->audio_end;
   declared = self->src_duration;
-  exact = self->duration_exact;
+  exact = self->duration_exact && !self->trimmed;
   GST_OBJECT_UNLOCK (self);
 
   if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
@@ -1293,6 +1445,13 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
   } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
     GST_OBJECT_LOCK (self);
     self->failed = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (message, "campuscut-duration") &&
+      g_strcmp0 (gst_structure_get_string (gst_message_get_structure
+              (message), "verdict"), "trimmed") == 0) {
+    GST_OBJECT_LOCK (self);
+    self->trimmed = TRUE;
     GST_OBJECT_UNLOCK (self);
   }
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);

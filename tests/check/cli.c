@@ -163,7 +163,7 @@ GST_START_TEST (test_process_writes_report)
   gchar *src = make_source ("clip.mp4", 50);
   gchar *outdir = cc_test_path ("out");
   const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
-    "--category", "story", NULL
+    "--category", "overview", NULL
   };
   gchar *out = NULL, *err = NULL, *report, *full;
   JsonParser *parser = json_parser_new ();
@@ -202,7 +202,7 @@ GST_START_TEST (test_process_writes_report)
   fail_unless_equals_string (json_object_get_string_member (object_at (root,
               "input.probe.audio"), "layout"), "stereo");
   fail_unless_equals_string (json_object_get_string_member (object_at (root,
-              "job"), "category"), "story");
+              "job"), "category"), "overview");
   fail_unless_equals_string (json_object_get_string_member (object_at (root,
               "result"), "status"), "done");
 
@@ -288,6 +288,155 @@ GST_START_TEST (test_plugin_inspectable)
 
 GST_END_TEST;
 
+/* A source of exactly `seconds`, tiny, with AAC audio, moov first. */
+static gchar *
+make_timed_source (gdouble seconds)
+{
+  gchar *name = g_strdup_printf ("src-%.1f.mp4", seconds);
+  gchar *path = cc_test_path (name);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=ball ! "
+      "video/x-raw,width=64,height=64,framerate=25/1 ! x264enc "
+      "speed-preset=ultrafast ! mp4mux name=m faststart=true ! filesink "
+      "location=%s audiotestsrc num-buffers=%d samplesperbuffer=960 ! "
+      "audio/x-raw,rate=48000,channels=2 ! avenc_aac ! m.",
+      (gint) (seconds * 25 + 0.5), path, (gint) (seconds * 50 + 0.5));
+
+  cc_test_launch (desc);
+  g_free (desc);
+  g_free (name);
+  return path;
+}
+
+/* Durations of every stream and of the container, read by ffprobe: an
+ * independent demuxer. */
+static gdouble
+ffprobe_longest (const gchar * path)
+{
+  const gchar *argv[] = { "ffprobe", "-v", "error", "-show_entries",
+    "stream=duration:format=duration", "-of", "csv=p=0", path, NULL
+  };
+  gchar *out = NULL, **lines;
+  gint status;
+  gdouble longest = 0;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH,
+          NULL, NULL, &out, NULL, &status, NULL), "ffprobe missing");
+  fail_unless (g_spawn_check_wait_status (status, NULL));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (*g_strstrip (lines[i]))
+      longest = MAX (longest, g_ascii_strtod (lines[i], NULL));
+  g_strfreev (lines);
+  g_free (out);
+  fail_unless (longest > 0);
+  return longest;
+}
+
+/* Runs process on a source of `seconds` and checks exit code and, when it
+ * produced an output, that no stream passes `max`. */
+static void
+check_duration_case (gdouble seconds, const gchar * category,
+    const gchar * on_too_long, gint expect_code, gdouble max)
+{
+  gchar *src = make_timed_source (seconds);
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *report = g_build_filename (outdir, "report.json", NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--fps", "10", "--category", category, "--on-too-long", on_too_long,
+    "--trim-fade", "0.5", NULL
+  };
+  gchar *err = NULL;
+  gint code = cc_test_cli (args, NULL, &err);
+  JsonParser *parser = json_parser_new ();
+  JsonObject *root;
+
+  fail_unless (code == expect_code, "%.1f s as %s: exit %d, expected %d: %s",
+      seconds, category, code, expect_code, err);
+  fail_unless (json_parser_load_from_file (parser, report, NULL));
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  if (expect_code == 3) {
+    gchar *measured = g_strdup_printf ("%.1f s", seconds);
+    /* "170.0 s; story videos must be 180–300 s" */
+    fail_unless (strstr (err, measured) && strstr (err, category) &&
+        strstr (err, "must be"), "%s", err);
+    fail_unless (strstr (err, "rejected") != NULL, "%s", err);
+    fail_if (g_file_test (full, G_FILE_TEST_EXISTS));
+    fail_unless_equals_string (json_object_get_string_member
+        (json_object_get_object_member (root, "result"), "status"),
+        "rejected");
+    g_free (measured);
+  } else {
+    JsonObject *o = json_object_get_object_member (json_object_get_object_member
+        (root, "outputs"), "full");
+    gdouble longest = ffprobe_longest (full);
+
+    fail_unless (longest <= max + 1e-6, "%.1f s source gave a %.6f s output "
+        "(limit %.3f)", seconds, longest, max);
+    fail_unless (json_object_get_boolean_member (o, "rule_met"));
+    fail_unless (strstr (json_object_get_string_member (o, "rule"),
+            category) != NULL);
+    /* within one output frame (10 fps here) of what the rule allows */
+    fail_unless (ABS (json_object_get_double_member (o, "duration_s") -
+            MIN (seconds, max)) < 0.101, "report says %.3f s",
+        json_object_get_double_member (o, "duration_s"));
+  }
+  g_object_unref (parser);
+  cc_test_cleanup ();
+  g_free (err);
+  g_free (src);
+  g_free (outdir);
+  g_free (full);
+  g_free (report);
+}
+
+GST_START_TEST (test_story_boundaries)
+{
+  check_duration_case (179.9, "story", "error", 3, 300);
+  check_duration_case (180.0, "story", "error", 0, 300);
+  check_duration_case (300.0, "story", "error", 0, 300);
+  check_duration_case (300.1, "story", "error", 3, 300);
+  check_duration_case (300.1, "story", "trim", 0, 300);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_platform_boundaries)
+{
+  check_duration_case (59.9, "platform", "error", 0, 60);
+  check_duration_case (60.0, "platform", "error", 0, 60);
+  check_duration_case (61.0, "platform", "error", 3, 60);
+  check_duration_case (61.0, "platform", "trim", 0, 60);
+}
+
+GST_END_TEST;
+
+/* Limits given on the command line override the category's. */
+GST_START_TEST (test_duration_overrides)
+{
+  gchar *src = make_timed_source (4.0);
+  gchar *outdir = cc_test_path ("out");
+  const gchar *too_short[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--min-duration", "5", NULL
+  };
+  const gchar *fits[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--category", "story", "--min-duration", "3", "--max-duration", "4.5",
+    NULL
+  };
+  gchar *err = NULL;
+
+  fail_unless_equals_int (cc_test_cli (too_short, NULL, &err), 3);
+  fail_unless (strstr (err, "4.0 s; videos must be at least 5 s") != NULL,
+      "%s", err);
+  g_free (err);
+  fail_unless_equals_int (cc_test_cli (fits, NULL, NULL), 0);
+  g_free (src);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -302,6 +451,9 @@ cli_suite (void)
   tcase_add_test (tc, test_bad_inputs);
   tcase_add_test (tc, test_process_writes_report);
   tcase_add_test (tc, test_failure_report);
+  tcase_add_test (tc, test_duration_overrides);
+  tcase_add_test (tc, test_story_boundaries);
+  tcase_add_test (tc, test_platform_boundaries);
   return s;
 }
 

@@ -552,6 +552,60 @@ GST_START_TEST (test_playlist_refused)
 
 GST_END_TEST;
 
+/* The bin itself rejects a source whose container declares a duration
+ * outside the category's rule, before decoding, and says why. */
+GST_START_TEST (test_category_rule_in_bin)
+{
+  gchar *src = launch_make ("short-story.mp4",
+      "videotestsrc num-buffers=50 ! video/x-raw,width=64,height=64,"
+      "framerate=25/1 ! x264enc ! mp4mux ! filesink location=%s");
+  gchar *out = cc_test_path ("story.mp4");
+  gchar *uri = gst_filename_to_uri (src, NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *bin = gst_element_factory_make ("submissionbin", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gboolean saw_verdict = FALSE;
+  GError *err = NULL;
+
+  g_object_set (bin, "uri", uri, "full-location", out, NULL);
+  gst_util_set_object_arg (G_OBJECT (bin), "category", "story");
+  gst_util_set_object_arg (G_OBJECT (bin), "quality", "draft");
+  gst_bin_add (GST_BIN (pipeline), bin);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+              GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_ELEMENT))) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
+      const GstStructure *st = gst_message_get_structure (msg);
+      if (gst_structure_has_name (st, "campuscut-duration")) {
+        fail_unless_equals_string (gst_structure_get_string (st, "verdict"),
+            "too-short");
+        saw_verdict = TRUE;
+      }
+      gst_message_unref (msg);
+      continue;
+    }
+    fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR);
+    gst_message_parse_error (msg, &err, NULL);
+    gst_message_unref (msg);
+    break;
+  }
+  fail_unless (saw_verdict);
+  fail_unless (err != NULL && err->domain == GST_STREAM_ERROR);
+  fail_unless (strstr (err->message, "2.0 s; story videos must be 180") !=
+      NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_if (g_file_test (out, G_FILE_TEST_EXISTS));
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (uri);
+  g_free (src);
+  g_free (out);
+}
+
+GST_END_TEST;
+
 typedef struct {
   gchar *data;
   gsize len;
@@ -672,6 +726,7 @@ submissionbin_suite (void)
   tcase_add_test (tc, test_truncated_leaves_nothing);
   tcase_add_test (tc, test_playlist_refused);
   tcase_add_test (tc, test_stall_watchdog);
+  tcase_add_test (tc, test_category_rule_in_bin);
   return s;
 }
 
