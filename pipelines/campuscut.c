@@ -52,6 +52,8 @@ typedef struct {
   gdouble min_duration_s, max_duration_s;       /* < 0: the category's */
   gchar *on_too_long;
   gdouble trim_fade_s;
+  gchar *school;
+  gchar *logo;
 
   /* run */
   GMainLoop *loop;
@@ -497,7 +499,8 @@ run_process (Job * job)
       job->quality, "category", job->category, "fps", job->fps_n, job->fps_d,
       "video-encoder", job->video_encoder, "stall-timeout",
       job->stall_timeout, "threads", job->threads, "trim-fade",
-      (guint64) (job->trim_fade_s * GST_SECOND), NULL);
+      (guint64) (job->trim_fade_s * GST_SECOND), "school", job->school,
+      "logo", job->logo, NULL);
   {
     guint64 min, max;
 
@@ -688,6 +691,10 @@ main (int argc, char **argv)
     {"threads", 0, 0, G_OPTION_ARG_INT, &job.threads,
         "Threads per branch for scaling and encoding (default: all cores)",
         "N"},
+    {"school", 0, 0, G_OPTION_ARG_STRING, &job.school,
+        "School name for the watermark (学校名称水印)", "NAME"},
+    {"logo", 0, 0, G_OPTION_ARG_FILENAME, &job.logo,
+        "School logo for the watermark: PNG, JPEG or SVG (学校标志)", "FILE"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
           "error (default: reject), trim (cut at the maximum with a fade) or "
           "warn", "ACTION"},
@@ -776,6 +783,12 @@ main (int argc, char **argv)
     ret = usage_error (ctx, "--trim-fade takes 0 to 10 seconds");
     goto out;
   }
+  if (job.logo && !g_file_test (job.logo, G_FILE_TEST_IS_REGULAR)) {
+    g_autofree gchar *m = g_strdup_printf ("--logo %s: no such file; give "
+        "the school logo as a PNG, JPEG or SVG file", job.logo);
+    ret = usage_error (ctx, m);
+    goto out;
+  }
   if (job.video_encoder == NULL)
     job.video_encoder = g_strdup ("x264enc");
   job.input = g_strdup (argv[2]);
@@ -790,6 +803,8 @@ out:
   g_free (job.video_encoder);
   g_free (job.error_message);
   g_free (job.on_too_long);
+  g_free (job.school);
+  g_free (job.logo);
   g_free (job.duration_verdict);
   g_free (job.duration_action);
   return ret;

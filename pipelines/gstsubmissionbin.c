@@ -117,6 +117,8 @@ enum
   PROP_MAX_DURATION,
   PROP_ON_TOO_LONG,
   PROP_TRIM_FADE,
+  PROP_SCHOOL,
+  PROP_LOGO,
 };
 
 struct _GstSubmissionBin
@@ -136,6 +138,8 @@ struct _GstSubmissionBin
   gint64 min_duration, max_duration;
   GstCampuscutTooLong on_too_long;
   guint64 trim_fade;
+  gchar *school;
+  gchar *logo;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
   GList *built;                 /* every child we added */
@@ -282,6 +286,17 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_SCHOOL,
+      g_param_spec_string ("school", "School",
+          "School name for the watermark (UTF-8); NULL = none", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LOGO,
+      g_param_spec_string ("logo", "Logo",
+          "School logo for the watermark: PNG, JPEG or SVG file; NULL = none",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -329,6 +344,8 @@ gst_submission_bin_finalize (GObject * object)
   g_free (self->video_encoder);
   g_free (self->part_location);
   g_free (self->faststart_location);
+  g_free (self->school);
+  g_free (self->logo);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -386,6 +403,14 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
     case PROP_TRIM_FADE:
       self->trim_fade = g_value_get_uint64 (value);
       break;
+    case PROP_SCHOOL:
+      g_free (self->school);
+      self->school = g_value_dup_string (value);
+      break;
+    case PROP_LOGO:
+      g_free (self->logo);
+      self->logo = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -439,6 +464,12 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TRIM_FADE:
       g_value_set_uint64 (value, self->trim_fade);
+      break;
+    case PROP_SCHOOL:
+      g_value_set_string (value, self->school);
+      break;
+    case PROP_LOGO:
+      g_value_set_string (value, self->logo);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -791,7 +822,7 @@ link_to_mux (GstElement * last, GstPad * mux_pad)
 static gboolean
 build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
 {
-  GstElement *chain[13];
+  GstElement *chain[14];
   guint n = 0;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
@@ -817,6 +848,15 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
   chain[n++] = guard = make_guard (self, "video-guard", min, max);
   chain[n++] = scale = make_child (self, "videoconvertscale", "fit");
   chain[n++] = self->out_filter = make_child (self, "capsfilter", "fit-filter");
+  /* Overlays after the one scale, on the output frame: drawn at output
+   * resolution and laid out for its aspect. */
+  if (self->school || self->logo) {
+    chain[n] = make_child (self, "schoolwatermark", "watermark");
+    if (chain[n])
+      g_object_set (chain[n], "text", self->school, "logo-location",
+          self->logo, NULL);
+    n++;
+  }
   chain[n++] = queue = make_child (self, "queue", "video-encode-queue");
   chain[n++] = enc = make_video_encoder (self);
   chain[n++] = enc_filter = make_child (self, "capsfilter", "h264-filter");

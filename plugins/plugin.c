@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 
 #include "gstdurationguard.h"
+#include "gstschoolwatermark.h"
 #include "gstsubmissionbin.h"
 
 static gboolean
@@ -20,6 +21,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (durationguard, plugin);
+  ret |= GST_ELEMENT_REGISTER (schoolwatermark, plugin);
   ret |= GST_ELEMENT_REGISTER (submissionbin, plugin);
 
   return ret;

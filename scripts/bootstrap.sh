@@ -9,7 +9,8 @@ build_pkgs=(
   meson ninja-build gcc pkg-config gettext
   libglib2.0-dev libjson-glib-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libpango1.0-dev libcairo2-dev librsvg2-dev libebur128-dev
+  libpango1.0-dev libcairo2-dev librsvg2-dev libgdk-pixbuf-2.0-dev libebur128-dev
+  libass-dev
 )
 # Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
 # rendering (gstreamer1.0-x) and the CJK caption font.

@@ -437,6 +437,64 @@ GST_START_TEST (test_duration_overrides)
 
 GST_END_TEST;
 
+/* --school and --logo put the watermark on the full cut. */
+GST_START_TEST (test_watermark_options)
+{
+  gchar *src = cc_test_path ("black.mp4");
+  gchar *logo = cc_test_path ("logo.png");
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=25 pattern=black "
+      "! video/x-raw,width=320,height=180,framerate=25/1 ! x264enc ! mp4mux "
+      "! filesink location=%s", src);
+  gchar *desc2 = g_strdup_printf ("videotestsrc num-buffers=1 "
+      "pattern=solid-color foreground-color=0xffff0000 ! video/x-raw,"
+      "format=RGBA,width=64,height=64 ! pngenc ! filesink location=%s", logo);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--school", "技能成才职业技术学院", "--logo", logo, NULL
+  };
+  const gchar *bad[] = { "process", src, "-o", outdir, "--logo",
+    "/nonexistent/logo.png", NULL
+  };
+  gchar *err = NULL;
+  guint8 *rgb;
+  gint w, h;
+  const guint8 *px;
+
+  cc_test_launch (desc);
+  cc_test_launch (desc2);
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  rgb = cc_test_frame_rgb (full, 0.5, &w, &h);
+  /* default: top-left, 3 % margin, 8 % high: the logo covers (11..40) */
+  px = &rgb[(25 * w + 25) * 3];
+  fail_unless (px[0] > 150 && px[1] < 80 && px[2] < 80, "no red logo: %d %d %d",
+      px[0], px[1], px[2]);
+  /* and the name's white letters appear to its right */
+  {
+    gint bright = 0;
+    for (gint y = 11; y < 40; y++)
+      for (gint x = 50; x < 300; x++)
+        bright += rgb[(y * w + x) * 3 + 1] > 200;
+    fail_unless (bright > 100, "no school name drawn (%d bright px)", bright);
+  }
+  /* the rest of the black frame stays black */
+  px = &rgb[(300 * w + 600) * 3];
+  fail_unless (px[0] < 30 && px[1] < 30 && px[2] < 30);
+  g_free (rgb);
+
+  fail_unless_equals_int (cc_test_cli (bad, NULL, &err), 2);
+  fail_unless (strstr (err, "/nonexistent/logo.png") != NULL, "%s", err);
+  g_free (err);
+  g_free (desc);
+  g_free (desc2);
+  g_free (src);
+  g_free (logo);
+  g_free (outdir);
+  g_free (full);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -452,6 +510,7 @@ cli_suite (void)
   tcase_add_test (tc, test_process_writes_report);
   tcase_add_test (tc, test_failure_report);
   tcase_add_test (tc, test_duration_overrides);
+  tcase_add_test (tc, test_watermark_options);
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
   return s;

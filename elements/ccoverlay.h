@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the overlay elements (schoolwatermark, captionburn) share: turning a
+ * rendered cairo surface into an overlay rectangle, and putting an overlay
+ * composition on a frame, as meta when downstream composes overlays itself
+ * and blended into the rectangle's pixels only otherwise.
+ */
+#pragma once
+
+#include <cairo.h>
+#include <gst/video/video.h>
+
+G_BEGIN_DECLS
+
+/* A rectangle at (x, y) showing a premultiplied ARGB32 cairo surface at
+ * its own size; the surface may be destroyed afterwards. */
+GstVideoOverlayRectangle *cc_overlay_rectangle_from_surface (cairo_surface_t *
+    surface, gint x, gint y, gdouble opacity);
+
+/* Whether the allocation query shows that downstream renders
+ * GstVideoOverlayCompositionMeta itself. */
+gboolean cc_overlay_downstream_composes (GstQuery * allocation_query);
+
+/* Attaches (attach = TRUE) or blends comp onto frame. */
+void cc_overlay_apply (GstVideoFrame * frame,
+    GstVideoOverlayComposition * comp, gboolean attach);
+
+G_END_DECLS
