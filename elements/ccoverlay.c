@@ -46,6 +46,23 @@ cc_overlay_downstream_composes (GstQuery * query)
       GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
 }
 
+gboolean
+cc_overlay_peer_composes (GstPad * srcpad)
+{
+  GstCaps *caps = gst_pad_get_current_caps (srcpad);
+  GstQuery *q;
+  gboolean composes = FALSE;
+
+  if (caps == NULL)
+    return FALSE;
+  q = gst_query_new_allocation (caps, FALSE);
+  if (gst_pad_peer_query (srcpad, q))
+    composes = cc_overlay_downstream_composes (q);
+  gst_query_unref (q);
+  gst_caps_unref (caps);
+  return composes;
+}
+
 void
 cc_overlay_apply (GstVideoFrame * frame, GstVideoOverlayComposition * comp,
     gboolean attach)

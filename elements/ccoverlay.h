@@ -21,6 +21,11 @@ GstVideoOverlayRectangle *cc_overlay_rectangle_from_surface (cairo_surface_t *
  * GstVideoOverlayCompositionMeta itself. */
 gboolean cc_overlay_downstream_composes (GstQuery * allocation_query);
 
+/* Asks the peer of srcpad, for its current caps, whether it composes
+ * overlay meta itself. Always-in-place transforms never send an allocation
+ * query of their own, so overlay elements ask with this once per caps. */
+gboolean cc_overlay_peer_composes (GstPad * srcpad);
+
 /* Attaches (attach = TRUE) or blends comp onto frame. */
 void cc_overlay_apply (GstVideoFrame * frame,
     GstVideoOverlayComposition * comp, gboolean attach);

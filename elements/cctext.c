@@ -106,6 +106,32 @@ cc_text_render (const gchar * text, const CcTextStyle * st)
   return surface;
 }
 
+void
+cc_text_char_widths (const gchar * text, const CcTextStyle * st,
+    gunichar ** chars, gdouble ** widths, guint * n)
+{
+  PangoContext *ctx = new_context ();
+  CcTextStyle one_line = *st;
+  PangoLayout *layout;
+  guint count = (guint) g_utf8_strlen (text, -1), i = 0;
+
+  one_line.max_width_px = -1;
+  one_line.markup = FALSE;
+  layout = new_layout (ctx, text, &one_line);
+  *chars = g_new (gunichar, count + 1);
+  *widths = g_new (gdouble, count + 1);
+  for (const gchar * p = text; *p && i < count; p = g_utf8_next_char (p), i++) {
+    PangoRectangle pos;
+
+    pango_layout_index_to_pos (layout, (gint) (p - text), &pos);
+    (*chars)[i] = g_utf8_get_char (p);
+    (*widths)[i] = ABS (pos.width) / (gdouble) PANGO_SCALE;
+  }
+  *n = i;
+  g_object_unref (layout);
+  g_object_unref (ctx);
+}
+
 gchar *
 cc_text_missing_glyphs (const gchar * text, const gchar * font)
 {

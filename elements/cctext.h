@@ -29,6 +29,11 @@ typedef struct {
  * for it (outline and shadow included). NULL for empty text. */
 cairo_surface_t *cc_text_render (const gchar * text, const CcTextStyle * style);
 
+/* Advance width in pixels of every character of a one-line text, as laid
+ * out in style; returns the characters, widths and count. */
+void cc_text_char_widths (const gchar * text, const CcTextStyle * style,
+    gunichar ** chars, gdouble ** widths, guint * n);
+
 /* Characters of text (UTF-8) that the font cannot show, as a newly
  * allocated UTF-8 string of distinct characters; NULL when all are there. */
 gchar *cc_text_missing_glyphs (const gchar * text, const gchar * font);

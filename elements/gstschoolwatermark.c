@@ -436,28 +436,6 @@ gst_school_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
-/* An always-in-place transform never sends an allocation query of its own,
- * so ask downstream directly whether it composes overlay meta. */
-static void
-query_downstream (GstSchoolWatermark * self)
-{
-  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
-  GstCaps *caps = gst_pad_get_current_caps (GST_BASE_TRANSFORM_SRC_PAD (trans));
-  GstQuery *q;
-
-  self->ask_downstream = FALSE;
-  self->attach = FALSE;
-  if (caps == NULL)
-    return;
-  q = gst_query_new_allocation (caps, FALSE);
-  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SRC_PAD (trans), q))
-    self->attach = cc_overlay_downstream_composes (q);
-  gst_query_unref (q);
-  gst_caps_unref (caps);
-  GST_DEBUG_OBJECT (self, "downstream %s overlay meta",
-      self->attach ? "composes" : "does not compose");
-}
-
 /* GdkPixbuf holds straight RGB(A) bytes; cairo wants premultiplied
  * native-endian ARGB32. */
 static cairo_surface_t *
@@ -627,8 +605,13 @@ gst_school_watermark_transform_frame_ip (GstVideoFilter * filter,
   }
   GST_OBJECT_UNLOCK (self);
 
-  if (self->ask_downstream)
-    query_downstream (self);
+  if (self->ask_downstream) {
+    self->ask_downstream = FALSE;
+    self->attach = cc_overlay_peer_composes (GST_BASE_TRANSFORM_SRC_PAD
+        (filter));
+    GST_DEBUG_OBJECT (self, "downstream %s overlay meta",
+        self->attach ? "composes" : "does not compose");
+  }
   cc_overlay_apply (frame, self->comp, self->attach);
   return GST_FLOW_OK;
 }

@@ -22,7 +22,9 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "cccaptions.h"
 #include "ccpolicy.h"
+#include "cctext.h"
 #include "ccprobe.h"
 #include "ccreport.h"
 
@@ -54,6 +56,7 @@ typedef struct {
   gdouble trim_fade_s;
   gchar *school;
   gchar *logo;
+  gchar *captions;
 
   /* run */
   GMainLoop *loop;
@@ -69,6 +72,7 @@ typedef struct {
   gchar *duration_verdict;      /* from the last campuscut-duration message */
   gchar *duration_action;
   gboolean trimmed;
+  gchar *error_file;            /* the file a failure is about, if not input */
 } Job;
 
 /* Inputs may miss or pass a limit by this much (the rounding of their last
@@ -277,7 +281,7 @@ set_member_double_or_null (JsonBuilder * b, const gchar * name,
 
 static gboolean
 write_report (Job * job, const gchar * path, JsonNode * probe,
-    JsonNode * outputs, GError ** error)
+    JsonNode * captions, JsonNode * outputs, GError ** error)
 {
   JsonBuilder *b = json_builder_new ();
   JsonGenerator *gen = json_generator_new ();
@@ -332,6 +336,10 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
   json_builder_add_string_value (b, job->video_encoder);
   json_builder_end_object (b);
 
+  json_builder_set_member_name (b, "captions");
+  json_builder_add_value (b, captions ? captions :
+      json_node_new (JSON_NODE_NULL));
+
   json_builder_set_member_name (b, "outputs");
   json_builder_add_value (b, outputs ? outputs :
       json_node_new (JSON_NODE_NULL));
@@ -364,6 +372,74 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
   g_object_unref (gen);
   g_object_unref (b);
   return ok;
+}
+
+/* Reads the caption file before anything is decoded: a broken or
+ * unrenderable file fails the job at once, naming the file and line; the
+ * cue warnings go into the report. */
+static gboolean
+check_captions (Job * job, const CcProbe * probe, JsonNode ** out)
+{
+  GError *err = NULL;
+  CcCaptionTrack *track = cc_caption_track_load (job->captions, &err);
+  JsonBuilder *b;
+  GPtrArray *warnings;
+  GString *all;
+  gchar *missing;
+
+  if (track == NULL) {
+    job->error_file = g_strdup (job->captions);
+    job_fail (job, EXIT_BAD_INPUT, err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  warnings = cc_caption_track_check (track, GST_CLOCK_TIME_IS_VALID
+      (probe->duration) ? probe->duration : 0, 10.0);
+  all = g_string_new (NULL);
+  for (guint i = 0; i < track->cues->len; i++)
+    g_string_append (all, ((CcCaptionCue *) g_ptr_array_index (track->cues,
+                i))->text);
+  missing = track->format == CC_CAPTION_ASS ? NULL :
+      cc_text_missing_glyphs (all->str, CC_TEXT_DEFAULT_FONT);
+
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, job->captions);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, cc_caption_format_name (track->format));
+  json_builder_set_member_name (b, "encoding");
+  json_builder_add_string_value (b, track->encoding);
+  json_builder_set_member_name (b, "cues");
+  json_builder_add_int_value (b, track->cues->len);
+  json_builder_set_member_name (b, "missing_glyphs");
+  json_builder_add_string_value (b, missing ? missing : "");
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < warnings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (warnings, i));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  *out = json_builder_get_root (b);
+  g_object_unref (b);
+
+  if (!job->quiet)
+    for (guint i = 0; i < warnings->len; i++)
+      fprintf (stderr, "campuscut: warning: %s: %s\n", job->captions,
+          (gchar *) g_ptr_array_index (warnings, i));
+  if (missing) {
+    gchar *m = g_strdup_printf ("the caption font has no glyph for \"%s\"; "
+        "these would show as boxes. Replace them in the caption file "
+        "(字幕中有无法显示的字符)", missing);
+    job->error_file = g_strdup (job->captions);
+    job_fail (job, EXIT_BAD_INPUT, m);
+    g_free (m);
+  }
+  g_free (missing);
+  g_string_free (all, TRUE);
+  g_ptr_array_unref (warnings);
+  cc_caption_track_free (track);
+  return job->error_message == NULL;
 }
 
 static JsonNode *
@@ -418,8 +494,8 @@ print_failure (Job * job)
   if (job->tty)
     fputc ('\n', stderr);
   fprintf (stderr, "campuscut: %s: %s: %s\n",
-      job->exit_code == EXIT_REJECTED ? "rejected" : "error", job->input,
-      job->error_message);
+      job->exit_code == EXIT_REJECTED ? "rejected" : "error",
+      job->error_file ? job->error_file : job->input, job->error_message);
 }
 
 static gint
@@ -427,7 +503,7 @@ run_process (Job * job)
 {
   GError *err = NULL;
   CcProbe probe = { 0 }, out_probe = { 0 };
-  JsonNode *probe_json = NULL, *outputs = NULL;
+  JsonNode *probe_json = NULL, *outputs = NULL, *captions_json = NULL;
   GstElement *bin;
   GstBus *bus;
   gchar *full, *report, *uri;
@@ -485,6 +561,9 @@ run_process (Job * job)
     }
   }
 
+  if (job->captions && !check_captions (job, &probe, &captions_json))
+    goto done;
+
   if (!ensure_plugin ()) {
     job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
         "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so");
@@ -500,7 +579,7 @@ run_process (Job * job)
       "video-encoder", job->video_encoder, "stall-timeout",
       job->stall_timeout, "threads", job->threads, "trim-fade",
       (guint64) (job->trim_fade_s * GST_SECOND), "school", job->school,
-      "logo", job->logo, NULL);
+      "logo", job->logo, "captions", job->captions, NULL);
   {
     guint64 min, max;
 
@@ -582,7 +661,7 @@ run_process (Job * job)
   }
 
 done:
-  if (!write_report (job, report, probe_json, outputs, &err)) {
+  if (!write_report (job, report, probe_json, captions_json, outputs, &err)) {
     fprintf (stderr, "campuscut: error: %s: %s\n", report, err->message);
     g_clear_error (&err);
     if (job->exit_code == EXIT_DONE)
@@ -695,6 +774,9 @@ main (int argc, char **argv)
         "School name for the watermark (学校名称水印)", "NAME"},
     {"logo", 0, 0, G_OPTION_ARG_FILENAME, &job.logo,
         "School logo for the watermark: PNG, JPEG or SVG (学校标志)", "FILE"},
+    {"captions", 0, 0, G_OPTION_ARG_FILENAME, &job.captions,
+          "Caption file to burn in: SRT, WebVTT or ASS; UTF-8, UTF-16, "
+          "GB18030/GBK or Big5 (字幕文件)", "FILE"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
           "error (default: reject), trim (cut at the maximum with a fade) or "
           "warn", "ACTION"},
@@ -789,6 +871,12 @@ main (int argc, char **argv)
     ret = usage_error (ctx, m);
     goto out;
   }
+  if (job.captions && !g_file_test (job.captions, G_FILE_TEST_IS_REGULAR)) {
+    g_autofree gchar *m = g_strdup_printf ("--captions %s: no such file",
+        job.captions);
+    ret = usage_error (ctx, m);
+    goto out;
+  }
   if (job.video_encoder == NULL)
     job.video_encoder = g_strdup ("x264enc");
   job.input = g_strdup (argv[2]);
@@ -805,6 +893,8 @@ out:
   g_free (job.on_too_long);
   g_free (job.school);
   g_free (job.logo);
+  g_free (job.captions);
+  g_free (job.error_file);
   g_free (job.duration_verdict);
   g_free (job.duration_action);
   return ret;

@@ -119,6 +119,7 @@ enum
   PROP_TRIM_FADE,
   PROP_SCHOOL,
   PROP_LOGO,
+  PROP_CAPTIONS,
 };
 
 struct _GstSubmissionBin
@@ -140,6 +141,7 @@ struct _GstSubmissionBin
   guint64 trim_fade;
   gchar *school;
   gchar *logo;
+  gchar *captions;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
   GList *built;                 /* every child we added */
@@ -297,6 +299,12 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_CAPTIONS,
+      g_param_spec_string ("captions", "Captions",
+          "Caption file to burn in: SRT, WebVTT or ASS in any common "
+          "encoding; NULL = none", NULL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -346,6 +354,7 @@ gst_submission_bin_finalize (GObject * object)
   g_free (self->faststart_location);
   g_free (self->school);
   g_free (self->logo);
+  g_free (self->captions);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -411,6 +420,10 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
       g_free (self->logo);
       self->logo = g_value_dup_string (value);
       break;
+    case PROP_CAPTIONS:
+      g_free (self->captions);
+      self->captions = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -470,6 +483,9 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_LOGO:
       g_value_set_string (value, self->logo);
+      break;
+    case PROP_CAPTIONS:
+      g_value_set_string (value, self->captions);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -822,7 +838,7 @@ link_to_mux (GstElement * last, GstPad * mux_pad)
 static gboolean
 build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
 {
-  GstElement *chain[14];
+  GstElement *chain[15];
   guint n = 0;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
@@ -855,6 +871,12 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
     if (chain[n])
       g_object_set (chain[n], "text", self->school, "logo-location",
           self->logo, NULL);
+    n++;
+  }
+  if (self->captions) {
+    chain[n] = make_child (self, "captionburn", "captions");
+    if (chain[n])
+      g_object_set (chain[n], "location", self->captions, NULL);
     n++;
   }
   chain[n++] = queue = make_child (self, "queue", "video-encode-queue");

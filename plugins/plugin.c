@@ -11,6 +11,7 @@
 
 #include <gst/gst.h>
 
+#include "gstcaptionburn.h"
 #include "gstdurationguard.h"
 #include "gstschoolwatermark.h"
 #include "gstsubmissionbin.h"
@@ -20,6 +21,7 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  ret |= GST_ELEMENT_REGISTER (captionburn, plugin);
   ret |= GST_ELEMENT_REGISTER (durationguard, plugin);
   ret |= GST_ELEMENT_REGISTER (schoolwatermark, plugin);
   ret |= GST_ELEMENT_REGISTER (submissionbin, plugin);

@@ -495,6 +495,133 @@ GST_START_TEST (test_watermark_options)
 
 GST_END_TEST;
 
+static gchar *
+ocr_region (const gchar * video, gdouble t, gint y0, gint y1)
+{
+  gint w, h;
+  guint8 *rgb = cc_test_frame_rgb (video, t, &w, &h);
+  gchar *ppm = cc_test_path ("frame.ppm");
+  GString *img = g_string_new (NULL);
+  const gchar *argv[] = { "tesseract", ppm, "stdout", "-l", "chi_sim",
+    "--psm", "6", NULL
+  };
+  gchar *out = NULL;
+  GString *squeezed = g_string_new (NULL);
+  gint status;
+
+  g_string_append_printf (img, "P6\n%d %d\n255\n", w, y1 - y0);
+  g_string_append_len (img, (gchar *) rgb + (gsize) y0 * w * 3,
+      (gssize) w * (y1 - y0) * 3);
+  fail_unless (g_file_set_contents (ppm, img->str, (gssize) img->len, NULL));
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
+          | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL),
+      "tesseract missing: scripts/bootstrap.sh --with-tests installs it");
+  for (const gchar * p = out; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    if (!g_unichar_isspace (c) && !g_unichar_ispunct (c))
+      g_string_append_unichar (squeezed, c);
+  }
+  g_string_free (img, TRUE);
+  g_free (out);
+  g_free (rgb);
+  g_free (ppm);
+  return g_string_free (squeezed, FALSE);
+}
+
+/* Captions from a GBK file burned into the full cut read back by OCR. */
+GST_START_TEST (test_captions_burned_and_read_back)
+{
+  gchar *src = make_source ("talk.mp4", 75);
+  gchar *srt = cc_test_path ("talk.srt");
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *report = g_build_filename (outdir, "report.json", NULL);
+  const gchar *text = "1\r\n00:00:00,500 --> 00:00:02,500\r\n"
+      "大家好我是机电一体化专业的学生\r\n\r\n"
+      "2\r\n00:00:02,000 --> 00:00:02,400\r\n重叠\r\n";
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "standard",
+    "--captions", srt, NULL
+  };
+  gchar *gbk, *read, *err = NULL;
+  gsize n;
+  JsonParser *parser = json_parser_new ();
+  JsonObject *cap;
+
+  gbk = g_convert (text, -1, "GB18030", "UTF-8", NULL, &n, NULL);
+  g_file_set_contents (srt, gbk, (gssize) n, NULL);
+  fail_unless_equals_int (cc_test_cli (args, NULL, &err), 0);
+  fail_unless (strstr (err, "overlaps") != NULL, "no overlap warning: %s",
+      err);
+
+  /* bottom third of the 1080p frame, where the caption sits */
+  read = ocr_region (full, 1.0, 760, 1080);
+  /* OCR over test bars drops the one-stroke 一 now and then; the rest of
+   * the sentence must be there. */
+  fail_unless (strstr (read, "我是机电") && strstr (read, "专业的学生"),
+      "OCR read '%s'", read);
+  g_free (read);
+  /* and nothing before the cue */
+  read = ocr_region (full, 0.2, 760, 1080);
+  fail_unless (strstr (read, "学生") == NULL, "caption too early: '%s'", read);
+  g_free (read);
+
+  fail_unless (json_parser_load_from_file (parser, report, NULL));
+  cap = json_object_get_object_member (json_node_get_object
+      (json_parser_get_root (parser)), "captions");
+  fail_unless_equals_string (json_object_get_string_member (cap, "encoding"),
+      "GB18030");
+  fail_unless_equals_int (json_object_get_int_member (cap, "cues"), 2);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (cap, "warnings")), 1);
+  g_object_unref (parser);
+  g_free (gbk);
+  g_free (err);
+  g_free (src);
+  g_free (srt);
+  g_free (outdir);
+  g_free (full);
+  g_free (report);
+}
+
+GST_END_TEST;
+
+/* A broken caption file fails before encoding, naming it and the line. */
+GST_START_TEST (test_bad_captions_file)
+{
+  gchar *src = make_source ("clip2.mp4", 25);
+  gchar *srt = cc_test_path ("broken.srt");
+  gchar *emoji = cc_test_path ("emoji.srt");
+  gchar *outdir = cc_test_path ("out");
+  const gchar *args[] = { "process", src, "-o", outdir, "--captions", srt,
+    NULL
+  };
+  const gchar *args2[] = { "process", src, "-o", outdir, "--captions", emoji,
+    NULL
+  };
+  gchar *err = NULL, *listing;
+
+  g_file_set_contents (srt, "1\n00:00:01,000 --> 00:00:02,000\n好\n\n2\n"
+      "00:00:0x,000 --> 00:00:03,000\n坏\n", -1, NULL);
+  fail_unless_equals_int (cc_test_cli (args, NULL, &err), 4);
+  fail_unless (strstr (err, srt) && strstr (err, "line 6"), "%s", err);
+  g_free (err);
+
+  g_file_set_contents (emoji, "1\n00:00:00,000 --> 00:00:01,000\n好😀\n",
+      -1, NULL);
+  fail_unless_equals_int (cc_test_cli (args2, NULL, &err), 4);
+  fail_unless (strstr (err, emoji) && strstr (err, "😀"), "%s", err);
+  g_free (err);
+  listing = cc_test_list_dir (outdir);
+  fail_unless (strstr (listing, ".mp4") == NULL, "%s", listing);
+  g_free (listing);
+  g_free (src);
+  g_free (srt);
+  g_free (emoji);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -511,6 +638,8 @@ cli_suite (void)
   tcase_add_test (tc, test_failure_report);
   tcase_add_test (tc, test_duration_overrides);
   tcase_add_test (tc, test_watermark_options);
+  tcase_add_test (tc, test_captions_burned_and_read_back);
+  tcase_add_test (tc, test_bad_captions_file);
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
   return s;
