@@ -13,6 +13,7 @@
 
 #include "gstcaptionburn.h"
 #include "gstdurationguard.h"
+#include "gstloudnorm.h"
 #include "gstschoolwatermark.h"
 #include "gstsubmissionbin.h"
 
@@ -23,6 +24,7 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (captionburn, plugin);
   ret |= GST_ELEMENT_REGISTER (durationguard, plugin);
+  ret |= GST_ELEMENT_REGISTER (loudnorm, plugin);
   ret |= GST_ELEMENT_REGISTER (schoolwatermark, plugin);
   ret |= GST_ELEMENT_REGISTER (submissionbin, plugin);
 
