@@ -22,7 +22,11 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include <math.h>
+
 #include "cccaptions.h"
+#include "ccloudmeter.h"
+#include "ccloudness.h"
 #include "ccpolicy.h"
 #include "cctext.h"
 #include "ccprobe.h"
@@ -57,6 +61,8 @@ typedef struct {
   gchar *school;
   gchar *logo;
   gchar *captions;
+  gchar *loudness;              /* preset name or "off" */
+  CcLoudness input_loudness;
 
   /* run */
   GMainLoop *loop;
@@ -279,6 +285,16 @@ set_member_double_or_null (JsonBuilder * b, const gchar * name,
     json_builder_add_null_value (b);
 }
 
+static void
+add_db (JsonBuilder * b, const gchar * name, gdouble v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, round (v * 100) / 100);
+  else
+    json_builder_add_null_value (b);
+}
+
 static gboolean
 write_report (Job * job, const gchar * path, JsonNode * probe,
     JsonNode * captions, JsonNode * outputs, GError ** error)
@@ -327,6 +343,27 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
   }
   json_builder_set_member_name (b, "on_too_long");
   json_builder_add_string_value (b, job->on_too_long);
+  json_builder_set_member_name (b, "loudness");
+  {
+    const CcLoudnessPreset *p = cc_loudness_preset (job->loudness);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "preset");
+    json_builder_add_string_value (b, job->loudness);
+    add_db (b, "target_lufs", p ? p->target_lufs : NAN);
+    add_db (b, "ceiling_dbtp", p ? p->ceiling_dbtp : NAN);
+    json_builder_set_member_name (b, "input");
+    if (job->input_loudness.has_audio) {
+      json_builder_begin_object (b);
+      add_db (b, "integrated_lufs", job->input_loudness.integrated);
+      add_db (b, "range_lu", job->input_loudness.range);
+      add_db (b, "true_peak_dbtp", job->input_loudness.true_peak);
+      json_builder_end_object (b);
+    } else {
+      json_builder_add_null_value (b);
+    }
+    json_builder_end_object (b);
+  }
   json_builder_set_member_name (b, "quality");
   json_builder_add_string_value (b, cc_quality_to_string (job->quality));
   json_builder_set_member_name (b, "fps");
@@ -442,9 +479,44 @@ check_captions (Job * job, const CcProbe * probe, JsonNode ** out)
   return job->error_message == NULL;
 }
 
+/* Measures the written file's audio and checks it against the preset. */
+static void
+check_loudness (Job * job, const gchar * file, GPtrArray * checks,
+    CcLoudness * out)
+{
+  const CcLoudnessPreset *p = cc_loudness_preset (job->loudness);
+  GError *err = NULL;
+  CcCheck *c;
+  gchar *uri;
+  gboolean measured;
+
+  if (p == NULL || !job->input_loudness.has_audio)
+    return;
+  c = g_new0 (CcCheck, 1);
+  c->name = g_strdup ("loudness");
+  uri = gst_filename_to_uri (file, NULL);
+  measured = cc_measure_loudness (uri, out, &err);
+  g_free (uri);
+  if (!measured) {
+    c->detail = g_strdup_printf ("cannot measure: %s", err ? err->message :
+        "unknown error");
+    g_clear_error (&err);
+  } else if (!(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS)) {
+    c->pass = TRUE;
+    c->detail = g_strdup ("silent input, left as it is");
+  } else {
+    c->pass = fabs (out->integrated - p->target_lufs) <= 0.5 &&
+        out->true_peak <= p->ceiling_dbtp;
+    c->detail = g_strdup_printf ("%.1f LUFS, %.1f dBTP (target %.0f LUFS "
+        "within 0.5 LU, ceiling %.0f dBTP)", out->integrated, out->true_peak,
+        p->target_lufs, p->ceiling_dbtp);
+  }
+  g_ptr_array_add (checks, c);
+}
+
 static JsonNode *
 output_entry (const Job * job, const gchar * file, const CcProbe * o,
-    GPtrArray * checks)
+    GPtrArray * checks, const CcLoudness * loud)
 {
   JsonBuilder *b = json_builder_new ();
   JsonNode *node;
@@ -476,6 +548,16 @@ output_entry (const Job * job, const gchar * file, const CcProbe * o,
   }
   json_builder_set_member_name (b, "trimmed");
   json_builder_add_boolean_value (b, job->trimmed);
+  json_builder_set_member_name (b, "loudness");
+  if (loud && loud->has_audio) {
+    json_builder_begin_object (b);
+    add_db (b, "integrated_lufs", loud->integrated);
+    add_db (b, "range_lu", loud->range);
+    add_db (b, "true_peak_dbtp", loud->true_peak);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
   json_builder_set_member_name (b, "verdict");
   json_builder_add_string_value (b, cc_checks_all_pass (checks) ? "pass" :
       "fail");
@@ -564,6 +646,20 @@ run_process (Job * job)
   if (job->captions && !check_captions (job, &probe, &captions_json))
     goto done;
 
+  /* Fast analysis pass for two-pass loudness normalisation. */
+  if (probe.n_audio > 0 && cc_loudness_preset (job->loudness)) {
+    if (!cc_measure_loudness (probe.uri, &job->input_loudness, &err)) {
+      job_fail (job, EXIT_BAD_INPUT, err ? err->message :
+          "the audio cannot be decoded");
+      g_clear_error (&err);
+      goto done;
+    }
+    if (!(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
+        !job->quiet)
+      fprintf (stderr, "campuscut: warning: %s: the audio is silent or "
+          "nearly so (below -70 LUFS); it is left as it is\n", job->input);
+  }
+
   if (!ensure_plugin ()) {
     job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
         "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so");
@@ -579,7 +675,12 @@ run_process (Job * job)
       "video-encoder", job->video_encoder, "stall-timeout",
       job->stall_timeout, "threads", job->threads, "trim-fade",
       (guint64) (job->trim_fade_s * GST_SECOND), "school", job->school,
-      "logo", job->logo, "captions", job->captions, NULL);
+      "logo", job->logo, "captions", job->captions, "loudness",
+      job->loudness, NULL);
+  if (job->input_loudness.has_audio)
+    g_object_set (bin, "input-loudness",
+        isfinite (job->input_loudness.integrated) ?
+        MIN (job->input_loudness.integrated, -0.01) : -200.0, NULL);
   {
     guint64 min, max;
 
@@ -625,6 +726,7 @@ run_process (Job * job)
     GPtrArray *checks;
     CcExpect expect = { 0 };
     JsonObject *obj;
+    CcLoudness out_loudness = { 0 };
 
     cc_output_frame_size (probe.display_width, probe.display_height,
         preset->long_edge, preset->short_edge, &expect.width, &expect.height);
@@ -642,10 +744,11 @@ run_process (Job * job)
       g_clear_error (&err);
       goto done;
     }
+    check_loudness (job, full, checks, &out_loudness);
     outputs = json_node_new (JSON_NODE_OBJECT);
     obj = json_object_new ();
     json_object_set_member (obj, "full", output_entry (job, full,
-            &out_probe, checks));
+            &out_probe, checks, &out_loudness));
     json_node_take_object (outputs, obj);
     if (!cc_checks_all_pass (checks)) {
       GString *failed = g_string_new ("the output failed its checks:");
@@ -777,6 +880,9 @@ main (int argc, char **argv)
     {"captions", 0, 0, G_OPTION_ARG_FILENAME, &job.captions,
           "Caption file to burn in: SRT, WebVTT or ASS; UTF-8, UTF-16, "
           "GB18030/GBK or Big5 (字幕文件)", "FILE"},
+    {"loudness", 0, 0, G_OPTION_ARG_STRING, &job.loudness,
+          "Loudness target: web (-16 LUFS, default), mobile (-15, GY/T 377), "
+          "quiet (-24), ebu (-23) or off (响度标准)", "PRESET"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
           "error (default: reject), trim (cut at the maximum with a fade) or "
           "warn", "ACTION"},
@@ -877,6 +983,12 @@ main (int argc, char **argv)
     ret = usage_error (ctx, m);
     goto out;
   }
+  if (job.loudness == NULL)
+    job.loudness = g_strdup ("web");
+  if (g_strcmp0 (job.loudness, "off") && !cc_loudness_preset (job.loudness)) {
+    ret = usage_error (ctx, "--loudness takes web, mobile, quiet, ebu or off");
+    goto out;
+  }
   if (job.video_encoder == NULL)
     job.video_encoder = g_strdup ("x264enc");
   job.input = g_strdup (argv[2]);
@@ -894,6 +1006,7 @@ out:
   g_free (job.school);
   g_free (job.logo);
   g_free (job.captions);
+  g_free (job.loudness);
   g_free (job.error_file);
   g_free (job.duration_verdict);
   g_free (job.duration_action);

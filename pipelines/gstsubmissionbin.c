@@ -69,6 +69,7 @@
 #include <gst/video/video.h>
 
 #include "gstsubmissionbin.h"
+#include "ccloudness.h"
 #include "ccpolicy.h"
 #include "gstcampuscutenums.h"
 
@@ -89,6 +90,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
 #define DEFAULT_MAX_DURATION -1
 #define DEFAULT_ON_TOO_LONG GST_CAMPUSCUT_TOO_LONG_ERROR
 #define DEFAULT_TRIM_FADE GST_SECOND
+#define DEFAULT_LOUDNESS "web"
+/* AAC coding lets true peaks rise a little; normalise below the ceiling
+ * by this much so the delivered file still keeps it. */
+#define AAC_PEAK_MARGIN_DB 0.5
 /* Inputs may pass a limit by this much (rounding of the last packet); the
  * output is still cut at the limit. */
 #define DURATION_TOLERANCE (50 * GST_MSECOND)
@@ -120,6 +125,8 @@ enum
   PROP_SCHOOL,
   PROP_LOGO,
   PROP_CAPTIONS,
+  PROP_LOUDNESS,
+  PROP_INPUT_LOUDNESS,
 };
 
 struct _GstSubmissionBin
@@ -142,6 +149,8 @@ struct _GstSubmissionBin
   gchar *school;
   gchar *logo;
   gchar *captions;
+  gchar *loudness;
+  gdouble input_loudness;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
   GList *built;                 /* every child we added */
@@ -305,6 +314,19 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           "encoding; NULL = none", NULL, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_LOUDNESS,
+      g_param_spec_string ("loudness", "Loudness",
+          "Loudness preset: web (-16 LUFS, -1 dBTP), mobile (-15, -1), quiet "
+          "(-24, -2), ebu (-23, -1), or off", DEFAULT_LOUDNESS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_INPUT_LOUDNESS,
+      g_param_spec_double ("input-loudness", "Input loudness",
+          "Integrated loudness of the source measured beforehand, LUFS, for "
+          "two-pass normalisation; 0 = not measured (normalise live)",
+          -G_MAXDOUBLE, 0.0, 0.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -336,6 +358,7 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->max_duration = DEFAULT_MAX_DURATION;
   self->on_too_long = DEFAULT_ON_TOO_LONG;
   self->trim_fade = DEFAULT_TRIM_FADE;
+  self->loudness = g_strdup (DEFAULT_LOUDNESS);
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
   self->audio_end = GST_CLOCK_TIME_NONE;
@@ -355,6 +378,7 @@ gst_submission_bin_finalize (GObject * object)
   g_free (self->school);
   g_free (self->logo);
   g_free (self->captions);
+  g_free (self->loudness);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -424,6 +448,13 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
       g_free (self->captions);
       self->captions = g_value_dup_string (value);
       break;
+    case PROP_LOUDNESS:
+      g_free (self->loudness);
+      self->loudness = g_value_dup_string (value);
+      break;
+    case PROP_INPUT_LOUDNESS:
+      self->input_loudness = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -486,6 +517,12 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CAPTIONS:
       g_value_set_string (value, self->captions);
+      break;
+    case PROP_LOUDNESS:
+      g_value_set_string (value, self->loudness);
+      break;
+    case PROP_INPUT_LOUDNESS:
+      g_value_set_double (value, self->input_loudness);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -968,10 +1005,33 @@ aac_priming_reset_probe (GstPad * pad, GstPadProbeInfo * info,
 
 /* Everything after the source of raw audio: shared by decoded audio and the
  * generated silence. Returns the first element to link into. */
+/* The loudness normaliser for the source's audio, or NULL when off. */
 static GstElement *
-build_audio_encode_chain (GstSubmissionBin * self)
+make_loudnorm (GstSubmissionBin * self)
 {
-  GstElement *chain[7];
+  const CcLoudnessPreset *p = cc_loudness_preset (self->loudness);
+  GstElement *ln;
+
+  if (p == NULL)
+    return NULL;                /* "off" */
+  ln = make_child (self, "loudnorm", "loudness");
+  if (ln == NULL)
+    return NULL;
+  g_object_set (ln, "preset", NULL, "target", p->target_lufs, "true-peak",
+      p->ceiling_dbtp - AAC_PEAK_MARGIN_DB, "interval", (guint64) 0, NULL);
+  if (self->input_loudness < 0) {
+    gst_util_set_object_arg (G_OBJECT (ln), "mode", "two-pass");
+    g_object_set (ln, "input-loudness", self->input_loudness, NULL);
+  } else {
+    gst_util_set_object_arg (G_OBJECT (ln), "mode", "live");
+  }
+  return ln;
+}
+
+static GstElement *
+build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
+{
+  GstElement *chain[8];
   guint n = 0;
   GstElement *filter, *enc;
   GstCaps *c;
@@ -989,6 +1049,9 @@ build_audio_encode_chain (GstSubmissionBin * self)
   chain[n++] = make_child (self, "audioresample", NULL);
   chain[n++] = filter = make_child (self, "capsfilter", "audio-filter");
   chain[n++] = make_guard (self, "audio-guard", 0, max);
+  if (normalise && cc_loudness_preset (self->loudness)) {
+    chain[n++] = make_loudnorm (self);
+  }
   chain[n++] = make_child (self, "audioconvert", "audio-encode-convert");
   chain[n++] = enc = make_child (self, "avenc_aac", "audio-encoder");
   chain[n++] = make_child (self, "aacparse", NULL);
@@ -1024,7 +1087,7 @@ build_audio_encode_chain (GstSubmissionBin * self)
 static gboolean
 build_audio_branch (GstSubmissionBin * self, GstPad * decoded)
 {
-  GstElement *first = build_audio_encode_chain (self);
+  GstElement *first = build_audio_encode_chain (self, TRUE);
   GstPad *sink, *enc_src;
   GstElement *enc;
   gboolean ok;
@@ -1074,7 +1137,7 @@ push_silence_until (GstSubmissionBin * self, GstClockTime end)
 static gboolean
 build_silence_branch (GstSubmissionBin * self)
 {
-  GstElement *first = build_audio_encode_chain (self);
+  GstElement *first = build_audio_encode_chain (self, FALSE);
   GstElement *src;
   GstCaps *caps;
 

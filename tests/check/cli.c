@@ -4,6 +4,7 @@
  * per problem, no output left behind on failure, report.json contents and
  * progress output.
  */
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -622,6 +623,90 @@ GST_START_TEST (test_bad_captions_file)
 
 GST_END_TEST;
 
+/* Integrated loudness and true peak of a file's audio, by ffmpeg's ebur128
+ * filter: an independent meter. */
+static void
+ffmpeg_loudness (const gchar * path, gdouble * integrated, gdouble * peak)
+{
+  const gchar *argv[] = { "ffmpeg", "-hide_banner", "-nostats", "-i", path,
+    "-af", "ebur128=peak=true", "-f", "null", "-", NULL
+  };
+  gchar *err = NULL, *summary, *p;
+  gint status;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
+          | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+          NULL));
+  summary = strstr (err, "Summary:");
+  fail_unless (summary != NULL, "%s", err);
+  p = strstr (summary, "I:");
+  fail_unless (p != NULL);
+  *integrated = g_ascii_strtod (p + 2, NULL);
+  p = strstr (summary, "Peak:");
+  fail_unless (p != NULL);
+  *peak = g_ascii_strtod (p + 5, NULL);
+  g_free (err);
+}
+
+static void
+check_loudness_case (const gchar * name, const gchar * audio_filter,
+    gdouble seconds, const gchar * preset, gdouble target, gdouble ceiling)
+{
+  gchar *src = cc_test_path (name);
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *dur = g_strdup_printf ("%.1f", seconds);
+  const gchar *gen[] = { "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+    "color=gray:size=64x64:rate=10", "-f", "lavfi", "-i", audio_filter,
+    "-t", dur, "-c:v", "libx264", "-c:a", "aac", "-b:a", "192k", src, NULL
+  };
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--fps", "10", "--loudness", preset, NULL
+  };
+  gdouble in_i, in_p, out_i, out_p;
+
+  cc_test_run_tool (gen);
+  ffmpeg_loudness (src, &in_i, &in_p);
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  ffmpeg_loudness (full, &out_i, &out_p);
+  fail_unless (fabs (out_i - target) <= 0.5, "%s (%.1f LUFS in): %.1f LUFS "
+      "out, target %.0f", name, in_i, out_i, target);
+  fail_unless (out_p <= ceiling, "%s: true peak %.1f dBTP over %.0f", name,
+      out_p, ceiling);
+  cc_test_cleanup ();
+  g_free (src);
+  g_free (outdir);
+  g_free (full);
+  g_free (dur);
+}
+
+#define SPEECH_LIKE "anoisesrc=color=pink:amplitude=%s:seed=3,lowpass=3000," \
+    "volume='if(lt(mod(t\\,0.25)\\,0.17)\\,1\\,0.03)':eval=frame"
+#define MUSIC_LIKE "aevalsrc='%s*(sin(2*PI*220*t)+0.5*sin(2*PI*330*t)" \
+    "+0.3*sin(2*PI*440*t))*(0.55+0.45*sin(2*PI*0.5*t))':s=48000"
+
+/* Whisper and blast, speech and music, 10 s to 5 min: every output on
+ * target within 0.5 LU, under the ceiling, by ffmpeg's meter. */
+GST_START_TEST (test_loudness_targets)
+{
+  gchar *quiet_speech = g_strdup_printf (SPEECH_LIKE, "0.02");
+  gchar *loud_speech = g_strdup_printf (SPEECH_LIKE, "0.9");
+  gchar *quiet_music = g_strdup_printf (MUSIC_LIKE, "0.01");
+  gchar *loud_music = g_strdup_printf (MUSIC_LIKE, "0.55");
+
+  check_loudness_case ("whisper.mp4", quiet_speech, 10, "web", -16, -1);
+  check_loudness_case ("stage.mp4", loud_speech, 60, "mobile", -15, -1);
+  check_loudness_case ("band.mp4", loud_music, 60, "ebu", -23, -1);
+  check_loudness_case ("radio.mp4", quiet_music, 300, "web", -16, -1);
+  check_loudness_case ("hall.mp4", loud_speech, 20, "quiet", -24, -2);
+  g_free (quiet_speech);
+  g_free (loud_speech);
+  g_free (quiet_music);
+  g_free (loud_music);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -640,6 +725,7 @@ cli_suite (void)
   tcase_add_test (tc, test_watermark_options);
   tcase_add_test (tc, test_captions_burned_and_read_back);
   tcase_add_test (tc, test_bad_captions_file);
+  tcase_add_test (tc, test_loudness_targets);
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
   return s;

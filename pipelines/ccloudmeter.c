@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Audio-only analysis pass. decodebin is told to stop at any video caps,
+ * so a 3-minute 1080p file costs its audio decode and a demux.
+ */
+#include <math.h>
+
+#include "ccloudmeter.h"
+
+/* Video elementary streams stop here; containers whose caps say "video"
+ * (video/quicktime, video/x-matroska, ...) still need their demuxer. */
+static gboolean
+stop_at_video (GstElement * bin, GstPad * pad, GstCaps * caps, gpointer data)
+{
+  GList *demuxers, *fit;
+  gboolean container;
+
+  if (!g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure (caps,
+                  0)), "video/"))
+    return TRUE;
+  demuxers = gst_element_factory_list_get_elements
+      (GST_ELEMENT_FACTORY_TYPE_DEMUXER, GST_RANK_MARGINAL);
+  fit = gst_element_factory_list_filter (demuxers, caps, GST_PAD_SINK, FALSE);
+  container = fit != NULL;
+  gst_plugin_feature_list_free (fit);
+  gst_plugin_feature_list_free (demuxers);
+  return container;
+}
+
+static void
+pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
+{
+  GstCaps *caps = gst_pad_query_caps (pad, NULL);
+  gboolean audio = g_str_has_prefix (gst_structure_get_name
+      (gst_caps_get_structure (caps, 0)), "audio/x-raw") &&
+      g_object_get_data (G_OBJECT (pipeline), "audio") == NULL;
+  GstElement *head;
+  GstPad *sink;
+
+  gst_caps_unref (caps);
+  if (audio) {
+    GstElement *conv = gst_element_factory_make ("audioconvert", NULL);
+    GstElement *res = gst_element_factory_make ("audioresample", NULL);
+    GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+    GstElement *meter = gst_element_factory_make ("loudnorm", "meter");
+    GstElement *fs = gst_element_factory_make ("fakesink", NULL);
+    GstCaps *out = gst_caps_from_string ("audio/x-raw,rate=48000,channels=2");
+
+    /* Measured as delivered: a mono source played on both channels, a 5.1
+     * one downmixed, is louder or quieter than the source itself. */
+    g_object_set_data (G_OBJECT (pipeline), "audio", GINT_TO_POINTER (1));
+    g_object_set (filter, "caps", out, NULL);
+    gst_caps_unref (out);
+    g_object_set (meter, "interval", (guint64) 0, NULL);
+    g_object_set (fs, "sync", FALSE, NULL);
+    gst_bin_add_many (GST_BIN (pipeline), conv, res, filter, meter, fs, NULL);
+    gst_element_link_many (conv, res, filter, meter, fs, NULL);
+    gst_element_sync_state_with_parent (fs);
+    gst_element_sync_state_with_parent (meter);
+    gst_element_sync_state_with_parent (filter);
+    gst_element_sync_state_with_parent (res);
+    gst_element_sync_state_with_parent (conv);
+    head = conv;
+  } else {
+    head = gst_element_factory_make ("fakesink", NULL);
+    g_object_set (head, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (pipeline), head);
+    gst_element_sync_state_with_parent (head);
+  }
+  sink = gst_element_get_static_pad (head, "sink");
+  gst_pad_link (pad, sink);
+  gst_object_unref (sink);
+}
+
+gboolean
+cc_measure_loudness (const gchar * uri, CcLoudness * out, GError ** error)
+{
+  GstElement *pipeline = gst_pipeline_new ("loudness-analysis");
+  GstElement *dec = gst_element_factory_make ("uridecodebin", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gboolean ok = FALSE, done = FALSE;
+
+  out->has_audio = FALSE;
+  out->integrated = out->range = out->true_peak = -INFINITY;
+  if (dec == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "uridecodebin is missing");
+    goto out;
+  }
+  g_object_set (dec, "uri", uri, NULL);
+  g_signal_connect (dec, "autoplug-continue", G_CALLBACK (stop_at_video),
+      NULL);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (pad_added), pipeline);
+  gst_bin_add (GST_BIN (pipeline), dec);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  while (!done && (msg = gst_bus_timed_pop_filtered (bus, 300 * GST_SECOND,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_ELEMENT:{
+        const GstStructure *s = gst_message_get_structure (msg);
+        gboolean final = FALSE;
+        if (gst_structure_has_name (s, "campuscut-loudness") &&
+            gst_structure_get_boolean (s, "final", &final) && final) {
+          out->has_audio = TRUE;
+          gst_structure_get_double (s, "integrated", &out->integrated);
+          gst_structure_get_double (s, "range", &out->range);
+          gst_structure_get_double (s, "true-peak", &out->true_peak);
+        }
+        break;
+      }
+      case GST_MESSAGE_EOS:
+        ok = done = TRUE;
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (msg, error, NULL);
+        done = TRUE;
+        break;
+      default:
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  if (!done)
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+        "the loudness analysis made no progress");
+
+out:
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  return ok;
+}
