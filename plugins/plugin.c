@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 
 #include "gstcaptionburn.h"
+#include "gstcutlist.h"
 #include "gstdurationguard.h"
 #include "gstloudnorm.h"
 #include "gstschoolwatermark.h"
@@ -23,6 +24,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (captionburn, plugin);
+  ret |= GST_ELEMENT_REGISTER (cutlist, plugin);
   ret |= GST_ELEMENT_REGISTER (durationguard, plugin);
   ret |= GST_ELEMENT_REGISTER (loudnorm, plugin);
   ret |= GST_ELEMENT_REGISTER (schoolwatermark, plugin);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Cut lists for the platform cut: the text syntax media teams write and
+ * the report prints ("00:12.5-00:40,01:35-02:07"), and the automatic
+ * choice of segments from the signals a source offers. GLib-only.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "cccaptions.h"
+
+G_BEGIN_DECLS
+
+#define CC_CUTLIST_ERROR (cc_cutlist_error_quark ())
+GQuark cc_cutlist_error_quark (void);
+
+/* Parses "A-B,C-D" with times as [[h:]m:]s[.f]; spans must be in order,
+ * not overlap and not be empty. Returns an array of CcSpan. */
+GArray *cc_cutlist_parse (const gchar * text, GError ** error);
+/* The list in the same syntax, times as m:ss.sss. */
+gchar *cc_cutlist_format (const CcSpan * spans, guint n);
+guint64 cc_cutlist_total (const CcSpan * spans, guint n);
+
+/* What the automatic selection looks at. */
+typedef struct {
+  guint64 duration;             /* of the source, ns */
+  const CcCaptionTrack *captions;       /* may be NULL */
+  /* momentary loudness (LUFS, -inf for silence) every step ns from 0 */
+  const gdouble *loudness;
+  guint n_loudness;
+  guint64 loudness_step;
+  guint64 min_total, max_total; /* e.g. 45 s and 60 s */
+} CcCutSignals;
+
+typedef struct {
+  CcSpan span;
+  gchar *reason;
+} CcCutChoice;
+
+/* Chooses segments in story order that fill min_total..max_total (or the
+ * whole source when shorter), never cutting inside a caption cue,
+ * avoiding silent stretches and keeping the opening. Returns CcCutChoice*
+ * (free with g_ptr_array_unref). */
+GPtrArray *cc_cutlist_choose (const CcCutSignals * sig);
+
+G_END_DECLS

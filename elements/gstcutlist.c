@@ -1,0 +1,701 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * cutlist: keeps the listed segments of a stream, joined without gaps.
+ *
+ * Copyright (C) 2026 campuscut developers
+ */
+
+/**
+ * SECTION:element-cutlist
+ * @title: cutlist
+ *
+ * The platform cut of a campaign video is a handful of segments of the
+ * full video, at most a minute in all. cutlist keeps the segments listed in
+ * #GstCutList:segments (the syntax media teams write:
+ * `"00:12.5-00:40,01:35-02:07"`, times as [[h:]m:]s[.f]) or in the file
+ * named by #GstCutList:location, drops everything else, and re-timestamps
+ * the output so it runs continuously from 0. At every join it fades: raw
+ * video dips to black and raw audio fades out and in over
+ * #GstCutList:fade, so there is no click and no flash.
+ *
+ * Segments are in the input's stream time, so a source whose timestamps
+ * start at 10 s is cut at its own 0 s. Video frames that straddle a cut
+ * are kept with their display interval clipped to the segment; raw audio
+ * is cut to the sample. An audio and a video instance with the same list
+ * therefore cut at the same instants. Other streams are cut on buffer
+ * timestamps. After the last segment the element sends EOS at once, so
+ * upstream stops decoding. Seeks in output time are mapped to the source.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert ! \
+ *     cutlist segments="0:05-0:20,1:10-1:25" ! autovideosink
+ * ]|
+ *
+ * ## Element message
+ * `campuscut-cutlist`, when the list is read (READY to PAUSED):
+ *
+ * - `segments` (string): the list, normalised to m:ss.sss
+ * - `count` (guint): number of segments
+ * - `duration` (guint64): total output duration, ns
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/audio/audio.h>
+#include <gst/video/video.h>
+
+#include "gstcutlist.h"
+#include "cccutlist.h"
+#include "ccfade.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_cut_list_debug);
+#define GST_CAT_DEFAULT gst_cut_list_debug
+
+#define DEFAULT_SEGMENTS NULL
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_FADE (150 * GST_MSECOND)
+
+enum
+{
+  PROP_0,
+  PROP_SEGMENTS,
+  PROP_LOCATION,
+  PROP_FADE,
+};
+
+typedef enum {
+  MEDIA_OTHER,
+  MEDIA_VIDEO,
+  MEDIA_AUDIO,
+} Media;
+
+struct _GstCutList
+{
+  GstElement parent;
+  GstPad *sinkpad, *srcpad;
+
+  /* properties, under the object lock */
+  gchar *segments;
+  gchar *location;
+  guint64 fade;
+
+  /* from READY->PAUSED */
+  GArray *spans;                /* CcSpan */
+  GArray *out_start;            /* guint64 output time of each span */
+  guint64 total;
+
+  /* streaming */
+  GstSegment segment;
+  Media media;
+  GstVideoInfo vinfo;
+  GstAudioInfo ainfo;
+  guint idx;
+  gboolean segment_sent, ended;
+  GstClockTime out_base;        /* output time a seek asked for */
+  guint32 seqnum;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+#define gst_cut_list_parent_class parent_class
+G_DEFINE_TYPE (GstCutList, gst_cut_list, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (cutlist, "cutlist", GST_RANK_NONE,
+    GST_TYPE_CUT_LIST);
+
+static void gst_cut_list_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_cut_list_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_cut_list_finalize (GObject * object);
+static GstStateChangeReturn gst_cut_list_change_state (GstElement * element,
+    GstStateChange transition);
+static GstFlowReturn gst_cut_list_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buf);
+static gboolean gst_cut_list_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_cut_list_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_cut_list_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+
+static void
+gst_cut_list_class_init (GstCutListClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->set_property = gst_cut_list_set_property;
+  gobject_class->get_property = gst_cut_list_get_property;
+  gobject_class->finalize = gst_cut_list_finalize;
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_cut_list_change_state);
+
+  g_object_class_install_property (gobject_class, PROP_SEGMENTS,
+      g_param_spec_string ("segments", "Segments",
+          "Segments to keep, in order: \"00:12.5-00:40,01:35-02:07\" (times "
+          "[[h:]m:]s[.f] of the input's stream time)", DEFAULT_SEGMENTS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "File holding the segments in the same syntax (used when segments "
+          "is NULL)", DEFAULT_LOCATION, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_FADE,
+      g_param_spec_uint64 ("fade", "Fade",
+          "Fade out and in at every join, in nanoseconds each way, raw audio "
+          "and video (0 = hard cuts)", 0, 5 * GST_SECOND, DEFAULT_FADE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Cut list",
+      "Filter/Editor", "Keeps the listed segments of a stream, joined with "
+      "fades and re-timestamped from 0",
+      "campuscut developers <campuscut@invalid>");
+
+  GST_DEBUG_CATEGORY_INIT (gst_cut_list_debug, "cutlist", 0,
+      "campuscut cut list");
+}
+
+static void
+gst_cut_list_init (GstCutList * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_cut_list_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_cut_list_sink_event));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_cut_list_src_event));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_cut_list_src_query));
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->fade = DEFAULT_FADE;
+  self->out_base = 0;
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+}
+
+static void
+gst_cut_list_finalize (GObject * object)
+{
+  GstCutList *self = GST_CUT_LIST (object);
+
+  g_free (self->segments);
+  g_free (self->location);
+  if (self->spans)
+    g_array_unref (self->spans);
+  if (self->out_start)
+    g_array_unref (self->out_start);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_cut_list_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCutList *self = GST_CUT_LIST (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SEGMENTS:
+      g_free (self->segments);
+      self->segments = g_value_dup_string (value);
+      break;
+    case PROP_LOCATION:
+      g_free (self->location);
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_FADE:
+      self->fade = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cut_list_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstCutList *self = GST_CUT_LIST (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SEGMENTS:
+      g_value_set_string (value, self->segments);
+      break;
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_FADE:
+      g_value_set_uint64 (value, self->fade);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+load_spans (GstCutList * self)
+{
+  gchar *text = NULL, *location = NULL, *normal;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->segments)
+    text = g_strdup (self->segments);
+  else
+    location = g_strdup (self->location);
+  GST_OBJECT_UNLOCK (self);
+
+  if (text == NULL && location == NULL)
+    goto no_list;
+  if (text == NULL && !g_file_get_contents (location, &text, NULL, &err))
+    goto unreadable;
+  if (self->spans)
+    g_array_unref (self->spans);
+  self->spans = cc_cutlist_parse (g_strstrip (text), &err);
+  if (self->spans == NULL)
+    goto bad_list;
+
+  if (self->out_start)
+    g_array_unref (self->out_start);
+  self->out_start = g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->total = 0;
+  for (guint i = 0; i < self->spans->len; i++) {
+    CcSpan *sp = &g_array_index (self->spans, CcSpan, i);
+    g_array_append_val (self->out_start, self->total);
+    self->total += sp->end - sp->start;
+  }
+  normal = cc_cutlist_format ((CcSpan *) self->spans->data, self->spans->len);
+  gst_element_post_message (GST_ELEMENT_CAST (self),
+      gst_message_new_element (GST_OBJECT_CAST (self),
+          gst_structure_new ("campuscut-cutlist", "segments", G_TYPE_STRING,
+              normal, "count", G_TYPE_UINT, self->spans->len, "duration",
+              G_TYPE_UINT64, self->total, NULL)));
+  g_free (normal);
+  g_free (text);
+  g_free (location);
+  return TRUE;
+
+  /* ERRORS */
+no_list:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No cut list given (set segments or location)."), (NULL));
+    return FALSE;
+  }
+unreadable:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Cannot read the cut list '%s': %s", location, err->message), (NULL));
+    g_clear_error (&err);
+    g_free (location);
+    return FALSE;
+  }
+bad_list:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cut list: %s", err->message),
+        (NULL));
+    g_clear_error (&err);
+    g_free (text);
+    g_free (location);
+    return FALSE;
+  }
+}
+
+/* Gain at output time t: down to 0 at every join over fade, 1 elsewhere. */
+static gdouble
+join_gain (GstCutList * self, guint64 t, guint64 fade)
+{
+  gdouble g = 1.0;
+
+  if (fade == 0)
+    return 1.0;
+  for (guint i = 1; i < self->out_start->len; i++) {
+    guint64 j = g_array_index (self->out_start, guint64, i);
+    guint64 d = t > j ? t - j : j - t;
+    if (d < fade)
+      g = MIN (g, d / (gdouble) fade);
+  }
+  return g;
+}
+
+static void
+fade_video (GstCutList * self, GstBuffer * buf, gdouble gain)
+{
+  GstVideoFrame frame;
+  const GstVideoFormatInfo *f = self->vinfo.finfo;
+  gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (f);
+
+  if (GST_VIDEO_FORMAT_INFO_DEPTH (f, 0) != 8 ||
+      !gst_video_frame_map (&frame, &self->vinfo, buf, GST_MAP_READWRITE))
+    return;
+  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (f); c++) {
+    guint8 black = yuv ? (c == 0 ? 16 : 128) : 0;
+
+    if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f))
+      continue;
+    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
+      cc_fade_u8 ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&frame, c) +
+          (gsize) y * GST_VIDEO_FRAME_COMP_STRIDE (&frame, c),
+          (guint) GST_VIDEO_FRAME_COMP_WIDTH (&frame, c),
+          (guint) GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c), black, gain);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+/* Per-sample fade of interleaved audio starting at output time t0, in
+ * chunks of 64 frames with linear gain inside each. */
+static void
+fade_audio (GstCutList * self, GstBuffer * buf, guint64 t0, guint64 fade)
+{
+  guint rate = GST_AUDIO_INFO_RATE (&self->ainfo);
+  guint ch = GST_AUDIO_INFO_CHANNELS (&self->ainfo);
+  guint bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
+  GstAudioFormat fmt = GST_AUDIO_INFO_FORMAT (&self->ainfo);
+  GstMapInfo map;
+  guint frames;
+
+  if (GST_AUDIO_INFO_LAYOUT (&self->ainfo) != GST_AUDIO_LAYOUT_INTERLEAVED ||
+      !gst_buffer_map (buf, &map, GST_MAP_READWRITE))
+    return;
+  frames = (guint) (map.size / bpf);
+  for (guint i = 0; i < frames; i += 64) {
+    guint n = MIN (64, frames - i);
+    gdouble g0 = join_gain (self, t0 + gst_util_uint64_scale (i, GST_SECOND,
+            rate), fade);
+    gdouble g1 = join_gain (self, t0 + gst_util_uint64_scale (i + n,
+            GST_SECOND, rate), fade);
+    guint8 *p = map.data + (gsize) i * bpf;
+
+    if (g0 >= 1.0 && g1 >= 1.0)
+      continue;
+    if (fmt == GST_AUDIO_FORMAT_F32)
+      cc_fade_f32 ((gfloat *) p, n, ch, g0, g1);
+    else if (fmt == GST_AUDIO_FORMAT_S16)
+      cc_fade_s16 ((gint16 *) p, n, ch, g0, g1);
+    else if (fmt == GST_AUDIO_FORMAT_S32)
+      cc_fade_s32 ((gint32 *) p, n, ch, g0, g1);
+    else if (fmt == GST_AUDIO_FORMAT_F64)
+      cc_fade_f64 ((gdouble *) p, n, ch, g0, g1);
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+static void
+send_segment (GstCutList * self)
+{
+  GstSegment seg;
+  GstEvent *ev;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = seg.time = seg.position = self->out_base;
+  seg.stop = self->total;
+  ev = gst_event_new_segment (&seg);
+  if (self->seqnum)
+    gst_event_set_seqnum (ev, self->seqnum);
+  gst_pad_push_event (self->srcpad, ev);
+  self->segment_sent = TRUE;
+}
+
+static GstFlowReturn
+end_stream (GstCutList * self)
+{
+  if (!self->ended) {
+    self->ended = TRUE;
+    if (!self->segment_sent)
+      send_segment (self);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+  return GST_FLOW_EOS;
+}
+
+static GstClockTime
+buffer_duration (GstCutList * self, GstBuffer * buf)
+{
+  if (self->media == MEDIA_AUDIO && GST_AUDIO_INFO_BPF (&self->ainfo))
+    return gst_util_uint64_scale (gst_buffer_get_size (buf) /
+        GST_AUDIO_INFO_BPF (&self->ainfo), GST_SECOND,
+        GST_AUDIO_INFO_RATE (&self->ainfo));
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    return GST_BUFFER_DURATION (buf);
+  if (self->media == MEDIA_VIDEO && GST_VIDEO_INFO_FPS_N (&self->vinfo))
+    return gst_util_uint64_scale (GST_SECOND,
+        GST_VIDEO_INFO_FPS_D (&self->vinfo),
+        GST_VIDEO_INFO_FPS_N (&self->vinfo));
+  return 0;
+}
+
+/* The part [a, b) of buf (stream time st..end) in span k, as an output
+ * buffer. Raw audio is cut to the sample. */
+static GstBuffer *
+piece (GstCutList * self, GstBuffer * buf, GstClockTime st, guint k,
+    GstClockTime a, GstClockTime b)
+{
+  const CcSpan *sp = &g_array_index (self->spans, CcSpan, k);
+  guint64 base = g_array_index (self->out_start, guint64, k);
+  GstBuffer *out;
+
+  if (self->media == MEDIA_AUDIO) {
+    guint rate = GST_AUDIO_INFO_RATE (&self->ainfo);
+    gsize bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
+    gsize total = gst_buffer_get_size (buf) / bpf;
+    /* sample positions of the cut, rounded on the output timeline so
+     * that consecutive pieces neither overlap nor leave a gap */
+    guint64 o0 = gst_util_uint64_scale_round (base + (a - sp->start), rate,
+        GST_SECOND);
+    guint64 o1 = gst_util_uint64_scale_round (base + (b - sp->start), rate,
+        GST_SECOND);
+    gsize skip = (gsize) gst_util_uint64_scale_round (a - st, rate,
+        GST_SECOND);
+    gsize n = (gsize) (o1 - o0);
+
+    if (skip >= total || n == 0)
+      return NULL;
+    n = MIN (n, total - skip);
+    out = gst_buffer_copy_region (buf, GST_BUFFER_COPY_ALL, skip * bpf,
+        n * bpf);
+    GST_BUFFER_PTS (out) = gst_util_uint64_scale (o0, GST_SECOND, rate);
+    GST_BUFFER_DURATION (out) = gst_util_uint64_scale (o0 + n, GST_SECOND,
+        rate) - GST_BUFFER_PTS (out);
+    GST_BUFFER_OFFSET (out) = o0;
+    GST_BUFFER_OFFSET_END (out) = o0 + n;
+  } else {
+    out = gst_buffer_copy (buf);        /* metadata only; memory shared */
+    GST_BUFFER_PTS (out) = base + (a - sp->start);
+    GST_BUFFER_DTS (out) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (out) = b - a;
+  }
+  GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DISCONT);
+  if (a == sp->start)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+  return out;
+}
+
+static GstFlowReturn
+gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstCutList *self = GST_CUT_LIST (parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstClockTime st, end;
+  guint64 fade;
+  guint n = self->spans->len;
+
+  if (self->ended || self->segment.format != GST_FORMAT_TIME ||
+      !GST_BUFFER_PTS_IS_VALID (buf)) {
+    gst_buffer_unref (buf);
+    return self->ended ? GST_FLOW_EOS : GST_FLOW_OK;
+  }
+  st = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (st)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  end = st + buffer_duration (self, buf);
+
+  GST_OBJECT_LOCK (self);
+  fade = self->fade;
+  GST_OBJECT_UNLOCK (self);
+
+  while (self->idx < n && g_array_index (self->spans, CcSpan,
+          self->idx).end <= st)
+    self->idx++;
+  if (self->idx >= n) {
+    gst_buffer_unref (buf);
+    return end_stream (self);
+  }
+
+  /* Every span the buffer touches (audio buffers may hold a join). */
+  for (guint k = self->idx; k < n && ret == GST_FLOW_OK; k++) {
+    const CcSpan *sp = &g_array_index (self->spans, CcSpan, k);
+    GstClockTime a = MAX (st, sp->start), b = MIN (end, sp->end);
+    GstBuffer *out;
+
+    if (sp->start >= end)
+      break;
+    if (b <= a)
+      continue;
+    out = piece (self, buf, st, k, a, b);
+    if (out == NULL)
+      continue;
+    if (!self->segment_sent)
+      send_segment (self);
+    if (fade && self->media == MEDIA_VIDEO) {
+      guint64 t0 = GST_BUFFER_PTS (out), t1 = t0 + GST_BUFFER_DURATION (out);
+      gdouble g = MIN (join_gain (self, t0, fade), join_gain (self, t1, fade));
+      if (g < 1.0) {
+        out = gst_buffer_make_writable (out);
+        fade_video (self, out, g);
+      }
+    } else if (fade && self->media == MEDIA_AUDIO) {
+      out = gst_buffer_make_writable (out);
+      fade_audio (self, out, GST_BUFFER_PTS (out), fade);
+    }
+    ret = gst_pad_push (self->srcpad, out);
+    if (b >= sp->end)
+      self->idx = k + 1;
+  }
+  gst_buffer_unref (buf);
+
+  if (ret == GST_FLOW_OK && self->idx >= n)
+    return end_stream (self);
+  return ret;
+}
+
+static void
+parse_caps (GstCutList * self, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+
+  self->media = MEDIA_OTHER;
+  if (gst_structure_has_name (s, "video/x-raw") &&
+      gst_video_info_from_caps (&self->vinfo, caps))
+    self->media = MEDIA_VIDEO;
+  else if (gst_structure_has_name (s, "audio/x-raw") &&
+      gst_audio_info_from_caps (&self->ainfo, caps))
+    self->media = MEDIA_AUDIO;
+}
+
+static gboolean
+gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstCutList *self = GST_CUT_LIST (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      parse_caps (self, caps);
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+      /* upstream's timeline stays here; downstream gets the cut's */
+      gst_event_copy_segment (event, &self->segment);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_FLUSH_STOP:
+      self->idx = 0;
+      self->ended = FALSE;
+      self->segment_sent = FALSE;
+      gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      break;
+    case GST_EVENT_EOS:
+      if (self->ended) {
+        gst_event_unref (event);
+        return TRUE;
+      }
+      self->ended = TRUE;
+      if (!self->segment_sent)
+        send_segment (self);
+      break;
+    case GST_EVENT_GAP:
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* Output time to the stream time of the source. */
+static guint64
+source_time (GstCutList * self, guint64 out)
+{
+  for (guint i = self->spans->len; i > 0; i--) {
+    guint64 base = g_array_index (self->out_start, guint64, i - 1);
+    if (out >= base)
+      return g_array_index (self->spans, CcSpan, i - 1).start + (out - base);
+  }
+  return g_array_index (self->spans, CcSpan, 0).start;
+}
+
+static gboolean
+gst_cut_list_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstCutList *self = GST_CUT_LIST (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && self->spans) {
+    gdouble rate;
+    GstFormat format;
+    GstSeekFlags flags;
+    GstSeekType st, sp;
+    gint64 start, stop;
+    GstEvent *up;
+    gboolean ok;
+
+    gst_event_parse_seek (event, &rate, &format, &flags, &st, &start, &sp,
+        &stop);
+    if (format != GST_FORMAT_TIME || rate <= 0 || st != GST_SEEK_TYPE_SET ||
+        start < 0) {
+      gst_event_unref (event);
+      return FALSE;             /* only forward seeks to a position */
+    }
+    start = MIN ((guint64) start, self->total);
+    self->out_base = (guint64) start;
+    self->seqnum = gst_event_get_seqnum (event);
+    up = gst_event_new_seek (rate, GST_FORMAT_TIME, flags,
+        GST_SEEK_TYPE_SET, (gint64) source_time (self, (guint64) start),
+        GST_SEEK_TYPE_NONE, -1);
+    gst_event_set_seqnum (up, self->seqnum);
+    gst_event_unref (event);
+    ok = gst_pad_push_event (self->sinkpad, up);
+    return ok;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_cut_list_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstCutList *self = GST_CUT_LIST (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION && self->spans) {
+    GstFormat f;
+    gst_query_parse_duration (query, &f, NULL);
+    if (f == GST_FORMAT_TIME) {
+      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) self->total);
+      return TRUE;
+    }
+  }
+  return gst_pad_query_default (pad, parent, query);
+}
+
+static GstStateChangeReturn
+gst_cut_list_change_state (GstElement * element, GstStateChange transition)
+{
+  GstCutList *self = GST_CUT_LIST (element);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    if (!load_spans (self))
+      return GST_STATE_CHANGE_FAILURE;
+    self->idx = 0;
+    self->ended = self->segment_sent = FALSE;
+    self->out_base = 0;
+    self->seqnum = 0;
+    self->media = MEDIA_OTHER;
+    gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  }
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
