@@ -72,6 +72,7 @@
 
 #include "gstcaptionburn.h"
 #include "cccaptions.h"
+#include "cccutlist.h"
 #include "ccoverlay.h"
 #include "cctext.h"
 
@@ -103,6 +104,7 @@ enum
   PROP_FONT_SIZE,
   PROP_BOTTOM_MARGIN,
   PROP_MAX_READING_SPEED,
+  PROP_CUT,
 };
 
 struct _GstCaptionBurn
@@ -113,6 +115,7 @@ struct _GstCaptionBurn
   gchar *location;
   gchar *font;
   gdouble font_size, bottom_margin, max_cps;
+  gchar *cut;
   gboolean dirty;
 
   /* from start() to stop() */
@@ -206,6 +209,14 @@ gst_caption_burn_class_init (GstCaptionBurnClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_CUT,
+      g_param_spec_string ("cut", "Cut",
+          "When the video is a cut of the source (cutlist syntax, "
+          "\"00:12.5-00:40,01:35-02:07\"), the captions of the kept segments "
+          "at their new times; NULL = the video is the source",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -235,6 +246,7 @@ gst_caption_burn_finalize (GObject * object)
 
   g_free (self->location);
   g_free (self->font);
+  g_free (self->cut);
   g_array_unref (self->shown);
   g_array_unref (self->active);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -264,6 +276,10 @@ gst_caption_burn_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_READING_SPEED:
       self->max_cps = g_value_get_double (value);
+      break;
+    case PROP_CUT:
+      g_free (self->cut);
+      self->cut = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -295,6 +311,9 @@ gst_caption_burn_get_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_READING_SPEED:
       g_value_set_double (value, self->max_cps);
+      break;
+    case PROP_CUT:
+      g_value_set_string (value, self->cut);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -393,10 +412,11 @@ gst_caption_burn_start (GstBaseTransform * trans)
 {
   GstCaptionBurn *self = GST_CAPTION_BURN (trans);
   GError *err = NULL;
-  gchar *location, *font;
+  gchar *location, *font, *cut;
   gdouble max_cps;
 
   GST_OBJECT_LOCK (self);
+  cut = g_strdup (self->cut);
   location = g_strdup (self->location);
   font = g_strdup (self->font);
   max_cps = self->max_cps;
@@ -407,6 +427,18 @@ gst_caption_burn_start (GstBaseTransform * trans)
   self->track = cc_caption_track_load (location, &err);
   if (self->track == NULL)
     goto bad_file;
+  if (cut) {
+    GArray *spans = cc_cutlist_parse (cut, &err);
+    CcCaptionTrack *retimed;
+
+    if (spans == NULL)
+      goto bad_cut;
+    retimed = cc_caption_track_retime (self->track, (CcSpan *) spans->data,
+        spans->len);
+    cc_caption_track_free (self->track);
+    self->track = retimed;
+    g_array_unref (spans);
+  }
   if (self->track->format == CC_CAPTION_ASS && !setup_ass (self))
     goto ass_failed;
 
@@ -415,14 +447,26 @@ gst_caption_burn_start (GstBaseTransform * trans)
   g_array_set_size (self->shown, 0);
   g_free (location);
   g_free (font);
+  g_free (cut);
   return TRUE;
 
   /* ERRORS */
+bad_cut:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Cut list: %s",
+            err->message), (NULL));
+    g_clear_error (&err);
+    g_free (location);
+    g_free (font);
+    g_free (cut);
+    return FALSE;
+  }
 no_location:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("No caption file given (location is not set)."), (NULL));
     g_free (font);
+    g_free (cut);
     return FALSE;
   }
 bad_file:
@@ -437,6 +481,7 @@ bad_file:
     g_clear_error (&err);
     g_free (location);
     g_free (font);
+    g_free (cut);
     return FALSE;
   }
 ass_failed:
@@ -445,6 +490,7 @@ ass_failed:
         ("libass could not load the ASS file '%s'.", location), (NULL));
     g_free (location);
     g_free (font);
+    g_free (cut);
     return FALSE;
   }
 }

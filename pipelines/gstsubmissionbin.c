@@ -127,7 +127,27 @@ enum
   PROP_CAPTIONS,
   PROP_LOUDNESS,
   PROP_INPUT_LOUDNESS,
+  PROP_PLATFORM_LOCATION,
+  PROP_PLATFORM_SEGMENTS,
+  PROP_PLATFORM_ASPECT,
 };
+
+/* The second output, the short-video platform cut. */
+typedef struct {
+  GstElement *mux, *sink;
+  GstPad *video_pad, *audio_pad;
+  gchar *part_location, *faststart_location;
+  gboolean done;
+  /* portrait framing: the picture over a blurred copy of itself */
+  GstElement *fg_filter, *bg_filter, *fit_filter;
+  GstPad *fg_pad;               /* compositor pad of the foreground */
+} PlatformOut;
+
+#define PLATFORM_MAX_DURATION (60 * GST_SECOND)
+/* The blurred background is this small before it is blown up: the
+ * upscale is the blur. */
+#define BG_BLUR_W 18
+#define BG_BLUR_H 32
 
 struct _GstSubmissionBin
 {
@@ -151,6 +171,10 @@ struct _GstSubmissionBin
   gchar *captions;
   gchar *loudness;
   gdouble input_loudness;
+  gchar *platform_location;
+  gchar *platform_segments;
+  gboolean platform_portrait;
+  PlatformOut plat;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
   GList *built;                 /* every child we added */
@@ -327,6 +351,24 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           -G_MAXDOUBLE, 0.0, 0.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_PLATFORM_LOCATION,
+      g_param_spec_string ("platform-location", "Platform cut location",
+          "Path of the platform-cut MP4, from the same decode as the full "
+          "cut; NULL = no platform cut", NULL, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PLATFORM_SEGMENTS,
+      g_param_spec_string ("platform-segments", "Platform segments",
+          "Segments of the source for the platform cut, cutlist syntax "
+          "(\"00:12.5-00:40,01:35-02:07\"); at most 60 s are kept", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_PLATFORM_ASPECT,
+      g_param_spec_boolean ("platform-portrait", "Platform portrait",
+          "Platform cut as 9:16 portrait (a landscape source over a blurred, "
+          "darkened enlargement of itself); FALSE keeps the source's aspect",
+          TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -359,6 +401,7 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->on_too_long = DEFAULT_ON_TOO_LONG;
   self->trim_fade = DEFAULT_TRIM_FADE;
   self->loudness = g_strdup (DEFAULT_LOUDNESS);
+  self->platform_portrait = TRUE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
   self->audio_end = GST_CLOCK_TIME_NONE;
@@ -379,6 +422,10 @@ gst_submission_bin_finalize (GObject * object)
   g_free (self->logo);
   g_free (self->captions);
   g_free (self->loudness);
+  g_free (self->platform_location);
+  g_free (self->platform_segments);
+  g_free (self->plat.part_location);
+  g_free (self->plat.faststart_location);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -455,6 +502,17 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
     case PROP_INPUT_LOUDNESS:
       self->input_loudness = g_value_get_double (value);
       break;
+    case PROP_PLATFORM_LOCATION:
+      g_free (self->platform_location);
+      self->platform_location = g_value_dup_string (value);
+      break;
+    case PROP_PLATFORM_SEGMENTS:
+      g_free (self->platform_segments);
+      self->platform_segments = g_value_dup_string (value);
+      break;
+    case PROP_PLATFORM_ASPECT:
+      self->platform_portrait = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -523,6 +581,15 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_INPUT_LOUDNESS:
       g_value_set_double (value, self->input_loudness);
+      break;
+    case PROP_PLATFORM_LOCATION:
+      g_value_set_string (value, self->platform_location);
+      break;
+    case PROP_PLATFORM_SEGMENTS:
+      g_value_set_string (value, self->platform_segments);
+      break;
+    case PROP_PLATFORM_ASPECT:
+      g_value_set_boolean (value, self->platform_portrait);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -676,7 +743,7 @@ apply_x264_settings (GstSubmissionBin * self, GstElement * enc)
 }
 
 static GstElement *
-make_video_encoder (GstSubmissionBin * self)
+make_video_encoder (GstSubmissionBin * self, const gchar * name)
 {
   GError *err = NULL;
   gchar **argv = NULL;
@@ -686,7 +753,7 @@ make_video_encoder (GstSubmissionBin * self)
   if (!g_shell_parse_argv (self->video_encoder, &argc, &argv, &err))
     goto bad_description;
 
-  enc = make_child (self, argv[0], "video-encoder");
+  enc = make_child (self, argv[0], name);
   if (enc == NULL) {
     g_strfreev (argv);
     return NULL;
@@ -731,6 +798,57 @@ bad_property:
 
 /* Video branch ---------------------------------------------------------- */
 
+static GstCaps *
+frame_caps (GstSubmissionBin * self, guint w, guint h)
+{
+  return gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, (gint) w, "height", G_TYPE_INT, (gint) h,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
+      "interlace-mode", G_TYPE_STRING, "progressive",
+      "colorimetry", G_TYPE_STRING, "bt709",
+      "chroma-site", G_TYPE_STRING, "mpeg2",
+      "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d, NULL);
+}
+
+/* Platform frame for a source displayed dw x dh: 9:16 with the picture
+ * fitted across it, or the source's own aspect like the full cut. */
+static void
+set_platform_sizes (GstSubmissionBin * self, guint dw, guint dh)
+{
+  PlatformOut *p = &self->plat;
+  guint W, H, fw, fh;
+  GstCaps *c;
+
+  if (!self->platform_portrait || p->fg_filter == NULL) {
+    cc_output_frame_size (dw, dh, self->out_long_edge, self->out_short_edge,
+        &W, &H);
+    c = frame_caps (self, W, H);
+    g_object_set (p->fit_filter, "caps", c, NULL);
+    gst_caps_unref (c);
+    return;
+  }
+  W = self->out_short_edge & ~1u;
+  H = self->out_long_edge & ~1u;
+  /* fit the picture inside W x H, keeping its aspect */
+  if ((guint64) dw * H > (guint64) dh * W) {
+    fw = W;
+    fh = (guint) MAX (2, gst_util_uint64_scale_round (W, dh, dw)) & ~1u;
+  } else {
+    fh = H;
+    fw = (guint) MAX (2, gst_util_uint64_scale_round (H, dw, dh)) & ~1u;
+  }
+  c = frame_caps (self, fw, fh);
+  g_object_set (p->fg_filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  g_object_set (p->fg_pad, "xpos", (gint) (W - fw) / 2, "ypos",
+      (gint) (H - fh) / 2, NULL);
+  c = frame_caps (self, W, H);
+  g_object_set (p->fit_filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  GST_INFO_OBJECT (self, "platform frame %ux%u, picture %ux%u", W, H, fw, fh);
+}
+
 /* After rotation the displayed orientation is known; fix the output frame
  * (landscape or portrait) before the scaler negotiates. */
 static GstPadProbeReturn
@@ -768,6 +886,8 @@ rotated_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   g_object_set (self->out_filter, "caps", out, NULL);
   gst_caps_unref (out);
 
+  if (self->plat.fit_filter)
+    set_platform_sizes (self, dw, dh);
   return GST_PAD_PROBE_OK;
 }
 
@@ -872,16 +992,213 @@ link_to_mux (GstElement * last, GstPad * mux_pad)
   return ok;
 }
 
+/* Audio runs ahead of video by the video encoders' latency while the
+ * muxers interleave: audio queues hold seconds, cheap at 384 kB/s. */
+static GstElement *
+make_audio_queue (GstSubmissionBin * self, const gchar * name)
+{
+  GstElement *q = make_child (self, "queue", name);
+
+  if (q)
+    g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
+        "max-size-time", (guint64) (10 * GST_SECOND), NULL);
+  return q;
+}
+
+static GstElement *
+make_queue (GstSubmissionBin * self, const gchar * name)
+{
+  GstElement *q = make_child (self, "queue", name);
+
+  /* Enough to decouple threads; a deep raw video queue would cost
+   * hundreds of megabytes at 1080p. */
+  if (q)
+    g_object_set (q, "max-size-buffers", 3, "max-size-bytes", 0,
+        "max-size-time", G_GUINT64_CONSTANT (0), NULL);
+  return q;
+}
+
+/* Overlays, encoder queue, encoder and profile caps after a fitted frame:
+ * appended to chain. Overlays come after the one scale, on the output
+ * frame: drawn at output resolution and laid out for its aspect. */
+static void
+append_encode_tail (GstSubmissionBin * self, GstElement ** chain, guint * n,
+    gboolean platform)
+{
+  GstElement *enc_filter;
+  GstCaps *c;
+
+  if (self->school || self->logo) {
+    GstElement *wm = make_child (self, "schoolwatermark",
+        platform ? "platform-watermark" : "watermark");
+    if (wm)
+      g_object_set (wm, "text", self->school, "logo-location", self->logo,
+          "platform-safe", platform, NULL);
+    chain[(*n)++] = wm;
+  }
+  if (self->captions) {
+    GstElement *cap = make_child (self, "captionburn",
+        platform ? "platform-captions" : "captions");
+    if (cap)
+      g_object_set (cap, "location", self->captions, "cut",
+          platform ? self->platform_segments : NULL, NULL);
+    chain[(*n)++] = cap;
+  }
+  chain[(*n)++] = make_queue (self, platform ? "platform-encode-queue" :
+      "video-encode-queue");
+  chain[(*n)++] = make_video_encoder (self, platform ? "platform-encoder" :
+      "video-encoder");
+  chain[(*n)++] = enc_filter = make_child (self, "capsfilter",
+      platform ? "platform-h264-filter" : "h264-filter");
+  if (enc_filter) {
+    c = gst_caps_new_simple ("video/x-h264", "profile", G_TYPE_STRING, "high",
+        "stream-format", G_TYPE_STRING, "avc", "alignment", G_TYPE_STRING,
+        "au", NULL);
+    g_object_set (enc_filter, "caps", c, NULL);
+    gst_caps_unref (c);
+  }
+}
+
+static gboolean
+chain_ok (GstElement ** chain, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (chain[i] == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+link_pads (GstElement * a, const gchar * src, GstElement * b,
+    const gchar * sink)
+{
+  return gst_element_link_pads (a, src, b, sink);
+}
+
+/* Platform video: the cut first (frames outside it cost nothing more),
+ * then the 9:16 framing, overlays laid out for portrait, its own encoder. */
+static gboolean
+build_platform_video (GstSubmissionBin * self, GstElement * tee)
+{
+  PlatformOut *p = &self->plat;
+  GstElement *chain[12];
+  guint n = 0;
+  GstElement *cut, *head_end;
+
+  chain[n++] = make_queue (self, "platform-queue");
+  chain[n++] = cut = make_child (self, "cutlist", "platform-video-cut");
+  if (!chain_ok (chain, n))
+    return FALSE;
+  g_object_set (cut, "segments", self->platform_segments, NULL);
+  if (!link_pads (tee, "src_%u", chain[0], "sink") || !link_chain (chain, n))
+    return FALSE;
+  sync_chain (chain, n);
+  head_end = cut;
+
+  if (self->platform_portrait) {
+    GstElement *split = make_child (self, "tee", "platform-split");
+    GstElement *fgq = make_queue (self, "platform-fg-queue");
+    GstElement *fgs = make_child (self, "videoconvertscale", "platform-fg");
+    GstElement *bgq = make_queue (self, "platform-bg-queue");
+    GstElement *crop = make_child (self, "aspectratiocrop", "platform-crop");
+    GstElement *bgs = make_child (self, "videoconvertscale", "platform-bg");
+    GstElement *dim = make_child (self, "videobalance", "platform-dim");
+    GstElement *comp = make_child (self, "compositor", "platform-frame");
+    GstElement *bg_chain[] = { bgq, crop, bgs, NULL, dim };
+    GstElement *fg_chain[] = { fgq, fgs, NULL };
+    GstCaps *c;
+    GstPad *bg_pad;
+
+    p->fg_filter = make_child (self, "capsfilter", "platform-fg-filter");
+    p->bg_filter = make_child (self, "capsfilter", "platform-bg-filter");
+    bg_chain[3] = p->bg_filter;
+    fg_chain[2] = p->fg_filter;
+    if (!split || !fgq || !fgs || !bgq || !crop || !bgs || !dim || !comp ||
+        !p->fg_filter || !p->bg_filter)
+      return FALSE;
+
+    gst_util_set_object_arg (G_OBJECT (crop), "aspect-ratio", "9/16");
+    g_object_set (fgs, "add-borders", TRUE, "n-threads",
+        effective_threads (self), NULL);
+    c = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+        "width", G_TYPE_INT, BG_BLUR_W, "height", G_TYPE_INT, BG_BLUR_H,
+        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+    g_object_set (p->bg_filter, "caps", c, NULL);
+    gst_caps_unref (c);
+    g_object_set (dim, "brightness", -0.25, "saturation", 0.8, NULL);
+
+    if (!link_pads (cut, "src", split, "sink") ||
+        !link_pads (split, "src_%u", fgq, "sink") ||
+        !link_pads (split, "src_%u", bgq, "sink") ||
+        !link_chain (fg_chain, 3) || !link_chain (bg_chain, 5))
+      return FALSE;
+    bg_pad = gst_element_request_pad_simple (comp, "sink_%u");
+    p->fg_pad = gst_element_request_pad_simple (comp, "sink_%u");
+    {
+      /* a smooth (cubic) blow-up of the tiny picture is the blur */
+      GstStructure *cfg = gst_structure_new ("GstVideoConverter",
+          GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+          GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_CUBIC,
+          NULL);
+
+      g_object_set (bg_pad, "zorder", 0, "width",
+          (gint) (self->out_short_edge & ~1u), "height",
+          (gint) (self->out_long_edge & ~1u), "converter-config", cfg, NULL);
+      gst_structure_free (cfg);
+    }
+    g_object_set (p->fg_pad, "zorder", 1, NULL);
+    {
+      GstPad *a = gst_element_get_static_pad (dim, "src");
+      GstPad *b = gst_element_get_static_pad (p->fg_filter, "src");
+      gboolean ok = gst_pad_link (a, bg_pad) == GST_PAD_LINK_OK &&
+          gst_pad_link (b, p->fg_pad) == GST_PAD_LINK_OK;
+      gst_object_unref (a);
+      gst_object_unref (b);
+      gst_object_unref (bg_pad);
+      if (!ok)
+        return FALSE;
+    }
+    sync_chain (bg_chain, 5);
+    sync_chain (fg_chain, 3);
+    gst_element_sync_state_with_parent (comp);
+    gst_element_sync_state_with_parent (split);
+    head_end = comp;
+    n = 0;
+    chain[n++] = comp;
+  } else {
+    n = 0;
+    chain[n++] = cut;
+    chain[n++] = make_child (self, "videoconvertscale", "platform-fit");
+    if (chain[1])
+      g_object_set (chain[1], "add-borders", TRUE, "n-threads",
+          effective_threads (self), NULL);
+  }
+  chain[n++] = p->fit_filter = make_child (self, "capsfilter",
+      "platform-fit-filter");
+  /* the campaign's limit holds whatever list was given */
+  chain[n++] = make_guard (self, "platform-video-guard", 0,
+      PLATFORM_MAX_DURATION);
+  if (chain[n - 1])
+    gst_util_set_object_arg (G_OBJECT (chain[n - 1]), "on-too-long", "trim");
+  append_encode_tail (self, chain, &n, TRUE);
+  (void) head_end;
+
+  if (!chain_ok (chain, n) || !link_chain (chain, n) ||
+      !link_to_mux (chain[n - 1], p->video_pad))
+    return FALSE;
+  sync_chain (chain + 1, n - 1);
+  return TRUE;
+}
+
 static gboolean
 build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
 {
-  GstElement *chain[15];
-  guint n = 0;
+  GstElement *chain[16];
+  guint n = 0, head;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
   gboolean interlaced = imode && g_strcmp0 (imode, "progressive") != 0;
-  GstElement *flip, *rate, *rate_filter, *guard, *scale, *queue, *enc,
-      *enc_filter;
+  GstElement *flip, *rate, *rate_filter, *scale, *tee = NULL;
   guint64 min, max;
   GstCaps *c;
   GstPad *pad;
@@ -898,31 +1215,20 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
   /* After the rate change, before scaling: trimmed frames never cost a
    * scale or an encode. */
   duration_limits (self, &min, &max);
-  chain[n++] = guard = make_guard (self, "video-guard", min, max);
+  chain[n++] = make_guard (self, "video-guard", min, max);
+  /* One decode, two outputs: the platform cut branches off here, before
+   * any scaling. */
+  if (self->platform_location) {
+    chain[n++] = tee = make_child (self, "tee", "video-split");
+    chain[n++] = make_queue (self, "full-queue");
+  }
+  head = n;
   chain[n++] = scale = make_child (self, "videoconvertscale", "fit");
   chain[n++] = self->out_filter = make_child (self, "capsfilter", "fit-filter");
-  /* Overlays after the one scale, on the output frame: drawn at output
-   * resolution and laid out for its aspect. */
-  if (self->school || self->logo) {
-    chain[n] = make_child (self, "schoolwatermark", "watermark");
-    if (chain[n])
-      g_object_set (chain[n], "text", self->school, "logo-location",
-          self->logo, NULL);
-    n++;
-  }
-  if (self->captions) {
-    chain[n] = make_child (self, "captionburn", "captions");
-    if (chain[n])
-      g_object_set (chain[n], "location", self->captions, NULL);
-    n++;
-  }
-  chain[n++] = queue = make_child (self, "queue", "video-encode-queue");
-  chain[n++] = enc = make_video_encoder (self);
-  chain[n++] = enc_filter = make_child (self, "capsfilter", "h264-filter");
-
-  for (guint i = 0; i < n; i++)
-    if (chain[i] == NULL)
-      return FALSE;
+  append_encode_tail (self, chain, &n, FALSE);
+  if (!chain_ok (chain, n))
+    return FALSE;
+  (void) head;
 
   gst_util_set_object_arg (G_OBJECT (flip), "video-direction", "auto");
   c = gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION,
@@ -931,15 +1237,6 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
   gst_caps_unref (c);
   g_object_set (scale, "add-borders", TRUE, "n-threads",
       effective_threads (self), NULL);
-  /* Enough to decouple conversion from the encoder thread; a deep raw
-   * video queue would cost hundreds of megabytes at 1080p. */
-  g_object_set (queue, "max-size-buffers", 3, "max-size-bytes", 0,
-      "max-size-time", G_GUINT64_CONSTANT (0), NULL);
-  c = gst_caps_new_simple ("video/x-h264", "profile", G_TYPE_STRING, "high",
-      "stream-format", G_TYPE_STRING, "avc", "alignment", G_TYPE_STRING, "au",
-      NULL);
-  g_object_set (enc_filter, "caps", c, NULL);
-  gst_caps_unref (c);
 
   pad = gst_element_get_static_pad (flip, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
@@ -952,7 +1249,10 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, video_out_probe, self, NULL);
   gst_object_unref (pad);
 
-  if (!link_chain (chain, n) || !link_to_mux (enc_filter, self->mux_video_pad))
+  if (!link_chain (chain, n) || !link_to_mux (chain[n - 1],
+          self->mux_video_pad))
+    return FALSE;
+  if (tee && !build_platform_video (self, tee))
     return FALSE;
   sync_chain (chain, n);
 
@@ -1007,14 +1307,15 @@ aac_priming_reset_probe (GstPad * pad, GstPadProbeInfo * info,
  * generated silence. Returns the first element to link into. */
 /* The loudness normaliser for the source's audio, or NULL when off. */
 static GstElement *
-make_loudnorm (GstSubmissionBin * self)
+make_loudnorm (GstSubmissionBin * self, gboolean platform)
 {
   const CcLoudnessPreset *p = cc_loudness_preset (self->loudness);
   GstElement *ln;
 
   if (p == NULL)
     return NULL;                /* "off" */
-  ln = make_child (self, "loudnorm", "loudness");
+  ln = make_child (self, "loudnorm", platform ? "platform-loudness" :
+      "loudness");
   if (ln == NULL)
     return NULL;
   g_object_set (ln, "preset", NULL, "target", p->target_lufs, "true-peak",
@@ -1028,42 +1329,39 @@ make_loudnorm (GstSubmissionBin * self)
   return ln;
 }
 
-static GstElement *
-build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
+static guint64
+aac_floor (guint64 t)
 {
-  GstElement *chain[8];
-  guint n = 0;
-  GstElement *filter, *enc;
-  GstCaps *c;
-  guint64 min, max;
+  return gst_util_uint64_scale (gst_util_uint64_scale (t, 48000,
+          GST_SECOND * AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES, GST_SECOND,
+      48000);
+}
 
-  duration_limits (self, &min, &max);
+/* guard, normaliser and AAC encoder into mux_pad, after first (already in
+ * chain[0..n)). */
+static gboolean
+append_audio_tail (GstSubmissionBin * self, GstElement ** chain, guint * n,
+    guint64 max, gboolean normalise, gboolean platform, GstPad * mux_pad)
+{
+  GstElement *enc;
+
   /* The audio ends on the last whole AAC frame at or before the maximum,
    * so that encoding does not pad it past the limit. The minimum is the
    * video's business: a short soundtrack is not a short submission. */
-  max = gst_util_uint64_scale (gst_util_uint64_scale (max, 48000,
-          GST_SECOND * AAC_FRAME_SAMPLES) * AAC_FRAME_SAMPLES, GST_SECOND,
-      48000);
+  chain[(*n)++] = make_guard (self, platform ? "platform-audio-guard" :
+      "audio-guard", 0, aac_floor (max));
+  if (platform && chain[*n - 1])
+    gst_util_set_object_arg (G_OBJECT (chain[*n - 1]), "on-too-long", "trim");
+  if (normalise && cc_loudness_preset (self->loudness))
+    chain[(*n)++] = make_loudnorm (self, platform);
+  chain[(*n)++] = make_child (self, "audioconvert", platform ?
+      "platform-encode-convert" : "audio-encode-convert");
+  chain[(*n)++] = enc = make_child (self, "avenc_aac", platform ?
+      "platform-audio-encoder" : "audio-encoder");
+  chain[(*n)++] = make_child (self, "aacparse", NULL);
+  if (!chain_ok (chain, *n))
+    return FALSE;
 
-  chain[n++] = make_child (self, "audioconvert", NULL);
-  chain[n++] = make_child (self, "audioresample", NULL);
-  chain[n++] = filter = make_child (self, "capsfilter", "audio-filter");
-  chain[n++] = make_guard (self, "audio-guard", 0, max);
-  if (normalise && cc_loudness_preset (self->loudness)) {
-    chain[n++] = make_loudnorm (self);
-  }
-  chain[n++] = make_child (self, "audioconvert", "audio-encode-convert");
-  chain[n++] = enc = make_child (self, "avenc_aac", "audio-encoder");
-  chain[n++] = make_child (self, "aacparse", NULL);
-
-  for (guint i = 0; i < n; i++)
-    if (chain[i] == NULL)
-      return NULL;
-
-  c = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 48000,
-      "channels", G_TYPE_INT, 2, NULL);
-  g_object_set (filter, "caps", c, NULL);
-  gst_caps_unref (c);
   g_object_set (enc, "bitrate", (gint) self->audio_bitrate, NULL);
   {
     GstPad *src = gst_element_get_static_pad (enc, "src");
@@ -1076,10 +1374,53 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
         shift, g_free);
     gst_object_unref (src);
   }
+  return link_chain (chain, *n) && link_to_mux (chain[*n - 1], mux_pad);
+}
 
-  if (!link_chain (chain, n) || !link_to_mux (chain[n - 1],
+/* Raw audio in any layout to 48 kHz stereo, then one encode per output;
+ * the platform output keeps only its segments. Returns the first element
+ * to link into. */
+static GstElement *
+build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
+{
+  GstElement *chain[10], *pchain[8];
+  guint n = 0, pn = 0;
+  GstElement *filter, *tee = NULL;
+  GstCaps *c;
+  guint64 min, max;
+
+  duration_limits (self, &min, &max);
+  chain[n++] = make_child (self, "audioconvert", NULL);
+  chain[n++] = make_child (self, "audioresample", NULL);
+  chain[n++] = filter = make_child (self, "capsfilter", "audio-filter");
+  if (self->platform_location) {
+    chain[n++] = tee = make_child (self, "tee", "audio-split");
+    chain[n++] = make_audio_queue (self, "full-audio-queue");
+  }
+  if (!chain_ok (chain, n))
+    return NULL;
+  c = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, 48000,
+      "channels", G_TYPE_INT, 2, NULL);
+  g_object_set (filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  if (!append_audio_tail (self, chain, &n, max, normalise, FALSE,
           self->mux_audio_pad))
     return NULL;
+
+  if (tee) {
+    GstElement *cut;
+
+    pchain[pn++] = make_audio_queue (self, "platform-audio-queue");
+    pchain[pn++] = cut = make_child (self, "cutlist", "platform-audio-cut");
+    if (!chain_ok (pchain, pn))
+      return NULL;
+    g_object_set (cut, "segments", self->platform_segments, NULL);
+    if (!append_audio_tail (self, pchain, &pn, PLATFORM_MAX_DURATION,
+            normalise, TRUE, self->plat.audio_pad) ||
+        !link_pads (tee, "src_%u", pchain[0], "sink"))
+      return NULL;
+    sync_chain (pchain, pn);
+  }
   sync_chain (chain, n);
   return chain[0];
 }
@@ -1368,9 +1709,39 @@ build (GstSubmissionBin * self)
   if (!gst_element_link (src, dec) || !gst_element_link (self->mux,
           self->sink))
     goto link_failed;
+
+  if (self->platform_location) {
+    PlatformOut *pl = &self->plat;
+
+    if (self->platform_segments == NULL)
+      goto no_segments;
+    g_free (pl->part_location);
+    g_free (pl->faststart_location);
+    pl->part_location = sibling_path (self->platform_location, ".", ".part");
+    pl->faststart_location = sibling_path (self->platform_location, ".",
+        ".moov");
+    pl->mux = make_child (self, "mp4mux", "platform-mux");
+    pl->sink = make_child (self, "filesink", "platform-sink");
+    if (!pl->mux || !pl->sink)
+      return FALSE;
+    g_object_set (pl->mux, "faststart", TRUE, "faststart-file",
+        pl->faststart_location, NULL);
+    g_object_set (pl->sink, "location", pl->part_location, "async", FALSE,
+        NULL);
+    pl->video_pad = gst_element_request_pad_simple (pl->mux, "video_%u");
+    pl->audio_pad = gst_element_request_pad_simple (pl->mux, "audio_%u");
+    if (!gst_element_link (pl->mux, pl->sink))
+      goto link_failed;
+  }
   return TRUE;
 
   /* ERRORS */
+no_segments:
+  {
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+        ("A platform cut needs platform-segments."), (NULL));
+    return FALSE;
+  }
 no_config:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -1405,6 +1776,14 @@ teardown (GstSubmissionBin * self)
     gst_element_release_request_pad (self->mux, self->mux_audio_pad);
     gst_clear_object (&self->mux_audio_pad);
   }
+  if (self->plat.video_pad) {
+    gst_element_release_request_pad (self->plat.mux, self->plat.video_pad);
+    gst_clear_object (&self->plat.video_pad);
+  }
+  if (self->plat.audio_pad) {
+    gst_element_release_request_pad (self->plat.mux, self->plat.audio_pad);
+    gst_clear_object (&self->plat.audio_pad);
+  }
 
   GST_OBJECT_LOCK (self);
   built = self->built;
@@ -1427,6 +1806,13 @@ teardown (GstSubmissionBin * self)
     g_unlink (self->part_location);
   if (self->faststart_location)
     g_unlink (self->faststart_location);
+  if (!self->plat.done && self->plat.part_location)
+    g_unlink (self->plat.part_location);
+  if (self->plat.faststart_location)
+    g_unlink (self->plat.faststart_location);
+  self->plat.mux = self->plat.sink = NULL;
+  self->plat.fg_filter = self->plat.bg_filter = self->plat.fit_filter = NULL;
+  self->plat.fg_pad = NULL;
 }
 
 static void
@@ -1435,6 +1821,7 @@ reset_run_state (GstSubmissionBin * self)
   GST_OBJECT_LOCK (self);
   self->have_video = self->have_audio = FALSE;
   self->done = self->failed = self->trimmed = FALSE;
+  self->plat.done = FALSE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = self->audio_end = GST_CLOCK_TIME_NONE;
   self->silence_samples = 0;
@@ -1556,6 +1943,21 @@ rename_failed:
   }
 }
 
+static gboolean
+finish_platform_output (GstSubmissionBin * self)
+{
+  if (g_rename (self->plat.part_location, self->platform_location) != 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not move the finished platform cut into place at '%s': %s",
+            self->platform_location, g_strerror (errno)), (NULL));
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  self->plat.done = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 static void
 gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
 {
@@ -1564,6 +1966,13 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
       GST_MESSAGE_SRC (message) == GST_OBJECT_CAST (self->sink)) {
     if (!finish_output (self)) {
+      gst_message_unref (message);
+      return;
+    }
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS &&
+      self->plat.sink &&
+      GST_MESSAGE_SRC (message) == GST_OBJECT_CAST (self->plat.sink)) {
+    if (!finish_platform_output (self)) {
       gst_message_unref (message);
       return;
     }
