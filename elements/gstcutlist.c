@@ -65,6 +65,7 @@ enum
   PROP_SEGMENTS,
   PROP_LOCATION,
   PROP_FADE,
+  PROP_STOP_UPSTREAM,
 };
 
 typedef enum {
@@ -82,6 +83,7 @@ struct _GstCutList
   gchar *segments;
   gchar *location;
   guint64 fade;
+  gboolean stop_upstream;
 
   /* from READY->PAUSED */
   GArray *spans;                /* CcSpan */
@@ -154,6 +156,14 @@ gst_cut_list_class_init (GstCutListClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_STOP_UPSTREAM,
+      g_param_spec_boolean ("stop-upstream", "Stop upstream",
+          "After the last segment, return EOS upstream so decoding stops; "
+          "FALSE drops the rest instead, for a branch behind a tee whose "
+          "other branches still need the stream", TRUE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Cut list",
@@ -187,6 +197,7 @@ gst_cut_list_init (GstCutList * self)
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
   self->fade = DEFAULT_FADE;
+  self->stop_upstream = TRUE;
   self->out_base = 0;
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
 }
@@ -224,6 +235,9 @@ gst_cut_list_set_property (GObject * object, guint prop_id,
     case PROP_FADE:
       self->fade = g_value_get_uint64 (value);
       break;
+    case PROP_STOP_UPSTREAM:
+      self->stop_upstream = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -247,6 +261,9 @@ gst_cut_list_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_FADE:
       g_value_set_uint64 (value, self->fade);
+      break;
+    case PROP_STOP_UPSTREAM:
+      g_value_set_boolean (value, self->stop_upstream);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -422,13 +439,18 @@ send_segment (GstCutList * self)
 static GstFlowReturn
 end_stream (GstCutList * self)
 {
+  gboolean stop;
+
   if (!self->ended) {
     self->ended = TRUE;
     if (!self->segment_sent)
       send_segment (self);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
   }
-  return GST_FLOW_EOS;
+  GST_OBJECT_LOCK (self);
+  stop = self->stop_upstream;
+  GST_OBJECT_UNLOCK (self);
+  return stop ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
 static GstClockTime
@@ -502,10 +524,13 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint64 fade;
   guint n = self->spans->len;
 
-  if (self->ended || self->segment.format != GST_FORMAT_TIME ||
-      !GST_BUFFER_PTS_IS_VALID (buf)) {
+  if (self->ended) {
     gst_buffer_unref (buf);
-    return self->ended ? GST_FLOW_EOS : GST_FLOW_OK;
+    return end_stream (self);
+  }
+  if (self->segment.format != GST_FORMAT_TIME || !GST_BUFFER_PTS_IS_VALID (buf)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
   }
   st = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buf));
@@ -554,6 +579,9 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       fade_audio (self, out, GST_BUFFER_PTS (out), fade);
     }
     ret = gst_pad_push (self->srcpad, out);
+    if (ret != GST_FLOW_OK)
+      GST_DEBUG_OBJECT (self, "push at %" GST_TIME_FORMAT ": %s",
+          GST_TIME_ARGS (a), gst_flow_get_name (ret));
     if (b >= sp->end)
       self->idx = k + 1;
   }
@@ -614,6 +642,12 @@ gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_event_unref (event);
       return TRUE;
     default:
+      /* After our EOS downstream takes no more serialized events (tags from
+       * a decoder, say); refusing them would fail a tee upstream. */
+      if (self->ended && GST_EVENT_IS_SERIALIZED (event)) {
+        gst_event_unref (event);
+        return TRUE;
+      }
       break;
   }
   return gst_pad_event_default (pad, parent, event);

@@ -25,6 +25,7 @@
 #include <math.h>
 
 #include "cccaptions.h"
+#include "cccutlist.h"
 #include "ccloudmeter.h"
 #include "ccloudness.h"
 #include "ccpolicy.h"
@@ -63,6 +64,15 @@ typedef struct {
   gchar *captions;
   gchar *loudness;              /* preset name or "off" */
   CcLoudness input_loudness;
+  gchar *platform_cut;          /* "auto", "none" or a list */
+  gchar *platform_aspect;       /* "portrait" or "source" */
+  CcCaptionTrack *caption_track;
+
+  /* the platform cut as decided before encoding */
+  gchar *platform_segments;     /* NULL = no platform cut */
+  GPtrArray *platform_reasons;  /* CcCutChoice* when chosen automatically */
+  guint64 platform_total;
+  CcLoudness platform_loudness;
 
   /* run */
   GMainLoop *loop;
@@ -475,7 +485,7 @@ check_captions (Job * job, const CcProbe * probe, JsonNode ** out)
   g_free (missing);
   g_string_free (all, TRUE);
   g_ptr_array_unref (warnings);
-  cc_caption_track_free (track);
+  job->caption_track = track;   /* for the platform cut's choice */
   return job->error_message == NULL;
 }
 
@@ -495,7 +505,7 @@ check_loudness (Job * job, const gchar * file, GPtrArray * checks,
   c = g_new0 (CcCheck, 1);
   c->name = g_strdup ("loudness");
   uri = gst_filename_to_uri (file, NULL);
-  measured = cc_measure_loudness (uri, out, &err);
+  measured = cc_measure_loudness (uri, NULL, out, &err);
   g_free (uri);
   if (!measured) {
     c->detail = g_strdup_printf ("cannot measure: %s", err ? err->message :
@@ -580,15 +590,166 @@ print_failure (Job * job)
       job->error_file ? job->error_file : job->input, job->error_message);
 }
 
+#define PLATFORM_MIN (45 * GST_SECOND)
+#define PLATFORM_MAX (60 * GST_SECOND)
+
+/* Spans on the output frame grid: starts to the nearest frame, ends down
+ * to a whole frame, so no clipped frame makes a track longer than its
+ * list. */
+static void
+snap_spans (Job * job, GArray * spans)
+{
+  GstClockTime frame = gst_util_uint64_scale_int (GST_SECOND, job->fps_d,
+      job->fps_n);
+
+  for (guint i = 0; i < spans->len; i++) {
+    CcSpan *sp = &g_array_index (spans, CcSpan, i);
+    sp->start = gst_util_uint64_scale_round (sp->start, 1, frame) * frame;
+    sp->end = sp->end / frame * frame;
+    if (sp->end <= sp->start) {
+      g_array_remove_index (spans, i);
+      i--;
+    }
+  }
+}
+
+/* Decides the platform cut before anything is decoded: the given list, or
+ * the automatic choice from captions and the audio's loudness; then
+ * measures the loudness of exactly that cut. */
+static gboolean
+decide_platform_cut (Job * job, const CcProbe * probe)
+{
+  GArray *spans = g_array_new (FALSE, FALSE, sizeof (CcSpan));
+  GError *err = NULL;
+
+  if (g_strcmp0 (job->platform_cut, "auto") == 0) {
+    CcCutSignals sig = { 0 };
+
+    sig.duration = probe->duration;
+    sig.captions = job->caption_track;
+    if (job->input_loudness.momentary) {
+      sig.loudness = (gdouble *) job->input_loudness.momentary->data;
+      sig.n_loudness = job->input_loudness.momentary->len;
+      sig.loudness_step = CC_LOUDNESS_STEP;
+    }
+    sig.min_total = PLATFORM_MIN;
+    sig.max_total = PLATFORM_MAX;
+    job->platform_reasons = cc_cutlist_choose (&sig);
+    for (guint i = 0; i < job->platform_reasons->len; i++)
+      g_array_append_val (spans, ((CcCutChoice *)
+              g_ptr_array_index (job->platform_reasons, i))->span);
+  } else {
+    GArray *given = cc_cutlist_parse (job->platform_cut, &err);
+
+    g_array_append_vals (spans, given->data, given->len);
+    g_array_unref (given);
+    if (GST_CLOCK_TIME_IS_VALID (probe->duration) &&
+        g_array_index (spans, CcSpan, 0).start >= probe->duration) {
+      job_fail (job, EXIT_USAGE, "the platform cut list starts after the "
+          "video ends");
+      g_array_unref (spans);
+      return FALSE;
+    }
+  }
+  snap_spans (job, spans);
+  /* the report shows the segments as cut */
+  if (job->platform_reasons && job->platform_reasons->len == spans->len)
+    for (guint i = 0; i < spans->len; i++)
+      ((CcCutChoice *) g_ptr_array_index (job->platform_reasons, i))->span =
+          g_array_index (spans, CcSpan, i);
+  job->platform_total = cc_cutlist_total ((CcSpan *) spans->data, spans->len);
+  if (spans->len == 0) {
+    job_fail (job, EXIT_USAGE, "the platform cut list keeps nothing");
+    g_array_unref (spans);
+    return FALSE;
+  }
+  if (job->platform_total > PLATFORM_MAX) {
+    gchar *m = g_strdup_printf ("the platform cut list lasts %.1f s; "
+        "platform cuts must be at most 60 s",
+        job->platform_total / (gdouble) GST_SECOND);
+    job_fail (job, EXIT_REJECTED, m);
+    g_free (m);
+    g_array_unref (spans);
+    return FALSE;
+  }
+  job->platform_segments = cc_cutlist_format ((CcSpan *) spans->data,
+      spans->len);
+  g_array_unref (spans);
+
+  if (job->input_loudness.has_audio &&
+      !cc_measure_loudness (probe->uri, job->platform_segments,
+          &job->platform_loudness, &err)) {
+    job_fail (job, EXIT_BAD_INPUT, err ? err->message :
+        "the audio cannot be decoded");
+    g_clear_error (&err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads one written output back, checks it, and adds its report entry.
+ * Returns FALSE when a check failed (the job fails with the list). */
+static gboolean
+check_output (Job * job, const gchar * name, const gchar * path,
+    const CcExpect * expect, JsonObject * outputs, GString * failed)
+{
+  GError *err = NULL;
+  CcProbe o = { 0 };
+  CcLoudness loud = { 0 };
+  GPtrArray *checks = cc_check_output (path, expect, &o, &err);
+  JsonNode *entry;
+  gboolean ok;
+
+  if (checks == NULL) {
+    g_string_append_printf (failed, " %s (%s)", name, err->message);
+    g_clear_error (&err);
+    return FALSE;
+  }
+  check_loudness (job, path, checks, &loud);
+  entry = output_entry (job, path, &o, checks, &loud);
+  if (g_str_equal (name, "platform")) {
+    JsonObject *e = json_node_get_object (entry);
+    JsonArray *reasons = json_array_new ();
+
+    json_object_set_string_member (e, "segments", job->platform_segments);
+    json_object_set_string_member (e, "chosen",
+        job->platform_reasons ? "auto" : "given");
+    for (guint i = 0; job->platform_reasons &&
+        i < job->platform_reasons->len; i++) {
+      CcCutChoice *c = g_ptr_array_index (job->platform_reasons, i);
+      JsonObject *r = json_object_new ();
+      gchar *seg = cc_cutlist_format (&c->span, 1);
+
+      json_object_set_string_member (r, "segment", seg);
+      json_object_set_string_member (r, "reason", c->reason);
+      json_array_add_object_element (reasons, r);
+      g_free (seg);
+    }
+    json_object_set_array_member (e, "reasons", reasons);
+  }
+  json_object_set_member (outputs, name, entry);
+  ok = cc_checks_all_pass (checks);
+  for (guint i = 0; i < checks->len; i++) {
+    CcCheck *c = g_ptr_array_index (checks, i);
+    if (!c->pass)
+      g_string_append_printf (failed, " %s %s (%s)", name, c->name,
+          c->detail);
+  }
+  g_ptr_array_unref (checks);
+  cc_probe_clear (&o);
+  cc_loudness_clear (&loud);
+  return ok;
+}
+
 static gint
 run_process (Job * job)
 {
   GError *err = NULL;
-  CcProbe probe = { 0 }, out_probe = { 0 };
+  CcProbe probe = { 0 };
   JsonNode *probe_json = NULL, *outputs = NULL, *captions_json = NULL;
   GstElement *bin;
   GstBus *bus;
-  gchar *full, *report, *uri;
+  gchar *full, *platform, *report, *uri;
   guint progress_id, sigint_id, sigterm_id;
   const CcQualityPreset *preset = cc_quality_preset (job->quality);
 
@@ -601,6 +762,7 @@ run_process (Job * job)
     return EXIT_INTERNAL;
   }
   full = g_build_filename (job->outdir, "full.mp4", NULL);
+  platform = g_build_filename (job->outdir, "platform.mp4", NULL);
   report = g_build_filename (job->outdir, "report.json", NULL);
 
   if (!cc_check_input_file (job->input, &err) ||
@@ -648,7 +810,7 @@ run_process (Job * job)
 
   /* Fast analysis pass for two-pass loudness normalisation. */
   if (probe.n_audio > 0 && cc_loudness_preset (job->loudness)) {
-    if (!cc_measure_loudness (probe.uri, &job->input_loudness, &err)) {
+    if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness, &err)) {
       job_fail (job, EXIT_BAD_INPUT, err ? err->message :
           "the audio cannot be decoded");
       g_clear_error (&err);
@@ -659,6 +821,10 @@ run_process (Job * job)
       fprintf (stderr, "campuscut: warning: %s: the audio is silent or "
           "nearly so (below -70 LUFS); it is left as it is\n", job->input);
   }
+
+  if (g_strcmp0 (job->platform_cut, "none") != 0 &&
+      !decide_platform_cut (job, &probe))
+    goto done;
 
   if (!ensure_plugin ()) {
     job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
@@ -681,6 +847,15 @@ run_process (Job * job)
     g_object_set (bin, "input-loudness",
         isfinite (job->input_loudness.integrated) ?
         MIN (job->input_loudness.integrated, -0.01) : -200.0, NULL);
+  if (job->platform_segments) {
+    g_object_set (bin, "platform-location", platform, "platform-segments",
+        job->platform_segments, "platform-portrait",
+        g_strcmp0 (job->platform_aspect, "source") != 0, NULL);
+    if (job->platform_loudness.has_audio)
+      g_object_set (bin, "platform-input-loudness",
+          isfinite (job->platform_loudness.integrated) ?
+          MIN (job->platform_loudness.integrated, -0.01) : -200.0, NULL);
+  }
   {
     guint64 min, max;
 
@@ -723,10 +898,10 @@ run_process (Job * job)
     fputc ('\n', stderr);
 
   if (job->error_message == NULL) {
-    GPtrArray *checks;
     CcExpect expect = { 0 };
-    JsonObject *obj;
-    CcLoudness out_loudness = { 0 };
+    JsonObject *obj = json_object_new ();
+    GString *failed = g_string_new ("the output failed its checks:");
+    gboolean ok;
 
     cc_output_frame_size (probe.display_width, probe.display_height,
         preset->long_edge, preset->short_edge, &expect.width, &expect.height);
@@ -738,29 +913,25 @@ run_process (Job * job)
     if (expect.max_duration && GST_CLOCK_TIME_IS_VALID (probe.duration))
       expect.duration = MIN (probe.duration, expect.max_duration);
     expect.tolerance = cc_duration_tolerance (&probe, job->fps_n, job->fps_d);
-    checks = cc_check_output (full, &expect, &out_probe, &err);
-    if (checks == NULL) {
-      job_fail (job, EXIT_INTERNAL, err->message);
-      g_clear_error (&err);
-      goto done;
-    }
-    check_loudness (job, full, checks, &out_loudness);
-    outputs = json_node_new (JSON_NODE_OBJECT);
-    obj = json_object_new ();
-    json_object_set_member (obj, "full", output_entry (job, full,
-            &out_probe, checks, &out_loudness));
-    json_node_take_object (outputs, obj);
-    if (!cc_checks_all_pass (checks)) {
-      GString *failed = g_string_new ("the output failed its checks:");
-      for (guint i = 0; i < checks->len; i++) {
-        CcCheck *c = g_ptr_array_index (checks, i);
-        if (!c->pass)
-          g_string_append_printf (failed, " %s (%s)", c->name, c->detail);
+    ok = check_output (job, "full", full, &expect, obj, failed);
+
+    if (job->platform_segments) {
+      if (g_strcmp0 (job->platform_aspect, "source") != 0) {
+        expect.width = preset->short_edge & ~1u;
+        expect.height = preset->long_edge & ~1u;
       }
-      job_fail (job, EXIT_INTERNAL, failed->str);
-      g_string_free (failed, TRUE);
+      expect.min_duration = 0;
+      expect.max_duration = PLATFORM_MAX;
+      expect.duration = job->platform_total;
+      expect.tolerance = gst_util_uint64_scale_int (GST_SECOND, job->fps_d,
+          job->fps_n);
+      ok &= check_output (job, "platform", platform, &expect, obj, failed);
     }
-    g_ptr_array_unref (checks);
+    outputs = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (outputs, obj);
+    if (!ok)
+      job_fail (job, EXIT_INTERNAL, failed->str);
+    g_string_free (failed, TRUE);
   }
 
 done:
@@ -770,14 +941,23 @@ done:
     if (job->exit_code == EXIT_DONE)
       job->exit_code = EXIT_INTERNAL;
   }
-  if (job->error_message)
+  if (job->error_message) {
+    /* a failed job delivers nothing */
+    if (job->exit_code != EXIT_INTERNAL || job->interrupted) {
+      g_unlink (full);
+      g_unlink (platform);
+    }
     print_failure (job);
-  else if (!job->quiet)
-    printf ("full cut: %s\nreport:   %s\n", full, report);
+  } else if (!job->quiet) {
+    printf ("full cut:     %s\n", full);
+    if (job->platform_segments)
+      printf ("platform cut: %s (%s)\n", platform, job->platform_segments);
+    printf ("report:       %s\n", report);
+  }
 
   cc_probe_clear (&probe);
-  cc_probe_clear (&out_probe);
   g_free (full);
+  g_free (platform);
   g_free (report);
   return job->exit_code;
 }
@@ -883,6 +1063,12 @@ main (int argc, char **argv)
     {"loudness", 0, 0, G_OPTION_ARG_STRING, &job.loudness,
           "Loudness target: web (-16 LUFS, default), mobile (-15, GY/T 377), "
           "quiet (-24), ebu (-23) or off (响度标准)", "PRESET"},
+    {"platform-cut", 0, 0, G_OPTION_ARG_STRING, &job.platform_cut,
+          "The cut of at most 60 s for the short-video account: auto "
+          "(default for story and craftsman), none, or segments like "
+          "00:12.5-00:40,01:35-02:07 (平台短视频)", "auto|none|LIST"},
+    {"platform-aspect", 0, 0, G_OPTION_ARG_STRING, &job.platform_aspect,
+        "portrait (1080x1920, default) or source", "ASPECT"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
           "error (default: reject), trim (cut at the maximum with a fade) or "
           "warn", "ACTION"},
@@ -983,6 +1169,30 @@ main (int argc, char **argv)
     ret = usage_error (ctx, m);
     goto out;
   }
+  if (job.platform_cut == NULL)
+    job.platform_cut = g_strdup (job.category == CC_CATEGORY_STORY ||
+        job.category == CC_CATEGORY_CRAFTSMAN ? "auto" : "none");
+  if (g_strcmp0 (job.platform_cut, "auto") &&
+      g_strcmp0 (job.platform_cut, "none")) {
+    GError *e = NULL;
+    GArray *spans = cc_cutlist_parse (job.platform_cut, &e);
+
+    if (spans == NULL) {
+      g_autofree gchar *m = g_strdup_printf ("--platform-cut: %s",
+          e->message);
+      g_clear_error (&e);
+      ret = usage_error (ctx, m);
+      goto out;
+    }
+    g_array_unref (spans);
+  }
+  if (job.platform_aspect == NULL)
+    job.platform_aspect = g_strdup ("portrait");
+  if (g_strcmp0 (job.platform_aspect, "portrait") &&
+      g_strcmp0 (job.platform_aspect, "source")) {
+    ret = usage_error (ctx, "--platform-aspect takes portrait or source");
+    goto out;
+  }
   if (job.loudness == NULL)
     job.loudness = g_strdup ("web");
   if (g_strcmp0 (job.loudness, "off") && !cc_loudness_preset (job.loudness)) {
@@ -1007,6 +1217,14 @@ out:
   g_free (job.logo);
   g_free (job.captions);
   g_free (job.loudness);
+  g_free (job.platform_cut);
+  g_free (job.platform_aspect);
+  g_free (job.platform_segments);
+  if (job.platform_reasons)
+    g_ptr_array_unref (job.platform_reasons);
+  cc_caption_track_free (job.caption_track);
+  cc_loudness_clear (&job.input_loudness);
+  cc_loudness_clear (&job.platform_loudness);
   g_free (job.error_file);
   g_free (job.duration_verdict);
   g_free (job.duration_action);

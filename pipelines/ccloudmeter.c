@@ -27,6 +27,14 @@ stop_at_video (GstElement * bin, GstPad * pad, GstCaps * caps, gpointer data)
   return container;
 }
 
+void
+cc_loudness_clear (CcLoudness * l)
+{
+  if (l->momentary)
+    g_array_unref (l->momentary);
+  l->momentary = NULL;
+}
+
 static void
 pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
 {
@@ -45,16 +53,27 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
     GstElement *meter = gst_element_factory_make ("loudnorm", "meter");
     GstElement *fs = gst_element_factory_make ("fakesink", NULL);
     GstCaps *out = gst_caps_from_string ("audio/x-raw,rate=48000,channels=2");
+    const gchar *segments = g_object_get_data (G_OBJECT (pipeline),
+        "segments");
 
     /* Measured as delivered: a mono source played on both channels, a 5.1
      * one downmixed, is louder or quieter than the source itself. */
     g_object_set_data (G_OBJECT (pipeline), "audio", GINT_TO_POINTER (1));
     g_object_set (filter, "caps", out, NULL);
     gst_caps_unref (out);
-    g_object_set (meter, "interval", (guint64) 0, NULL);
+    g_object_set (meter, "interval", (guint64) CC_LOUDNESS_STEP, NULL);
     g_object_set (fs, "sync", FALSE, NULL);
     gst_bin_add_many (GST_BIN (pipeline), conv, res, filter, meter, fs, NULL);
-    gst_element_link_many (conv, res, filter, meter, fs, NULL);
+    if (segments) {
+      GstElement *cut = gst_element_factory_make ("cutlist", NULL);
+
+      g_object_set (cut, "segments", segments, "fade", (guint64) 0, NULL);
+      gst_bin_add (GST_BIN (pipeline), cut);
+      gst_element_link_many (conv, res, filter, cut, meter, fs, NULL);
+      gst_element_sync_state_with_parent (cut);
+    } else {
+      gst_element_link_many (conv, res, filter, meter, fs, NULL);
+    }
     gst_element_sync_state_with_parent (fs);
     gst_element_sync_state_with_parent (meter);
     gst_element_sync_state_with_parent (filter);
@@ -73,7 +92,8 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
 }
 
 gboolean
-cc_measure_loudness (const gchar * uri, CcLoudness * out, GError ** error)
+cc_measure_loudness (const gchar * uri, const gchar * segments,
+    CcLoudness * out, GError ** error)
 {
   GstElement *pipeline = gst_pipeline_new ("loudness-analysis");
   GstElement *dec = gst_element_factory_make ("uridecodebin", NULL);
@@ -83,6 +103,10 @@ cc_measure_loudness (const gchar * uri, CcLoudness * out, GError ** error)
 
   out->has_audio = FALSE;
   out->integrated = out->range = out->true_peak = -INFINITY;
+  out->momentary = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  if (segments)
+    g_object_set_data_full (G_OBJECT (pipeline), "segments",
+        g_strdup (segments), g_free);
   if (dec == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "uridecodebin is missing");
@@ -101,6 +125,12 @@ cc_measure_loudness (const gchar * uri, CcLoudness * out, GError ** error)
       case GST_MESSAGE_ELEMENT:{
         const GstStructure *s = gst_message_get_structure (msg);
         gboolean final = FALSE;
+        gdouble m;
+
+        if (gst_structure_has_name (s, "campuscut-loudness") &&
+            gst_structure_get_boolean (s, "final", &final) && !final &&
+            gst_structure_get_double (s, "momentary", &m))
+          g_array_append_val (out->momentary, m);
         if (gst_structure_has_name (s, "campuscut-loudness") &&
             gst_structure_get_boolean (s, "final", &final) && final) {
           out->has_audio = TRUE;

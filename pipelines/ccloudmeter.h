@@ -14,9 +14,16 @@ typedef struct {
   gdouble integrated;           /* LUFS, -inf when silent */
   gdouble range;                /* LU */
   gdouble true_peak;            /* dBTP */
+  GArray *momentary;            /* gdouble LUFS every CC_LOUDNESS_STEP, or
+                                 * NULL; free with cc_loudness_clear */
 } CcLoudness;
 
-gboolean cc_measure_loudness (const gchar * uri, CcLoudness * out,
-    GError ** error);
+#define CC_LOUDNESS_STEP (GST_SECOND / 2)
+
+/* Measures the audio of uri; with segments (cutlist syntax) only those
+ * parts, joined as the platform cut joins them. */
+gboolean cc_measure_loudness (const gchar * uri, const gchar * segments,
+    CcLoudness * out, GError ** error);
+void cc_loudness_clear (CcLoudness * l);
 
 G_END_DECLS

@@ -130,6 +130,7 @@ enum
   PROP_PLATFORM_LOCATION,
   PROP_PLATFORM_SEGMENTS,
   PROP_PLATFORM_ASPECT,
+  PROP_PLATFORM_INPUT_LOUDNESS,
 };
 
 /* The second output, the short-video platform cut. */
@@ -174,6 +175,7 @@ struct _GstSubmissionBin
   gchar *platform_location;
   gchar *platform_segments;
   gboolean platform_portrait;
+  gdouble platform_input_loudness;
   PlatformOut plat;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
@@ -369,6 +371,14 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class,
+      PROP_PLATFORM_INPUT_LOUDNESS, g_param_spec_double
+      ("platform-input-loudness", "Platform input loudness",
+          "Integrated loudness of the platform segments of the source, "
+          "measured beforehand, LUFS; 0 = not measured (normalise live)",
+          -G_MAXDOUBLE, 0.0, 0.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -513,6 +523,9 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
     case PROP_PLATFORM_ASPECT:
       self->platform_portrait = g_value_get_boolean (value);
       break;
+    case PROP_PLATFORM_INPUT_LOUDNESS:
+      self->platform_input_loudness = g_value_get_double (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -590,6 +603,9 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_PLATFORM_ASPECT:
       g_value_set_boolean (value, self->platform_portrait);
+      break;
+    case PROP_PLATFORM_INPUT_LOUDNESS:
+      g_value_set_double (value, self->platform_input_loudness);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1085,15 +1101,19 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
   guint n = 0;
   GstElement *cut, *head_end;
 
+  /* The cut before the queue: what is dropped never fills it, so the
+   * full branch is never held up by a platform encoder waiting for the
+   * next segment. */
+  chain[n++] = make_child (self, "cutlist", "platform-video-cut");
   chain[n++] = make_queue (self, "platform-queue");
-  chain[n++] = cut = make_child (self, "cutlist", "platform-video-cut");
   if (!chain_ok (chain, n))
     return FALSE;
-  g_object_set (cut, "segments", self->platform_segments, NULL);
+  g_object_set (chain[0], "segments", self->platform_segments,
+      "stop-upstream", FALSE, NULL);
   if (!link_pads (tee, "src_%u", chain[0], "sink") || !link_chain (chain, n))
     return FALSE;
   sync_chain (chain, n);
-  head_end = cut;
+  head_end = cut = chain[1];
 
   if (self->platform_portrait) {
     GstElement *split = make_child (self, "tee", "platform-split");
@@ -1320,9 +1340,10 @@ make_loudnorm (GstSubmissionBin * self, gboolean platform)
     return NULL;
   g_object_set (ln, "preset", NULL, "target", p->target_lufs, "true-peak",
       p->ceiling_dbtp - AAC_PEAK_MARGIN_DB, "interval", (guint64) 0, NULL);
-  if (self->input_loudness < 0) {
+  if ((platform ? self->platform_input_loudness : self->input_loudness) < 0) {
     gst_util_set_object_arg (G_OBJECT (ln), "mode", "two-pass");
-    g_object_set (ln, "input-loudness", self->input_loudness, NULL);
+    g_object_set (ln, "input-loudness", platform ?
+        self->platform_input_loudness : self->input_loudness, NULL);
   } else {
     gst_util_set_object_arg (G_OBJECT (ln), "mode", "live");
   }
@@ -1410,11 +1431,12 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
   if (tee) {
     GstElement *cut;
 
-    pchain[pn++] = make_audio_queue (self, "platform-audio-queue");
     pchain[pn++] = cut = make_child (self, "cutlist", "platform-audio-cut");
+    pchain[pn++] = make_audio_queue (self, "platform-audio-queue");
     if (!chain_ok (pchain, pn))
       return NULL;
-    g_object_set (cut, "segments", self->platform_segments, NULL);
+    g_object_set (cut, "segments", self->platform_segments, "stop-upstream",
+        FALSE, NULL);
     if (!append_audio_tail (self, pchain, &pn, PLATFORM_MAX_DURATION,
             normalise, TRUE, self->plat.audio_pad) ||
         !link_pads (tee, "src_%u", pchain[0], "sink"))

@@ -9,7 +9,12 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include <gst/app/app.h>
+#include <gst/video/video.h>
+
 #include "testmedia.h"
+#include "cccaptions.h"
+#include "cccutlist.h"
 
 static void
 teardown (void)
@@ -707,6 +712,205 @@ GST_START_TEST (test_loudness_targets)
 
 GST_END_TEST;
 
+/* A source whose every frame shows its own number as 16 bits, 40 px
+ * each, across the top band. */
+static gchar *
+make_numbered_source (gdouble seconds)
+{
+  gchar *path = cc_test_path ("numbered.mp4");
+  gchar *dur = g_strdup_printf ("%.1f", seconds);
+  const gchar *gen[] = { "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+    "color=gray:size=640x360:rate=25", "-f", "lavfi", "-i",
+    "sine=frequency=300:sample_rate=48000", "-t", dur, "-vf",
+    "geq=lum='if(lt(Y\\,60)\\,if(mod(floor(N/pow(2\\,floor(X/40)))\\,2)"
+        "\\,235\\,16)\\,128)':cb=128:cr=128",
+    "-c:v", "libx264", "-crf", "10", "-c:a", "aac", path, NULL
+  };
+
+  cc_test_run_tool (gen);
+  g_free (dur);
+  return path;
+}
+
+typedef struct {
+  GArray *numbers;
+} Numbers;
+
+/* Source frame numbers shown by every frame of a decoded output. */
+static GArray *
+read_frame_numbers (const gchar * path)
+{
+  GArray *lumas, *times;
+  GArray *numbers = g_array_new (FALSE, FALSE, sizeof (gint));
+  gchar *uri = gst_filename_to_uri (path, NULL);
+  gchar *desc = g_strdup_printf ("uridecodebin uri=%s ! videoconvert ! "
+      "video/x-raw,format=GRAY8 ! appsink name=s sync=false", uri);
+  GstElement *p = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "s");
+  GstSample *sample;
+
+  (void) lumas;
+  (void) times;
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              30 * GST_SECOND))) {
+    GstVideoInfo info;
+    GstMapInfo map;
+    gint n = 0;
+
+    gst_video_info_from_caps (&info, gst_sample_get_caps (sample));
+    gst_buffer_map (gst_sample_get_buffer (sample), &map, GST_MAP_READ);
+    for (gint bit = 0; bit < 16; bit++) {
+      gint x = bit * 40 + 20, y = 30;
+      if (map.data[y * GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) + x] > 128)
+        n |= 1 << bit;
+    }
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    g_array_append_val (numbers, n);
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  g_free (desc);
+  g_free (uri);
+  return numbers;
+}
+
+/* platform.mp4 holds exactly the listed source frames, in order, from the
+ * same run as the full cut. */
+GST_START_TEST (test_platform_exact_frames)
+{
+  gchar *src = make_numbered_source (16);
+  gchar *outdir = cc_test_path ("out");
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--platform-cut", "0:02-0:04,0:10-0:11", "--platform-aspect", "source",
+    NULL
+  };
+  GArray *nums;
+  guint k = 0;
+
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  fail_unless (g_file_test (full, G_FILE_TEST_EXISTS));
+  nums = read_frame_numbers (platform);
+  fail_unless_equals_int (nums->len, 75);
+  /* frames dipping to black at the join (output frame 50, 150 ms each
+   * way) cannot show their number; every other one must be exact */
+  for (gint f = 50; f < 100; f++, k++)
+    if (k < 46)
+      fail_unless (g_array_index (nums, gint, k) == f,
+          "output frame %u shows source frame %d, expected %d", k,
+          g_array_index (nums, gint, k), f);
+  for (gint f = 250; f < 275; f++, k++)
+    if (k > 53)
+      fail_unless (g_array_index (nums, gint, k) == f,
+          "output frame %u shows source frame %d, expected %d", k,
+          g_array_index (nums, gint, k), f);
+  g_array_unref (nums);
+  g_free (src);
+  g_free (outdir);
+  g_free (platform);
+  g_free (full);
+}
+
+GST_END_TEST;
+
+/* Automatic cut of a story with captions: 45-60 s, never past 60.000 s
+ * by any stream, no cue cut, 9:16, reasons in the report in the syntax
+ * the CLI takes back. */
+GST_START_TEST (test_platform_auto)
+{
+  gchar *src = make_timed_source (190.0);
+  gchar *srt = cc_test_path ("story.srt");
+  gchar *outdir = cc_test_path ("out");
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *report = g_build_filename (outdir, "report.json", NULL);
+  GString *cues = g_string_new (NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--fps", "10", "--category", "story", "--captions", srt, NULL
+  };
+  JsonParser *parser = json_parser_new ();
+  JsonObject *p;
+  gchar **segs;
+  CcCaptionTrack *track;
+  gint w, h;
+  guint8 *rgb;
+
+  for (guint i = 0; i < 30; i++)
+    g_string_append_printf (cues, "%u\n00:%02u:%02u,500 --> 00:%02u:%02u,700\n"
+        "第%u句，学长的故事。\n\n", i + 1, (i * 6 + 2) / 60, (i * 6 + 2) % 60,
+        (i * 6 + 6) / 60, (i * 6 + 6) % 60, i + 1);
+  g_file_set_contents (srt, cues->str, -1, NULL);
+  track = cc_caption_track_parse (cues->str, cues->len, NULL);
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  fail_unless (ffprobe_longest (platform) <= 60.0 + 1e-6);
+
+  fail_unless (json_parser_load_from_file (parser, report, NULL));
+  p = json_object_get_object_member (json_object_get_object_member
+      (json_node_get_object (json_parser_get_root (parser)), "outputs"),
+      "platform");
+  fail_unless_equals_string (json_object_get_string_member (p, "chosen"),
+      "auto");
+  fail_unless (json_object_get_double_member (p, "duration_s") >= 44.9);
+  fail_unless (json_array_get_length (json_object_get_array_member (p,
+              "reasons")) > 0);
+  /* every segment boundary lies outside every cue */
+  segs = g_strsplit (json_object_get_string_member (p, "segments"), ",", -1);
+  for (guint i = 0; segs[i]; i++) {
+    GArray *one = cc_cutlist_parse (segs[i], NULL);
+    CcSpan sp = g_array_index (one, CcSpan, 0);
+    for (guint k = 0; k < track->cues->len; k++) {
+      CcCaptionCue *c = g_ptr_array_index (track->cues, k);
+      fail_if (c->start < sp.start && sp.start < c->end, "segment %s starts "
+          "inside cue %u", segs[i], k + 1);
+      fail_if (c->start < sp.end && sp.end < c->end, "segment %s ends inside "
+          "cue %u", segs[i], k + 1);
+    }
+    g_array_unref (one);
+  }
+  g_strfreev (segs);
+  rgb = cc_test_frame_rgb (platform, 1.0, &w, &h);
+  fail_unless (w == 360 && h == 640, "platform frame %dx%d", w, h);
+  g_free (rgb);
+
+  cc_caption_track_free (track);
+  g_string_free (cues, TRUE);
+  g_object_unref (parser);
+  g_free (src);
+  g_free (srt);
+  g_free (outdir);
+  g_free (platform);
+  g_free (report);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_platform_list_too_long)
+{
+  gchar *src = make_source ("short.mp4", 50);
+  gchar *outdir = cc_test_path ("out");
+  const gchar *args[] = { "process", src, "-o", outdir, "--platform-cut",
+    "0:00-0:40,1:00-1:30", NULL
+  };
+  const gchar *bad[] = { "process", src, "-o", outdir, "--platform-cut",
+    "0:10-0:05", NULL
+  };
+  gchar *err = NULL;
+
+  fail_unless_equals_int (cc_test_cli (args, NULL, &err), 3);
+  fail_unless (strstr (err, "at most 60 s") != NULL, "%s", err);
+  g_free (err);
+  fail_unless_equals_int (cc_test_cli (bad, NULL, &err), 2);
+  fail_unless (strstr (err, "segment 1") != NULL, "%s", err);
+  g_free (err);
+  g_free (src);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -726,6 +930,9 @@ cli_suite (void)
   tcase_add_test (tc, test_captions_burned_and_read_back);
   tcase_add_test (tc, test_bad_captions_file);
   tcase_add_test (tc, test_loudness_targets);
+  tcase_add_test (tc, test_platform_exact_frames);
+  tcase_add_test (tc, test_platform_auto);
+  tcase_add_test (tc, test_platform_list_too_long);
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
   return s;

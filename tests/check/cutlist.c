@@ -213,6 +213,28 @@ GST_START_TEST (test_video_dip_at_join)
 
 GST_END_TEST;
 
+/* Behind a tee the branch must not fail the others: after the last
+ * segment, stop-upstream=false drops data and takes events quietly. */
+GST_START_TEST (test_after_end_behind_tee)
+{
+  GstElement *e = gst_element_factory_make ("cutlist", NULL);
+  GstHarness *h;
+  GstTagList *tags = gst_tag_list_new (GST_TAG_BITRATE, 128000, NULL);
+
+  g_object_set (e, "segments", "0:00-0:00.2", "stop-upstream", FALSE, NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, VCAPS);
+  for (guint i = 0; i < 20; i++)
+    fail_unless_equals_int (gst_harness_push (h, numbered_frame (i)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 5);
+  fail_unless (gst_harness_push_event (h, gst_event_new_tag (tags)));
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* Segments count in stream time: timestamps starting at 10 s. */
 GST_START_TEST (test_nonzero_start)
 {
@@ -350,6 +372,7 @@ cutlist_suite (void)
   tcase_add_test (tc, test_audio_sample_exact_with_fades);
   tcase_add_test (tc, test_video_dip_at_join);
   tcase_add_test (tc, test_nonzero_start);
+  tcase_add_test (tc, test_after_end_behind_tee);
   tcase_add_test (tc, test_auto_choice);
   return s;
 }
