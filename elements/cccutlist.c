@@ -368,15 +368,6 @@ cc_cutlist_choose (const CcCutSignals * sig)
       total += len;
     }
   }
-  /* still short (long units): fill with whatever fits, best first */
-  for (guint i = 0; i < ranked->len && total < sig->min_total; i++) {
-    Unit *u = g_ptr_array_index (ranked, i);
-    guint64 len = u->span.end - u->span.start;
-    if (!u->chosen && total + len <= sig->max_total) {
-      u->chosen = TRUE;
-      total += len;
-    }
-  }
   g_ptr_array_free (ranked, TRUE);
 
   /* story order; touching units become one segment */

@@ -50,7 +50,7 @@
 
 #include "gstcutlist.h"
 #include "cccutlist.h"
-#include "ccfade.h"
+#include "ccmediafade.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cut_list_debug);
 #define GST_CAT_DEFAULT gst_cut_list_debug
@@ -358,66 +358,26 @@ join_gain (GstCutList * self, guint64 t, guint64 fade)
   return g;
 }
 
-static void
-fade_video (GstCutList * self, GstBuffer * buf, gdouble gain)
-{
-  GstVideoFrame frame;
-  const GstVideoFormatInfo *f = self->vinfo.finfo;
-  gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (f);
-
-  if (GST_VIDEO_FORMAT_INFO_DEPTH (f, 0) != 8 ||
-      !gst_video_frame_map (&frame, &self->vinfo, buf, GST_MAP_READWRITE))
-    return;
-  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (f); c++) {
-    guint8 black = yuv ? (c == 0 ? 16 : 128) : 0;
-
-    if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f))
-      continue;
-    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
-      cc_fade_u8 ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&frame, c) +
-          (gsize) y * GST_VIDEO_FRAME_COMP_STRIDE (&frame, c),
-          (guint) GST_VIDEO_FRAME_COMP_WIDTH (&frame, c),
-          (guint) GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c), black, gain);
-  }
-  gst_video_frame_unmap (&frame);
-}
-
 /* Per-sample fade of interleaved audio starting at output time t0, in
  * chunks of 64 frames with linear gain inside each. */
 static void
 fade_audio (GstCutList * self, GstBuffer * buf, guint64 t0, guint64 fade)
 {
   guint rate = GST_AUDIO_INFO_RATE (&self->ainfo);
-  guint ch = GST_AUDIO_INFO_CHANNELS (&self->ainfo);
-  guint bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
-  GstAudioFormat fmt = GST_AUDIO_INFO_FORMAT (&self->ainfo);
-  GstMapInfo map;
-  guint frames;
+  guint frames = (guint) (gst_buffer_get_size (buf) /
+      GST_AUDIO_INFO_BPF (&self->ainfo));
 
-  if (GST_AUDIO_INFO_LAYOUT (&self->ainfo) != GST_AUDIO_LAYOUT_INTERLEAVED ||
-      !gst_buffer_map (buf, &map, GST_MAP_READWRITE))
-    return;
-  frames = (guint) (map.size / bpf);
+  /* near a join only: 64-frame pieces with a linear gain each */
   for (guint i = 0; i < frames; i += 64) {
     guint n = MIN (64, frames - i);
     gdouble g0 = join_gain (self, t0 + gst_util_uint64_scale (i, GST_SECOND,
             rate), fade);
     gdouble g1 = join_gain (self, t0 + gst_util_uint64_scale (i + n,
             GST_SECOND, rate), fade);
-    guint8 *p = map.data + (gsize) i * bpf;
 
-    if (g0 >= 1.0 && g1 >= 1.0)
-      continue;
-    if (fmt == GST_AUDIO_FORMAT_F32)
-      cc_fade_f32 ((gfloat *) p, n, ch, g0, g1);
-    else if (fmt == GST_AUDIO_FORMAT_S16)
-      cc_fade_s16 ((gint16 *) p, n, ch, g0, g1);
-    else if (fmt == GST_AUDIO_FORMAT_S32)
-      cc_fade_s32 ((gint32 *) p, n, ch, g0, g1);
-    else if (fmt == GST_AUDIO_FORMAT_F64)
-      cc_fade_f64 ((gdouble *) p, n, ch, g0, g1);
+    if (g0 < 1.0 || g1 < 1.0)
+      cc_media_fade_audio (&self->ainfo, buf, i, (gint) n, g0, g1);
   }
-  gst_buffer_unmap (buf, &map);
 }
 
 static void
@@ -572,7 +532,7 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       gdouble g = MIN (join_gain (self, t0, fade), join_gain (self, t1, fade));
       if (g < 1.0) {
         out = gst_buffer_make_writable (out);
-        fade_video (self, out, g);
+        cc_media_fade_video (&self->vinfo, out, g);
       }
     } else if (fade && self->media == MEDIA_AUDIO) {
       out = gst_buffer_make_writable (out);

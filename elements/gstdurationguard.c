@@ -62,6 +62,7 @@
 
 #include "gstdurationguard.h"
 #include "ccfade.h"
+#include "ccmediafade.h"
 #include "gstcampuscutenums.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_duration_guard_debug);
@@ -359,67 +360,6 @@ post_verdict (GstDurationGuard * self, const Limits * l, const gchar * verdict,
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
-static void
-fade_video (GstDurationGuard * self, GstBuffer * buf, gdouble gain)
-{
-  GstVideoFrame frame;
-  const GstVideoFormatInfo *finfo = self->vinfo.finfo;
-  gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (finfo);
-
-  if (GST_VIDEO_FORMAT_INFO_DEPTH (finfo, 0) != 8 ||
-      !gst_video_frame_map (&frame, &self->vinfo, buf, GST_MAP_READWRITE))
-    return;
-  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (finfo); c++) {
-    guint8 black;
-    gint h = GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c);
-    gint w = GST_VIDEO_FRAME_COMP_WIDTH (&frame, c);
-
-    if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA (finfo))
-      continue;
-    if (yuv)
-      black = c == 0 ? (self->vinfo.colorimetry.range ==
-          GST_VIDEO_COLOR_RANGE_0_255 ? 0 : 16) : 128;
-    else
-      black = 0;
-    for (gint y = 0; y < h; y++)
-      cc_fade_u8 ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&frame, c) +
-          (gsize) y * GST_VIDEO_FRAME_COMP_STRIDE (&frame, c), (guint) w,
-          (guint) GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c), black, gain);
-  }
-  gst_video_frame_unmap (&frame);
-}
-
-static void
-fade_audio (GstDurationGuard * self, GstBuffer * buf, gdouble g0, gdouble g1)
-{
-  GstMapInfo map;
-  guint channels = GST_AUDIO_INFO_CHANNELS (&self->ainfo);
-  guint frames;
-
-  if (GST_AUDIO_INFO_LAYOUT (&self->ainfo) != GST_AUDIO_LAYOUT_INTERLEAVED ||
-      !gst_buffer_map (buf, &map, GST_MAP_READWRITE))
-    return;
-  frames = map.size / GST_AUDIO_INFO_BPF (&self->ainfo);
-  switch (GST_AUDIO_INFO_FORMAT (&self->ainfo)) {
-    case GST_AUDIO_FORMAT_S16:
-      cc_fade_s16 ((gint16 *) map.data, frames, channels, g0, g1);
-      break;
-    case GST_AUDIO_FORMAT_S32:
-      cc_fade_s32 ((gint32 *) map.data, frames, channels, g0, g1);
-      break;
-    case GST_AUDIO_FORMAT_F32:
-      cc_fade_f32 ((gfloat *) map.data, frames, channels, g0, g1);
-      break;
-    case GST_AUDIO_FORMAT_F64:
-      cc_fade_f64 ((gdouble *) map.data, frames, channels, g0, g1);
-      break;
-    default:
-      GST_DEBUG_OBJECT (self, "no fade for this sample format");
-      break;
-  }
-  gst_buffer_unmap (buf, &map);
-}
-
 /* Ends the buffer at stream time max: video frames get a shorter duration,
  * raw audio loses the samples past the cut. */
 static GstBuffer *
@@ -484,9 +424,9 @@ push_trimmed (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
     /* A frame shows until its end: judge it there, so the last frame
      * before the cut is black. */
     if (self->media == MEDIA_VIDEO)
-      fade_video (self, buf, g1);
+      cc_media_fade_video (&self->vinfo, buf, g1);
     else
-      fade_audio (self, buf, g0, g1);
+      cc_media_fade_audio (&self->ainfo, buf, 0, -1, g0, g1);
   }
   if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
     self->reached = end;

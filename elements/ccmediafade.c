@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Fades on raw buffers: video frames towards black, interleaved audio
+ * towards silence. The buffer must be writable.
+ */
+#include "ccmediafade.h"
+#include "ccfade.h"
+
+void
+cc_media_fade_video (const GstVideoInfo * info, GstBuffer * buf, gdouble gain)
+{
+  const GstVideoFormatInfo *f = info->finfo;
+  gboolean yuv = GST_VIDEO_FORMAT_INFO_IS_YUV (f);
+  gboolean full = info->colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+  GstVideoFrame frame;
+
+  if (GST_VIDEO_FORMAT_INFO_DEPTH (f, 0) != 8 ||
+      !gst_video_frame_map (&frame, (GstVideoInfo *) info, buf,
+          GST_MAP_READWRITE))
+    return;
+  for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (f); c++) {
+    guint8 black = yuv ? (c == 0 ? (full ? 0 : 16) : 128) : 0;
+
+    if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f))
+      continue;
+    for (gint y = 0; y < GST_VIDEO_FRAME_COMP_HEIGHT (&frame, c); y++)
+      cc_fade_u8 ((guint8 *) GST_VIDEO_FRAME_COMP_DATA (&frame, c) +
+          (gsize) y * GST_VIDEO_FRAME_COMP_STRIDE (&frame, c),
+          (guint) GST_VIDEO_FRAME_COMP_WIDTH (&frame, c),
+          (guint) GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, c), black, gain);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+void
+cc_media_fade_audio (const GstAudioInfo * info, GstBuffer * buf,
+    guint first, gint n, gdouble g0, gdouble g1)
+{
+  guint ch = GST_AUDIO_INFO_CHANNELS (info);
+  gsize bpf = GST_AUDIO_INFO_BPF (info);
+  GstMapInfo map;
+  guint total, frames;
+  guint8 *p;
+
+  if (GST_AUDIO_INFO_LAYOUT (info) != GST_AUDIO_LAYOUT_INTERLEAVED ||
+      !gst_buffer_map (buf, &map, GST_MAP_READWRITE))
+    return;
+  total = (guint) (map.size / bpf);
+  if (first >= total) {
+    gst_buffer_unmap (buf, &map);
+    return;
+  }
+  frames = n < 0 ? total - first : MIN ((guint) n, total - first);
+  p = map.data + first * bpf;
+  switch (GST_AUDIO_INFO_FORMAT (info)) {
+    case GST_AUDIO_FORMAT_S16:
+      cc_fade_s16 ((gint16 *) p, frames, ch, g0, g1);
+      break;
+    case GST_AUDIO_FORMAT_S32:
+      cc_fade_s32 ((gint32 *) p, frames, ch, g0, g1);
+      break;
+    case GST_AUDIO_FORMAT_F32:
+      cc_fade_f32 ((gfloat *) p, frames, ch, g0, g1);
+      break;
+    case GST_AUDIO_FORMAT_F64:
+      cc_fade_f64 ((gdouble *) p, frames, ch, g0, g1);
+      break;
+    default:
+      break;
+  }
+  gst_buffer_unmap (buf, &map);
+}
