@@ -773,8 +773,8 @@ gint
 cc_caption_break (const gunichar * chars, const gdouble * widths, guint n,
     gdouble max_width)
 {
-  gdouble total = 0, w1 = 0, best_cost = G_MAXDOUBLE;
-  gint best = -1;
+  gdouble total = 0, w1 = 0, best_cost = G_MAXDOUBLE, pause_cost = G_MAXDOUBLE;
+  gint best = -1, best_pause = -1;
 
   for (guint i = 0; i < n; i++)
     total += widths[i];
@@ -797,8 +797,16 @@ cc_caption_break (const gunichar * chars, const gdouble * widths, guint n,
     if (first > max_width || second > max_width || j >= n)
       continue;
     cost = ABS (first - second);
-    if (g_unichar_ispunct (chars[i - 1]) || g_unichar_isspace (chars[i - 1]))
-      cost -= 0.3 * max_width;    /* a natural pause: break there */
+    /* Chinese has no spaces between words: a break at a pause (after a
+     * comma, a full stop, a space) never splits a word, so any fitting
+     * one beats the best-balanced break elsewhere. */
+    if (g_unichar_ispunct (chars[i - 1]) || g_unichar_isspace (chars[i - 1])) {
+      if (cost < pause_cost) {
+        pause_cost = cost;
+        best_pause = (gint) i;
+      }
+      continue;
+    }
     if (is_word_char (chars[i - 1]) && is_word_char (chars[i]))
       cost += 0.5 * max_width;    /* inside a Latin word or number */
     if (cost < best_cost) {
@@ -806,5 +814,5 @@ cc_caption_break (const gunichar * chars, const gdouble * widths, guint n,
       best = (gint) i;
     }
   }
-  return best;
+  return best_pause >= 0 ? best_pause : best;
 }

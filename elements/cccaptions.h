@@ -85,9 +85,9 @@ gboolean cc_caption_no_line_start (gunichar c);
 gboolean cc_caption_no_line_end (gunichar c);
 
 /* Splits a caption line of n characters with the given advance widths into
- * at most two lines no wider than max_width, balanced, never breaking
- * against the rules above and preferring breaks after punctuation and
- * spaces. Returns the index of the first character of the second line,
+ * at most two lines no wider than max_width, never breaking against the
+ * rules above: after punctuation or a space when such a break fits (the
+ * most balanced of them), otherwise the most balanced break. Returns the index of the first character of the second line,
  * 0 when it fits on one line, or -1 when two lines cannot hold it. */
 gint cc_caption_break (const gunichar * chars, const gdouble * widths,
     guint n, gdouble max_width);

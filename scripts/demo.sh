@@ -66,4 +66,5 @@ build/pipelines/campuscut process "$sample" -o "$out" --category story --quality
 echo
 echo "sample input: $sample"
 echo "outputs:      $out/full.mp4"
+echo "              $out/platform.mp4"
 echo "              $out/report.json"
