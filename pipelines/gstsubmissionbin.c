@@ -23,7 +23,20 @@
  * - x264 in quality mode with an explicit VBV ceiling, GOP of at most 2 s and
  *   B-frames, whatever x264enc's own defaults are;
  * - AAC-LC 48 kHz stereo; a source without audio gets a silent track;
- * - MP4 with the moov atom first.
+ * - MP4 with the moov atom first;
+ * - the category's duration rule (#GstSubmissionBin:category, durationguard),
+ *   burned-in captions (#GstSubmissionBin:captions, captionburn), the school
+ *   watermark (#GstSubmissionBin:school, #GstSubmissionBin:logo,
+ *   schoolwatermark) and EBU R128 loudness (#GstSubmissionBin:loudness,
+ *   loudnorm, two-pass when #GstSubmissionBin:input-loudness is given).
+ *
+ * With #GstSubmissionBin:platform-location it also writes the short-video
+ * platform cut from the same decode: the stream is split after the
+ * duration rule, cutlist keeps #GstSubmissionBin:platform-segments before
+ * anything is scaled, and the kept frames are framed 9:16 over a blurred,
+ * darkened copy of themselves (or kept in the source's aspect), with the
+ * watermark and retimed captions laid out for portrait and their own
+ * encoders. The platform cut never exceeds 60 s.
  *
  * The output appears only complete: it is written under a hidden temporary
  * name in the destination folder and renamed on EOS; on error or when the bin
@@ -45,7 +58,10 @@
  * ## Example launch line
  * |[
  * gst-launch-1.0 submissionbin uri=file:///data/in/phone.mov \
- *     full-location=/data/out/full.mp4 category=story quality=standard
+ *     full-location=/data/out/full.mp4 category=story quality=standard \
+ *     captions=/data/in/talk.srt school="技能成才职业技术学院" \
+ *     logo=/data/in/emblem.svg platform-location=/data/out/platform.mp4 \
+ *     platform-segments="0:05-0:35,1:10-1:40"
  * ]|
  *
  * ## Encoder choice
@@ -1099,7 +1115,7 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
   PlatformOut *p = &self->plat;
   GstElement *chain[12];
   guint n = 0;
-  GstElement *cut, *head_end;
+  GstElement *head;             /* where the kept frames come out */
 
   /* The cut before the queue: what is dropped never fills it, so the
    * full branch is never held up by a platform encoder waiting for the
@@ -1113,7 +1129,7 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
   if (!link_pads (tee, "src_%u", chain[0], "sink") || !link_chain (chain, n))
     return FALSE;
   sync_chain (chain, n);
-  head_end = cut = chain[1];
+  head = chain[1];
 
   if (self->platform_portrait) {
     GstElement *split = make_child (self, "tee", "platform-split");
@@ -1147,7 +1163,7 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
     gst_caps_unref (c);
     g_object_set (dim, "brightness", -0.25, "saturation", 0.8, NULL);
 
-    if (!link_pads (cut, "src", split, "sink") ||
+    if (!link_pads (head, "src", split, "sink") ||
         !link_pads (split, "src_%u", fgq, "sink") ||
         !link_pads (split, "src_%u", bgq, "sink") ||
         !link_chain (fg_chain, 3) || !link_chain (bg_chain, 5))
@@ -1182,12 +1198,11 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
     sync_chain (fg_chain, 3);
     gst_element_sync_state_with_parent (comp);
     gst_element_sync_state_with_parent (split);
-    head_end = comp;
     n = 0;
     chain[n++] = comp;
   } else {
     n = 0;
-    chain[n++] = cut;
+    chain[n++] = head;
     chain[n++] = make_child (self, "videoconvertscale", "platform-fit");
     if (chain[1])
       g_object_set (chain[1], "add-borders", TRUE, "n-threads",
@@ -1201,7 +1216,6 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
   if (chain[n - 1])
     gst_util_set_object_arg (G_OBJECT (chain[n - 1]), "on-too-long", "trim");
   append_encode_tail (self, chain, &n, TRUE);
-  (void) head_end;
 
   if (!chain_ok (chain, n) || !link_chain (chain, n) ||
       !link_to_mux (chain[n - 1], p->video_pad))
@@ -1214,7 +1228,7 @@ static gboolean
 build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
 {
   GstElement *chain[16];
-  guint n = 0, head;
+  guint n = 0;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
   gboolean interlaced = imode && g_strcmp0 (imode, "progressive") != 0;
@@ -1242,13 +1256,11 @@ build_video_branch (GstSubmissionBin * self, GstPad * decoded, GstCaps * caps)
     chain[n++] = tee = make_child (self, "tee", "video-split");
     chain[n++] = make_queue (self, "full-queue");
   }
-  head = n;
   chain[n++] = scale = make_child (self, "videoconvertscale", "fit");
   chain[n++] = self->out_filter = make_child (self, "capsfilter", "fit-filter");
   append_encode_tail (self, chain, &n, FALSE);
   if (!chain_ok (chain, n))
     return FALSE;
-  (void) head;
 
   gst_util_set_object_arg (G_OBJECT (flip), "video-direction", "auto");
   c = gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION,

@@ -732,15 +732,10 @@ make_numbered_source (gdouble seconds)
   return path;
 }
 
-typedef struct {
-  GArray *numbers;
-} Numbers;
-
 /* Source frame numbers shown by every frame of a decoded output. */
 static GArray *
 read_frame_numbers (const gchar * path)
 {
-  GArray *lumas, *times;
   GArray *numbers = g_array_new (FALSE, FALSE, sizeof (gint));
   gchar *uri = gst_filename_to_uri (path, NULL);
   gchar *desc = g_strdup_printf ("uridecodebin uri=%s ! videoconvert ! "
@@ -749,8 +744,6 @@ read_frame_numbers (const gchar * path)
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "s");
   GstSample *sample;
 
-  (void) lumas;
-  (void) times;
   gst_element_set_state (p, GST_STATE_PLAYING);
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
               30 * GST_SECOND))) {
