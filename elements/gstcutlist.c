@@ -50,7 +50,7 @@
 
 #include "gstcutlist.h"
 #include "cccutlist.h"
-#include "ccmediafade.h"
+#include "ccmedia.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cut_list_debug);
 #define GST_CAT_DEFAULT gst_cut_list_debug
@@ -67,12 +67,6 @@ enum
   PROP_FADE,
   PROP_STOP_UPSTREAM,
 };
-
-typedef enum {
-  MEDIA_OTHER,
-  MEDIA_VIDEO,
-  MEDIA_AUDIO,
-} Media;
 
 struct _GstCutList
 {
@@ -92,9 +86,7 @@ struct _GstCutList
 
   /* streaming */
   GstSegment segment;
-  Media media;
-  GstVideoInfo vinfo;
-  GstAudioInfo ainfo;
+  CcMedia media;
   guint idx;
   gboolean segment_sent, ended;
   GstClockTime out_base;        /* output time a seek asked for */
@@ -363,9 +355,9 @@ join_gain (GstCutList * self, guint64 t, guint64 fade)
 static void
 fade_audio (GstCutList * self, GstBuffer * buf, guint64 t0, guint64 fade)
 {
-  guint rate = GST_AUDIO_INFO_RATE (&self->ainfo);
+  guint rate = GST_AUDIO_INFO_RATE (&self->media.audio);
   guint frames = (guint) (gst_buffer_get_size (buf) /
-      GST_AUDIO_INFO_BPF (&self->ainfo));
+      GST_AUDIO_INFO_BPF (&self->media.audio));
 
   /* near a join only: 64-frame pieces with a linear gain each */
   for (guint i = 0; i < frames; i += 64) {
@@ -376,7 +368,7 @@ fade_audio (GstCutList * self, GstBuffer * buf, guint64 t0, guint64 fade)
             GST_SECOND, rate), fade);
 
     if (g0 < 1.0 || g1 < 1.0)
-      cc_media_fade_audio (&self->ainfo, buf, i, (gint) n, g0, g1);
+      cc_media_fade_audio (&self->media.audio, buf, i, (gint) n, g0, g1);
   }
 }
 
@@ -413,22 +405,6 @@ end_stream (GstCutList * self)
   return stop ? GST_FLOW_EOS : GST_FLOW_OK;
 }
 
-static GstClockTime
-buffer_duration (GstCutList * self, GstBuffer * buf)
-{
-  if (self->media == MEDIA_AUDIO && GST_AUDIO_INFO_BPF (&self->ainfo))
-    return gst_util_uint64_scale (gst_buffer_get_size (buf) /
-        GST_AUDIO_INFO_BPF (&self->ainfo), GST_SECOND,
-        GST_AUDIO_INFO_RATE (&self->ainfo));
-  if (GST_BUFFER_DURATION_IS_VALID (buf))
-    return GST_BUFFER_DURATION (buf);
-  if (self->media == MEDIA_VIDEO && GST_VIDEO_INFO_FPS_N (&self->vinfo))
-    return gst_util_uint64_scale (GST_SECOND,
-        GST_VIDEO_INFO_FPS_D (&self->vinfo),
-        GST_VIDEO_INFO_FPS_N (&self->vinfo));
-  return 0;
-}
-
 /* The part [a, b) of buf (stream time st..end) in span k, as an output
  * buffer. Raw audio is cut to the sample. */
 static GstBuffer *
@@ -439,9 +415,9 @@ piece (GstCutList * self, GstBuffer * buf, GstClockTime st, guint k,
   guint64 base = g_array_index (self->out_start, guint64, k);
   GstBuffer *out;
 
-  if (self->media == MEDIA_AUDIO) {
-    guint rate = GST_AUDIO_INFO_RATE (&self->ainfo);
-    gsize bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
+  if (self->media.kind == CC_MEDIA_AUDIO) {
+    guint rate = GST_AUDIO_INFO_RATE (&self->media.audio);
+    gsize bpf = GST_AUDIO_INFO_BPF (&self->media.audio);
     gsize total = gst_buffer_get_size (buf) / bpf;
     /* sample positions of the cut, rounded on the output timeline so
      * that consecutive pieces neither overlap nor leave a gap */
@@ -498,7 +474,7 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  end = st + buffer_duration (self, buf);
+  end = st + cc_media_buffer_duration (&self->media, buf);
 
   GST_OBJECT_LOCK (self);
   fade = self->fade;
@@ -527,14 +503,14 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       continue;
     if (!self->segment_sent)
       send_segment (self);
-    if (fade && self->media == MEDIA_VIDEO) {
+    if (fade && self->media.kind == CC_MEDIA_VIDEO) {
       guint64 t0 = GST_BUFFER_PTS (out), t1 = t0 + GST_BUFFER_DURATION (out);
       gdouble g = MIN (join_gain (self, t0, fade), join_gain (self, t1, fade));
       if (g < 1.0) {
         out = gst_buffer_make_writable (out);
-        cc_media_fade_video (&self->vinfo, out, g);
+        cc_media_fade_video (&self->media.video, out, g);
       }
-    } else if (fade && self->media == MEDIA_AUDIO) {
+    } else if (fade && self->media.kind == CC_MEDIA_AUDIO) {
       out = gst_buffer_make_writable (out);
       fade_audio (self, out, GST_BUFFER_PTS (out), fade);
     }
@@ -552,20 +528,6 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   return ret;
 }
 
-static void
-parse_caps (GstCutList * self, GstCaps * caps)
-{
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-
-  self->media = MEDIA_OTHER;
-  if (gst_structure_has_name (s, "video/x-raw") &&
-      gst_video_info_from_caps (&self->vinfo, caps))
-    self->media = MEDIA_VIDEO;
-  else if (gst_structure_has_name (s, "audio/x-raw") &&
-      gst_audio_info_from_caps (&self->ainfo, caps))
-    self->media = MEDIA_AUDIO;
-}
-
 static gboolean
 gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
@@ -575,7 +537,7 @@ gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_CAPS:{
       GstCaps *caps;
       gst_event_parse_caps (event, &caps);
-      parse_caps (self, caps);
+      cc_media_from_caps (&self->media, caps);
       break;
     }
     case GST_EVENT_SEGMENT:
@@ -688,7 +650,7 @@ gst_cut_list_change_state (GstElement * element, GstStateChange transition)
     self->ended = self->segment_sent = FALSE;
     self->out_base = 0;
     self->seqnum = 0;
-    self->media = MEDIA_OTHER;
+    self->media.kind = CC_MEDIA_OTHER;
     gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   }
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);

@@ -62,7 +62,7 @@
 
 #include "gstdurationguard.h"
 #include "ccfade.h"
-#include "ccmediafade.h"
+#include "ccmedia.h"
 #include "gstcampuscutenums.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_duration_guard_debug);
@@ -92,12 +92,6 @@ typedef enum {
   PASS_NO,
 } PassMax;
 
-typedef enum {
-  MEDIA_OTHER,
-  MEDIA_VIDEO,
-  MEDIA_AUDIO,
-} Media;
-
 struct _GstDurationGuard
 {
   GstElement parent;
@@ -111,9 +105,7 @@ struct _GstDurationGuard
 
   /* streaming thread only */
   GstSegment segment;
-  Media media;
-  GstVideoInfo vinfo;
-  GstAudioInfo ainfo;
+  CcMedia media;
   GstClockTime reached;         /* highest stream time seen, buffer ends */
   gboolean ended;               /* we sent EOS ourselves */
   gboolean warned;
@@ -243,7 +235,7 @@ gst_duration_guard_init (GstDurationGuard * self)
   self->on_too_short = DEFAULT_ON_TOO_SHORT;
   self->fade = DEFAULT_FADE;
   self->tolerance = DEFAULT_TOLERANCE;
-  self->media = MEDIA_OTHER;
+  self->media.kind = CC_MEDIA_OTHER;
   reset_stream (self);
 }
 
@@ -334,9 +326,9 @@ get_limits (GstDurationGuard * self, Limits * l)
 }
 
 static const gchar *
-media_name (Media m)
+media_name (CcMediaKind m)
 {
-  return m == MEDIA_VIDEO ? "video" : m == MEDIA_AUDIO ? "audio" : "other";
+  return m == CC_MEDIA_VIDEO ? "video" : m == CC_MEDIA_AUDIO ? "audio" : "other";
 }
 
 static void
@@ -355,7 +347,7 @@ post_verdict (GstDurationGuard * self, const Limits * l, const gchar * verdict,
       "max-duration", G_TYPE_UINT64, l->max,
       "verdict", G_TYPE_STRING, verdict,
       "action", G_TYPE_STRING, action,
-      "media", G_TYPE_STRING, media_name (self->media), NULL);
+      "media", G_TYPE_STRING, media_name (self->media.kind), NULL);
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
@@ -369,42 +361,26 @@ cut_buffer (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
   GstClockTime keep = max - st;
 
   buf = gst_buffer_make_writable (buf);
-  if (self->media == MEDIA_AUDIO) {
-    gint bpf = GST_AUDIO_INFO_BPF (&self->ainfo);
+  if (self->media.kind == CC_MEDIA_AUDIO) {
+    gint bpf = GST_AUDIO_INFO_BPF (&self->media.audio);
     gsize frames = gst_buffer_get_size (buf) / bpf;
     gsize keep_frames = (gsize) gst_util_uint64_scale_round (keep,
-        GST_AUDIO_INFO_RATE (&self->ainfo), GST_SECOND);
+        GST_AUDIO_INFO_RATE (&self->media.audio), GST_SECOND);
 
     if (keep_frames < frames)
       buf = gst_audio_buffer_truncate (buf, bpf, 0, keep_frames);
     GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_round (keep_frames,
-        GST_SECOND, GST_AUDIO_INFO_RATE (&self->ainfo));
+        GST_SECOND, GST_AUDIO_INFO_RATE (&self->media.audio));
   } else {
     GST_BUFFER_DURATION (buf) = keep;
   }
   return buf;
 }
 
-static GstClockTime
-buffer_duration (GstDurationGuard * self, GstBuffer * buf)
-{
-  if (GST_BUFFER_DURATION_IS_VALID (buf))
-    return GST_BUFFER_DURATION (buf);
-  if (self->media == MEDIA_AUDIO && GST_AUDIO_INFO_RATE (&self->ainfo) > 0)
-    return gst_util_uint64_scale (gst_buffer_get_size (buf) /
-        GST_AUDIO_INFO_BPF (&self->ainfo), GST_SECOND,
-        GST_AUDIO_INFO_RATE (&self->ainfo));
-  if (self->media == MEDIA_VIDEO && GST_VIDEO_INFO_FPS_N (&self->vinfo) > 0)
-    return gst_util_uint64_scale (GST_SECOND,
-        GST_VIDEO_INFO_FPS_D (&self->vinfo),
-        GST_VIDEO_INFO_FPS_N (&self->vinfo));
-  return 0;
-}
-
 static gboolean
 is_raw (GstDurationGuard * self)
 {
-  return self->media != MEDIA_OTHER;
+  return self->media.kind != CC_MEDIA_OTHER;
 }
 
 /* Cuts (and fades) a buffer that ends past max, then pushes it. */
@@ -423,10 +399,10 @@ push_trimmed (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
     buf = gst_buffer_make_writable (buf);
     /* A frame shows until its end: judge it there, so the last frame
      * before the cut is black. */
-    if (self->media == MEDIA_VIDEO)
-      cc_media_fade_video (&self->vinfo, buf, g1);
+    if (self->media.kind == CC_MEDIA_VIDEO)
+      cc_media_fade_video (&self->media.video, buf, g1);
     else
-      cc_media_fade_audio (&self->ainfo, buf, 0, -1, g0, g1);
+      cc_media_fade_audio (&self->media.audio, buf, 0, -1, g0, g1);
   }
   if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
     self->reached = end;
@@ -451,7 +427,7 @@ release_held (GstDurationGuard * self, const Limits * l, gboolean cut)
 
   while ((buf = g_queue_pop_head (&self->held))) {
     GstClockTime st = stream_time_of (self, buf);
-    GstClockTime end = st + buffer_duration (self, buf);
+    GstClockTime end = st + cc_media_buffer_duration (&self->media, buf);
 
     if (ret != GST_FLOW_OK || (cut && st >= l->max)) {
       gst_buffer_unref (buf);
@@ -512,7 +488,7 @@ gst_duration_guard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   st = stream_time_of (self, buf);
   if (!GST_CLOCK_TIME_IS_VALID (st))
     return gst_pad_push (self->srcpad, buf);   /* outside the segment */
-  end = st + buffer_duration (self, buf);
+  end = st + cc_media_buffer_duration (&self->media, buf);
 
   get_limits (self, &l);
   if (l.max && l.on_long == GST_CAMPUSCUT_TOO_LONG_TRIM && l.fade &&
@@ -558,7 +534,7 @@ gst_duration_guard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         GST_ELEMENT_WARNING (self, STREAM, FAILED,
             ("The stream is longer than the maximum of %.1f s.",
                 l.max / (gdouble) GST_SECOND), ("media %s",
-                media_name (self->media)));
+                media_name (self->media.kind)));
       }
       if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
         self->reached = end;
@@ -575,7 +551,7 @@ too_long:
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("The stream is longer than the maximum of %.1f s.",
             l.max / (gdouble) GST_SECOND), ("media %s, reached %.3f s",
-            media_name (self->media), end / (gdouble) GST_SECOND));
+            media_name (self->media.kind), end / (gdouble) GST_SECOND));
     return GST_FLOW_ERROR;
   }
 end_of_cut:
@@ -590,20 +566,6 @@ end_of_cut:
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
     return GST_FLOW_EOS;
   }
-}
-
-static void
-parse_caps (GstDurationGuard * self, GstCaps * caps)
-{
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-
-  self->media = MEDIA_OTHER;
-  if (gst_structure_has_name (s, "video/x-raw") &&
-      gst_video_info_from_caps (&self->vinfo, caps))
-    self->media = MEDIA_VIDEO;
-  else if (gst_structure_has_name (s, "audio/x-raw") &&
-      gst_audio_info_from_caps (&self->ainfo, caps))
-    self->media = MEDIA_AUDIO;
 }
 
 /* Whatever the stream reached at its end decides too-short. Returns FALSE
@@ -624,14 +586,14 @@ judge_at_end (GstDurationGuard * self)
       GST_ELEMENT_WARNING (self, STREAM, FAILED,
           ("The stream lasts %.1f s, shorter than the minimum of %.1f s.",
               reached / (gdouble) GST_SECOND, l.min / (gdouble) GST_SECOND),
-          ("media %s", media_name (self->media)));
+          ("media %s", media_name (self->media.kind)));
       return TRUE;
     }
     post_verdict (self, &l, "too-short", "error");
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("The stream lasts %.1f s, shorter than the minimum of %.1f s.",
             reached / (gdouble) GST_SECOND, l.min / (gdouble) GST_SECOND),
-        ("media %s", media_name (self->media)));
+        ("media %s", media_name (self->media.kind)));
     return FALSE;
   }
   if (l.max && reached > l.max)
@@ -652,7 +614,7 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
       GstCaps *caps;
 
       gst_event_parse_caps (event, &caps);
-      parse_caps (self, caps);
+      cc_media_from_caps (&self->media, caps);
       break;
     }
     case GST_EVENT_SEGMENT:{
@@ -728,7 +690,7 @@ gst_duration_guard_change_state (GstElement * element,
 
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     reset_stream (self);
-    self->media = MEDIA_OTHER;
+    self->media.kind = CC_MEDIA_OTHER;
   }
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)

@@ -1,10 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Fades on raw buffers: video frames towards black, interleaved audio
- * towards silence. The buffer must be writable.
+ * Raw media helpers: stream kind from caps, buffer durations, and fades
+ * (video frames towards black, interleaved audio towards silence; the
+ * buffer must be writable).
  */
-#include "ccmediafade.h"
+#include "ccmedia.h"
 #include "ccfade.h"
+
+void
+cc_media_from_caps (CcMedia * m, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+
+  m->kind = CC_MEDIA_OTHER;
+  if (gst_structure_has_name (s, "video/x-raw") &&
+      gst_video_info_from_caps (&m->video, caps))
+    m->kind = CC_MEDIA_VIDEO;
+  else if (gst_structure_has_name (s, "audio/x-raw") &&
+      gst_audio_info_from_caps (&m->audio, caps))
+    m->kind = CC_MEDIA_AUDIO;
+}
+
+GstClockTime
+cc_media_buffer_duration (const CcMedia * m, GstBuffer * buf)
+{
+  if (m->kind == CC_MEDIA_AUDIO && GST_AUDIO_INFO_BPF (&m->audio) &&
+      GST_AUDIO_INFO_RATE (&m->audio))
+    return gst_util_uint64_scale (gst_buffer_get_size (buf) /
+        GST_AUDIO_INFO_BPF (&m->audio), GST_SECOND,
+        GST_AUDIO_INFO_RATE (&m->audio));
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    return GST_BUFFER_DURATION (buf);
+  if (m->kind == CC_MEDIA_VIDEO && GST_VIDEO_INFO_FPS_N (&m->video) > 0)
+    return gst_util_uint64_scale (GST_SECOND, GST_VIDEO_INFO_FPS_D (&m->video),
+        GST_VIDEO_INFO_FPS_N (&m->video));
+  return 0;
+}
 
 void
 cc_media_fade_video (const GstVideoInfo * info, GstBuffer * buf, gdouble gain)
