@@ -813,8 +813,8 @@ gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
     g_array_set_size (self->active, 0);
     cc_caption_track_active (self->track, st, self->active);
     if (dirty || self->active->len != self->shown->len ||
-        memcmp (self->active->data, self->shown->data,
-            self->active->len * sizeof (guint)) != 0) {
+        (self->active->len && memcmp (self->active->data, self->shown->data,
+                self->active->len * sizeof (guint)) != 0)) {
       g_array_set_size (self->shown, 0);
       g_array_append_vals (self->shown, self->active->data, self->active->len);
       if (self->comp)
