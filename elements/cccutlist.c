@@ -21,6 +21,9 @@ G_DEFINE_QUARK (cc-cutlist-error-quark, cc_cutlist_error);
 #define MAX_UNIT S (12)         /* a run of cues longer than this splits */
 #define CUE_JOIN S (0.8)        /* cues closer than this form one unit */
 #define PAD S (0.25)            /* breathing room before and after speech */
+#define BLACK_LUMA 24.0         /* limited-range black is 16 */
+#define FROZEN_CHANGE 0.75      /* thumbnails this alike: nothing moves */
+#define SHOT_CHANGE 25.0        /* thumbnails this different: a new shot */
 
 static gboolean
 parse_time (const gchar ** p, guint64 * ns)
@@ -157,6 +160,7 @@ typedef struct {
   gdouble score;
   gdouble loudness;
   guint first_cue, last_cue;    /* 1-based, 0 = no captions */
+  gdouble dead;                 /* share of black or frozen keyframes */
   gboolean chosen;
 } Unit;
 
@@ -196,7 +200,7 @@ units_from_captions (const CcCutSignals *sig, GArray * units)
       last->last_cue = i + 1;
     } else {
       Unit u = { {c->start, MIN (c->end, sig->duration)}, 0, 0, i + 1, i + 1,
-        FALSE
+        0, FALSE
       };
       g_array_append_val (units, u);
     }
@@ -255,11 +259,34 @@ units_from_sound (const CcCutSignals *sig, GArray * units)
     if (end <= start)
       end = MIN (start + step, sig->duration);
     {
-      Unit u = { {start, end}, 0, 0, 0, 0, FALSE };
+      Unit u = { {start, end}, 0, 0, 0, 0, 0, FALSE };
       g_array_append_val (units, u);
     }
     t = end;
   }
+}
+
+/* Share of the keyframes inside [a, b) that are black or frozen, and
+ * whether a shot starts within a second of a. */
+static void
+video_signals (const CcCutSignals *sig, guint64 a, guint64 b, gdouble * dead,
+    gboolean * shot_start)
+{
+  guint n = 0, bad = 0;
+
+  *shot_start = FALSE;
+  for (guint k = 0; k < sig->n_keyframes; k++) {
+    const CcKeyframe *kf = &sig->keyframes[k];
+
+    if (kf->t + S (1) >= a && kf->t <= a + S (1) && kf->change > SHOT_CHANGE)
+      *shot_start = TRUE;
+    if (kf->t < a || kf->t >= b)
+      continue;
+    n++;
+    if (kf->luma < BLACK_LUMA || (k > 0 && kf->change < FROZEN_CHANGE))
+      bad++;
+  }
+  *dead = n ? bad / (gdouble) n : 0.0;
 }
 
 static void
@@ -267,6 +294,8 @@ score_units (const CcCutSignals *sig, GArray * units)
 {
   for (guint i = 0; i < units->len; i++) {
     Unit *u = &g_array_index (units, Unit, i);
+    gdouble dead;
+    gboolean shot;
     guint64 step = sig->loudness_step ? sig->loudness_step : S (0.5);
     gdouble sum = 0, n = 0, silent = 0;
 
@@ -287,6 +316,12 @@ score_units (const CcCutSignals *sig, GArray * units)
     u->score = u->loudness - (n ? 30.0 * silent / n : 0);
     if (u->span.end - u->span.start < S (1.5))
       u->score -= 10.0;
+    /* black or frozen pictures lose; a unit that opens a shot cuts clean */
+    video_signals (sig, u->span.start, u->span.end, &dead, &shot);
+    u->score -= 30.0 * dead;
+    u->dead = dead;
+    if (shot)
+      u->score += 2.0;
   }
 }
 
@@ -317,6 +352,8 @@ unit_reason (const Unit * u, gboolean hook)
     g_string_append (r, "continuous sound");
   if (isfinite (u->loudness))
     g_string_append_printf (r, ", %.0f LUFS", u->loudness);
+  if (u->dead > 0)
+    g_string_append_printf (r, ", %.0f%% black or frozen", u->dead * 100);
   return g_string_free (r, FALSE);
 }
 

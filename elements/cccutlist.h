@@ -22,6 +22,14 @@ GArray *cc_cutlist_parse (const gchar * text, GError ** error);
 gchar *cc_cutlist_format (const CcSpan * spans, guint n);
 guint64 cc_cutlist_total (const CcSpan * spans, guint n);
 
+/* One decoded keyframe of the source, as the analysis pass saw it. */
+typedef struct {
+  guint64 t;                    /* stream time, ns */
+  gdouble luma;                 /* mean luma, 16 (black) .. 235 */
+  gdouble change;               /* mean absolute difference to the previous
+                                 * keyframe's thumbnail, 0 .. 255 */
+} CcKeyframe;
+
 /* What the automatic selection looks at. */
 typedef struct {
   guint64 duration;             /* of the source, ns */
@@ -30,6 +38,10 @@ typedef struct {
   const gdouble *loudness;
   guint n_loudness;
   guint64 loudness_step;
+  /* keyframes in time order (may be none): black and frozen stretches
+   * are avoided, units starting at a shot change preferred */
+  const CcKeyframe *keyframes;
+  guint n_keyframes;
   guint64 min_total, max_total; /* e.g. 45 s and 60 s */
 } CcCutSignals;
 
@@ -40,7 +52,7 @@ typedef struct {
 
 /* Chooses segments in story order that fill min_total..max_total (or the
  * whole source when shorter), never cutting inside a caption cue,
- * avoiding silent stretches and keeping the opening. Returns CcCutChoice*
+ * avoiding silent, black and frozen stretches and keeping the opening. Returns CcCutChoice*
  * (free with g_ptr_array_unref). */
 GPtrArray *cc_cutlist_choose (const CcCutSignals * sig);
 

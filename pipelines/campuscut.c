@@ -67,6 +67,7 @@ typedef struct {
   gchar *platform_cut;          /* "auto", "none" or a list */
   gchar *platform_aspect;       /* "portrait" or "source" */
   CcCaptionTrack *caption_track;
+  GArray *keyframes;            /* CcKeyframe, for the automatic platform cut */
 
   /* the platform cut as decided before encoding */
   gchar *platform_segments;     /* NULL = no platform cut */
@@ -505,7 +506,7 @@ check_loudness (Job * job, const gchar * file, GPtrArray * checks,
   c = g_new0 (CcCheck, 1);
   c->name = g_strdup ("loudness");
   uri = gst_filename_to_uri (file, NULL);
-  measured = cc_measure_loudness (uri, NULL, out, &err);
+  measured = cc_measure_loudness (uri, NULL, out, NULL, &err);
   g_free (uri);
   if (!measured) {
     c->detail = g_strdup_printf ("cannot measure: %s", err ? err->message :
@@ -632,6 +633,10 @@ decide_platform_cut (Job * job, const CcProbe * probe)
       sig.n_loudness = job->input_loudness.momentary->len;
       sig.loudness_step = CC_LOUDNESS_STEP;
     }
+    if (job->keyframes) {
+      sig.keyframes = (CcKeyframe *) job->keyframes->data;
+      sig.n_keyframes = job->keyframes->len;
+    }
     sig.min_total = PLATFORM_MIN;
     sig.max_total = PLATFORM_MAX;
     job->platform_reasons = cc_cutlist_choose (&sig);
@@ -678,7 +683,7 @@ decide_platform_cut (Job * job, const CcProbe * probe)
 
   if (job->input_loudness.has_audio &&
       !cc_measure_loudness (probe->uri, job->platform_segments,
-          &job->platform_loudness, &err)) {
+          &job->platform_loudness, NULL, &err)) {
     job_fail (job, EXIT_BAD_INPUT, err ? err->message :
         "the audio cannot be decoded");
     g_clear_error (&err);
@@ -726,6 +731,21 @@ check_output (Job * job, const gchar * name, const gchar * path,
       g_free (seg);
     }
     json_object_set_array_member (e, "reasons", reasons);
+    if (job->keyframes) {
+      /* what the automatic choice saw of the picture */
+      JsonObject *sigs = json_object_new ();
+      guint black = 0, still = 0;
+
+      for (guint i = 0; i < job->keyframes->len; i++) {
+        CcKeyframe *kf = &g_array_index (job->keyframes, CcKeyframe, i);
+        black += kf->luma < 24.0;
+        still += i > 0 && kf->change < 0.75;
+      }
+      json_object_set_int_member (sigs, "keyframes", job->keyframes->len);
+      json_object_set_int_member (sigs, "black_keyframes", black);
+      json_object_set_int_member (sigs, "frozen_keyframes", still);
+      json_object_set_object_member (e, "video_signals", sigs);
+    }
   }
   json_object_set_member (outputs, name, entry);
   ok = cc_checks_all_pass (checks);
@@ -808,15 +828,21 @@ run_process (Job * job)
   if (job->captions && !check_captions (job, &probe, &captions_json))
     goto done;
 
-  /* Fast analysis pass for two-pass loudness normalisation. */
-  if (probe.n_audio > 0 && cc_loudness_preset (job->loudness)) {
-    if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness, &err)) {
+  /* Fast analysis pass: loudness for two-pass normalisation, and for an
+   * automatic platform cut the audio's energy and the video's keyframes. */
+  if (g_strcmp0 (job->platform_cut, "auto") == 0)
+    job->keyframes = g_array_new (FALSE, FALSE, sizeof (CcKeyframe));
+  if ((probe.n_audio > 0 && cc_loudness_preset (job->loudness)) ||
+      job->keyframes) {
+    if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness,
+            job->keyframes, &err)) {
       job_fail (job, EXIT_BAD_INPUT, err ? err->message :
           "the audio cannot be decoded");
       g_clear_error (&err);
       goto done;
     }
-    if (!(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
+    if (job->input_loudness.has_audio &&
+        !(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
         !job->quiet)
       fprintf (stderr, "campuscut: warning: %s: the audio is silent or "
           "nearly so (below -70 LUFS); it is left as it is\n", job->input);
@@ -1223,6 +1249,8 @@ out:
   if (job.platform_reasons)
     g_ptr_array_unref (job.platform_reasons);
   cc_caption_track_free (job.caption_track);
+  if (job.keyframes)
+    g_array_unref (job.keyframes);
   cc_loudness_clear (&job.input_loudness);
   cc_loudness_clear (&job.platform_loudness);
   g_free (job.error_file);

@@ -4,8 +4,122 @@
  * so a 3-minute 1080p file costs its audio decode and a demux.
  */
 #include <math.h>
+#include <string.h>
+#include <gst/video/video.h>
 
 #include "ccloudmeter.h"
+
+#define THUMB_W 32
+#define THUMB_H 18
+#define KEYFRAME_MIN_GAP (GST_SECOND / 2)
+
+/* State of the keyframe analysis, kept on the pipeline. */
+typedef struct {
+  GArray *out;                  /* CcKeyframe */
+  GstClockTime last_kept;
+  guint8 prev[THUMB_W * THUMB_H];
+  gboolean have_prev;
+  GstElement *decode;           /* errors from inside it are not fatal */
+} KeyframeScan;
+
+/* Only keyframes reach the decoder: each decodes on its own. */
+static GstPadProbeReturn
+keep_keyframes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  KeyframeScan *k = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime t = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) :
+      GST_BUFFER_DTS (buf);
+
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT) ||
+      GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER))
+    return GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_HEADER) ?
+        GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+  if (GST_CLOCK_TIME_IS_VALID (k->last_kept) && GST_CLOCK_TIME_IS_VALID (t) &&
+      t < k->last_kept + KEYFRAME_MIN_GAP)
+    return GST_PAD_PROBE_DROP;
+  k->last_kept = t;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+measure_thumbnail (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  KeyframeScan *k = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstVideoInfo vi;
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstMapInfo map;
+  CcKeyframe kf = { 0 };
+  guint8 cur[THUMB_W * THUMB_H];
+  guint64 sum = 0, diff = 0;
+
+  if (caps == NULL || !gst_video_info_from_caps (&vi, caps) ||
+      !gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_clear_caps (&caps);
+    return GST_PAD_PROBE_OK;
+  }
+  for (gint y = 0; y < THUMB_H; y++)
+    memcpy (cur + y * THUMB_W, map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&vi,
+            0), THUMB_W);
+  gst_buffer_unmap (buf, &map);
+  gst_caps_unref (caps);
+  for (guint i = 0; i < sizeof (cur); i++) {
+    sum += cur[i];
+    if (k->have_prev)
+      diff += (guint64) ABS (cur[i] - k->prev[i]);
+  }
+  kf.t = GST_BUFFER_PTS (buf);
+  kf.luma = sum / (gdouble) sizeof (cur);
+  kf.change = k->have_prev ? diff / (gdouble) sizeof (cur) : 255.0;
+  memcpy (k->prev, cur, sizeof (cur));
+  k->have_prev = TRUE;
+  g_array_append_val (k->out, kf);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+link_decoded (GstElement * dec, GstPad * pad, GstElement * conv)
+{
+  GstPad *sink = gst_element_get_static_pad (conv, "sink");
+
+  if (!gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+  gst_object_unref (sink);
+}
+
+static void
+link_keyframe_scan (GstElement * pipeline, GstPad * pad, KeyframeScan * k)
+{
+  GstElement *dec = gst_element_factory_make ("decodebin", "kf-decode");
+  GstElement *conv = gst_element_factory_make ("videoconvertscale", NULL);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
+      G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT, THUMB_W, "height",
+      G_TYPE_INT, THUMB_H, NULL);
+  GstPad *p;
+
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), dec, conv, filter, sink, NULL);
+  gst_element_link_many (conv, filter, sink, NULL);
+  g_signal_connect_object (dec, "pad-added", G_CALLBACK (link_decoded), conv,
+      0);
+  k->decode = dec;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_keyframes, k, NULL);
+  p = gst_element_get_static_pad (filter, "src");
+  gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_BUFFER, measure_thumbnail, k, NULL);
+  gst_object_unref (p);
+  p = gst_element_get_static_pad (dec, "sink");
+  gst_pad_link (pad, p);
+  gst_object_unref (p);
+  gst_element_sync_state_with_parent (sink);
+  gst_element_sync_state_with_parent (filter);
+  gst_element_sync_state_with_parent (conv);
+  gst_element_sync_state_with_parent (dec);
+}
 
 /* Video elementary streams stop here; containers whose caps say "video"
  * (video/quicktime, video/x-matroska, ...) still need their demuxer. */
@@ -39,6 +153,9 @@ static void
 pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
 {
   GstCaps *caps = gst_pad_query_caps (pad, NULL);
+  KeyframeScan *k = g_object_get_data (G_OBJECT (pipeline), "keyframes");
+  gboolean video = g_str_has_prefix (gst_structure_get_name
+      (gst_caps_get_structure (caps, 0)), "video/");
   gboolean audio = g_str_has_prefix (gst_structure_get_name
       (gst_caps_get_structure (caps, 0)), "audio/x-raw") &&
       g_object_get_data (G_OBJECT (pipeline), "audio") == NULL;
@@ -80,6 +197,9 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
     gst_element_sync_state_with_parent (res);
     gst_element_sync_state_with_parent (conv);
     head = conv;
+  } else if (video && k && k->decode == NULL) {
+    link_keyframe_scan (pipeline, pad, k);
+    return;
   } else {
     head = gst_element_factory_make ("fakesink", NULL);
     g_object_set (head, "sync", FALSE, "async", FALSE, NULL);
@@ -93,8 +213,9 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
 
 gboolean
 cc_measure_loudness (const gchar * uri, const gchar * segments,
-    CcLoudness * out, GError ** error)
+    CcLoudness * out, GArray * keyframes, GError ** error)
 {
+  KeyframeScan scan = { keyframes, GST_CLOCK_TIME_NONE, {0}, FALSE, NULL };
   GstElement *pipeline = gst_pipeline_new ("loudness-analysis");
   GstElement *dec = gst_element_factory_make ("uridecodebin", NULL);
   GstBus *bus = gst_element_get_bus (pipeline);
@@ -107,6 +228,8 @@ cc_measure_loudness (const gchar * uri, const gchar * segments,
   if (segments)
     g_object_set_data_full (G_OBJECT (pipeline), "segments",
         g_strdup (segments), g_free);
+  if (keyframes)
+    g_object_set_data (G_OBJECT (pipeline), "keyframes", &scan);
   if (dec == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
         "uridecodebin is missing");
@@ -144,6 +267,11 @@ cc_measure_loudness (const gchar * uri, const gchar * segments,
         ok = done = TRUE;
         break;
       case GST_MESSAGE_ERROR:
+        /* a keyframe the decoder cannot take alone (a demuxer that does not
+         * mark delta units) costs the video signals, not the job */
+        if (scan.decode && gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
+                GST_OBJECT (scan.decode)))
+          break;
         gst_message_parse_error (msg, error, NULL);
         done = TRUE;
         break;

@@ -7,6 +7,8 @@
 
 #include <gst/gst.h>
 
+#include "cccutlist.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -21,9 +23,12 @@ typedef struct {
 #define CC_LOUDNESS_STEP (GST_SECOND / 2)
 
 /* Measures the audio of uri; with segments (cutlist syntax) only those
- * parts, joined as the platform cut joins them. */
+ * parts, joined as the platform cut joins them. With keyframes, also
+ * decodes the video's keyframes (at most two a second, as tiny gray
+ * thumbnails) and appends a CcKeyframe for each: black, frozen and shot
+ * changes at keyframe resolution, for a few percent of a full decode. */
 gboolean cc_measure_loudness (const gchar * uri, const gchar * segments,
-    CcLoudness * out, GError ** error);
+    CcLoudness * out, GArray * keyframes, GError ** error);
 void cc_loudness_clear (CcLoudness * l);
 
 G_END_DECLS

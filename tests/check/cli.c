@@ -849,6 +849,9 @@ GST_START_TEST (test_platform_auto)
   fail_unless (json_object_get_double_member (p, "duration_s") >= 44.9);
   fail_unless (json_array_get_length (json_object_get_array_member (p,
               "reasons")) > 0);
+  /* the picture was looked at, keyframes only */
+  fail_unless (json_object_get_int_member (json_object_get_object_member (p,
+              "video_signals"), "keyframes") >= 10);
   /* every segment boundary lies outside every cue */
   segs = g_strsplit (json_object_get_string_member (p, "segments"), ",", -1);
   for (guint i = 0; segs[i]; i++) {

@@ -345,6 +345,29 @@ GST_START_TEST (test_auto_choice)
   }
   g_ptr_array_unref (choice);
 
+  /* the lively part goes black (a covered lens): it is avoided now */
+  {
+    GArray *kfs = g_array_new (FALSE, FALSE, sizeof (CcKeyframe));
+    for (guint k = 0; k < 100; k++) {
+      CcKeyframe kf = { k * 2 * GST_SECOND, 120.0, 20.0 };
+      if (kf.t >= 50 * GST_SECOND && kf.t < 100 * GST_SECOND)
+        kf.luma = 16.0;
+      g_array_append_val (kfs, kf);
+    }
+    sig.keyframes = (CcKeyframe *) kfs->data;
+    sig.n_keyframes = kfs->len;
+    choice = cc_cutlist_choose (&sig);
+    for (guint i = 0; i < choice->len; i++) {
+      CcCutChoice *c = g_ptr_array_index (choice, i);
+      fail_if (c->span.start < 100 * GST_SECOND && c->span.end > 50 *
+          GST_SECOND, "chose the black stretch: %s", c->reason);
+    }
+    g_ptr_array_unref (choice);
+    sig.keyframes = NULL;
+    sig.n_keyframes = 0;
+    g_array_unref (kfs);
+  }
+
   /* a short video is taken whole */
   sig.duration = 50 * GST_SECOND;
   choice = cc_cutlist_choose (&sig);
