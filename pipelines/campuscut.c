@@ -1007,8 +1007,9 @@ parse_fps (const gchar * name, const gchar * value, gpointer data,
 
 static const gchar *usage_summary =
     "Commands:\n"
-    "  process INPUT -o OUTDIR   normalise one submission into OUTDIR/full.mp4\n"
-    "                            and OUTDIR/report.json\n"
+    "  process INPUT -o OUTDIR   normalise one submission into OUTDIR/full.mp4,\n"
+    "                            OUTDIR/platform.mp4 (with a platform cut) and\n"
+    "                            OUTDIR/report.json\n"
     "  probe INPUT               print what the pre-flight probe finds, as JSON\n"
     "\n"
     "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
@@ -1061,7 +1062,8 @@ main (int argc, char **argv)
   gint ret;
   GOptionEntry entries[] = {
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &job.outdir,
-        "Folder for full.mp4 and report.json (created if missing)", "OUTDIR"},
+        "Folder for full.mp4, platform.mp4 and report.json (created if "
+        "missing)", "OUTDIR"},
     {"category", 'c', 0, G_OPTION_ARG_STRING, &category,
           "Campaign category: story or craftsman (180-300 s), overview "
           "(at most 300 s), platform (at most 60 s); default none, no "
