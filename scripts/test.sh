@@ -24,12 +24,12 @@ for line in open(sys.argv[1]):
         if t["result"] != "OK" and fails + errors == 0:
             failed += 1          # crashed or timed out after its checks
     else:
-        # no per-case summary: the binary died before reporting
+        # a script test (one case), or a binary that died before reporting
         if t["result"] == "OK":
             passed += 1
         else:
             failed += 1
-        print(f"{t['name']}: {t['result']} without a check summary")
+            print(f"{t['name']}: {t['result']} without a check summary")
 print(f"{passed} passed, {failed} failed")
 PY
 exit $status
