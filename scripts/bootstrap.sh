@@ -20,8 +20,8 @@ run_pkgs=(
   gstreamer1.0-x
   fonts-noto-cjk
 )
-# Test oracles only (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim)
+# Test oracles and bench tools only (never runtime dependencies of campuscut).
+test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

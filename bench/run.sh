@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# campuscut against the ffmpeg way and against the bare-encode floor, side
+# by side in one run on one machine:
+#   (a) campuscut process: full cut + platform cut, captions, watermark,
+#       loudness (two-pass);
+#   (b) the equivalent single ffmpeg command: one decode, split to two
+#       outputs, subtitles + overlay + drawtext + loudnorm;
+#   (c) the floor: decode + scale + encode of the same two outputs, nothing
+#       else (ffmpeg).
+# x264 is set the same in all three (checked from the option strings x264
+# writes into each stream). Prints medians, the ratios a/b and a/c, SSIM of
+# each full cut against the scaled source, campuscut's peak memory, and the
+# draft mode's speed.
+#
+# Usage: bench/run.sh [--seconds N] [--runs R]     (defaults: 210 s, 3 runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+seconds=210
+runs=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--seconds N] [--runs R]" >&2; exit 2 ;;
+  esac
+done
+
+scripts/bootstrap.sh --with-tests
+scripts/build.sh
+export GST_PLUGIN_PATH="$top/build/plugins"
+cli="$top/build/pipelines/campuscut"
+work=$(mktemp -d /tmp/campuscut-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+school="技能成才职业技术学院"
+font=/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
+samples="$top/../shared/samples"
+
+echo "== source: ${seconds} s 1080p30, speech-like audio, Chinese captions"
+ffmpeg -v error -y -f lavfi -i "testsrc2=size=1920x1080:rate=30" \
+  -f lavfi -i "anoisesrc=color=pink:amplitude=0.1:seed=5,lowpass=3000,volume='if(lt(mod(t\,0.25)\,0.17)\,1\,0.05)':eval=frame" \
+  -t "$seconds" -c:v libx264 -preset ultrafast -crf 16 -c:a aac -b:a 192k src.mp4
+if [ -f "$samples/story.srt" ]; then cp "$samples/story.srt" captions.srt
+else
+  python3 - "$seconds" > captions.srt <<'PY'
+import sys
+n = int(float(sys.argv[1]) // 8)
+for i in range(n):
+    s = i * 8 + 1
+    print(f"{i+1}\n00:{s//60:02d}:{s%60:02d},000 --> 00:{(s+6)//60:02d}:{(s+6)%60:02d},000\n这是第{i+1}句字幕，讲述一位焊接工匠的成长故事。\n")
+PY
+fi
+if [ -f "$samples/school-logo.svg" ]; then cp "$samples/school-logo.svg" logo.svg
+else
+  printf '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><circle cx="128" cy="128" r="120" fill="#b3261e"/></svg>' > logo.svg
+fi
+gst-launch-1.0 -q filesrc location=logo.svg ! rsvgdec ! videoconvert ! \
+  video/x-raw,format=RGBA ! pngenc ! filesink location=logo.png
+
+# The platform segments, fixed so that all three do the same work.
+segs="0:01-0:15,0:30-0:45,1:00-1:20"
+sel="between(t,1,15)+between(t,30,45)+between(t,60,80)"
+
+# x264 as campuscut's standard quality sets it.
+x264=(-c:v libx264 -preset faster -crf 21 -maxrate 8000k -bufsize 16000k
+      -g 50 -keyint_min 25 -bf 3 -b_strategy 1 -profile:v high -pix_fmt yuv420p
+      -c:a aac -b:a 160k -ar 48000 -ac 2 -movflags +faststart)
+fit_full="scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2,setsar=1"
+fg="scale=1080:-2"
+bg="scale=18:32:force_original_aspect_ratio=increase,crop=18:32,scale=1080:1920:flags=bicubic,eq=brightness=-0.25:saturation=0.8"
+
+run_a() {
+  "$cli" process src.mp4 -o a --quiet --quality standard --captions captions.srt \
+    --school "$school" --logo logo.svg --platform-cut "$segs"
+}
+run_b() {
+  ffmpeg -v error -y -i src.mp4 -i logo.png -filter_complex "
+    [0:v]fps=25,split=2[v1][v2];
+    [1:v]split=2[l1][l2];[l1]scale=-1:86[lg1];[l2]scale=-1:86[lg2];
+    [v1]$fit_full,subtitles=captions.srt:force_style='FontName=Noto Sans CJK SC,Bold=1,FontSize=22,Outline=2'[s1];
+    [s1][lg1]overlay=32:32,drawtext=fontfile=$font:text=$school:fontsize=38:fontcolor=white:borderw=3:x=130:y=55[full];
+    [v2]select='$sel',setpts=N/25/TB,split=2[p1][p2];
+    [p1]$bg[pb];[p2]$fg[pf];[pb][pf]overlay=(W-w)/2:(H-h)/2[pp];
+    [pp][lg2]overlay=32:192,drawtext=fontfile=$font:text=$school:fontsize=38:fontcolor=white:borderw=3:x=130:y=215[plat];
+    [0:a]asplit=2[a1][a2];
+    [a1]loudnorm=I=-16:TP=-1.5[fa];
+    [a2]aselect='$sel',asetpts=N/SR/TB,loudnorm=I=-16:TP=-1.5[pa]" \
+    -map "[full]" -map "[fa]" "${x264[@]}" b_full.mp4 \
+    -map "[plat]" -map "[pa]" "${x264[@]}" b_platform.mp4
+}
+run_c() {
+  ffmpeg -v error -y -i src.mp4 -filter_complex "
+    [0:v]fps=25,split=2[v1][v2];
+    [v1]$fit_full[full];
+    [v2]select='$sel',setpts=N/25/TB,scale=1080:1920:force_original_aspect_ratio=decrease,pad=1080:1920:(ow-iw)/2:(oh-ih)/2[plat];
+    [0:a]asplit=2[a1][a2];[a2]aselect='$sel',asetpts=N/SR/TB[pa]" \
+    -map "[full]" -map "[a1]" "${x264[@]}" c_full.mp4 \
+    -map "[plat]" -map "[pa]" "${x264[@]}" c_platform.mp4
+}
+
+seconds_of() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); echo "$e - $s" | bc; }
+
+declare -A times
+for r in $(seq "$runs"); do
+  for v in a b c; do
+    t=$(seconds_of "run_$v")
+    times[$v]="${times[$v]:-} $t"
+    echo "run $r: ($v) ${t} s"
+  done
+done
+
+median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+ma=$(median "${times[a]}"); mb=$(median "${times[b]}"); mc=$(median "${times[c]}")
+
+echo
+echo "== x264 settings (from each stream's SEI)"
+opts() { grep -a -o 'options: [^[:cntrl:]]*' "$1" | head -1 | tr ' ' '\n' |
+  grep -E '^(rc|crf|vbv_maxrate|vbv_bufsize|keyint|bframes|b_adapt|8x8dct|cabac|ref|subme|me|trellis)=' | tr '\n' ' '; }
+for f in a/full.mp4 b_full.mp4 c_full.mp4; do printf '%-14s %s\n' "$f" "$(opts "$f")"; done
+if [ "$(opts a/full.mp4)" = "$(opts b_full.mp4)" ] && [ "$(opts a/full.mp4)" = "$(opts c_full.mp4)" ]; then
+  echo "x264 settings match"
+else
+  echo "x264 settings DIFFER"
+fi
+
+echo
+echo "== quality: SSIM of each full cut against the source scaled the same way"
+for f in a/full.mp4 b_full.mp4 c_full.mp4; do
+  s=$(ffmpeg -hide_banner -nostats -i "$f" -i src.mp4 -filter_complex \
+    "[1:v]fps=25,$fit_full[ref];[0:v][ref]ssim" -f null - 2>&1 | grep -o 'All:[0-9.]*' | tail -1)
+  printf '%-14s %s\n' "$f" "$s"
+done
+
+echo
+echo "== memory and draft speed"
+rss=$( { /usr/bin/time -f '%M' "$cli" process src.mp4 -o m --quiet --quality standard \
+  --captions captions.srt --school "$school" --logo logo.svg --platform-cut "$segs" ; } 2>&1 | tail -1)
+echo "campuscut peak RSS: $((rss / 1024)) MB"
+dt=$(seconds_of "$cli" process src.mp4 -o d --quiet --quality draft --captions captions.srt \
+  --school "$school" --logo logo.svg --platform-cut "$segs")
+echo "draft: ${dt} s for ${seconds} s of video ($(echo "scale=1; $seconds / $dt" | bc)x real time)"
+
+echo
+echo "== medians over $runs runs: a (campuscut) $ma s, b (ffmpeg) $mb s, c (floor) $mc s"
+echo "a/b = $(echo "scale=3; $ma / $mb" | bc)   (target <= 0.85)"
+echo "a/c = $(echo "scale=3; $ma / $mc" | bc)   (target <= 1.10)"
