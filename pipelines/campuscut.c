@@ -54,6 +54,8 @@ typedef struct {
   gint fps_n, fps_d;
   gchar *video_encoder;
   guint stall_timeout;
+  gdouble max_time_s;           /* job wall time limit, 0 = 5x the source */
+  gint max_output_mb;           /* all outputs together */
   guint threads;
   gboolean quiet;
   gdouble min_duration_s, max_duration_s;       /* < 0: the category's */
@@ -147,6 +149,58 @@ format_time (GstClockTime t)
     return g_strdup ("--:--");
   s = (guint) (t / GST_SECOND);
   return g_strdup_printf ("%u:%02u", s / 60, s % 60);
+}
+
+static guint64
+file_size (const gchar * path)
+{
+  GStatBuf st;
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* Bytes written so far: the hidden partial outputs and the muxers'
+ * faststart files next to them. */
+static guint64
+bytes_written (const Job * job)
+{
+  static const gchar *names[] = { ".full.mp4.part", ".full.mp4.moov",
+    ".platform.mp4.part", ".platform.mp4.moov"
+  };
+  guint64 total = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    gchar *p = g_build_filename (job->outdir, names[i], NULL);
+    total += file_size (p);
+    g_free (p);
+  }
+  return total;
+}
+
+/* A batch server runs jobs unattended: none may run or write without
+ * bound, whatever the input claims. */
+static gboolean
+limits_cb (gpointer data)
+{
+  Job *job = data;
+  gdouble elapsed = (g_get_monotonic_time () - job->started_us) /
+      (gdouble) G_USEC_PER_SEC;
+  guint64 limit = (guint64) job->max_output_mb * 1024 * 1024;
+
+  if (job->max_time_s > 0 && elapsed > job->max_time_s) {
+    gchar *m = g_strdup_printf ("the job ran longer than its limit of %.0f s "
+        "(--max-time); nothing was kept", job->max_time_s);
+    job_fail (job, EXIT_INTERNAL, m);
+    g_free (m);
+    g_main_loop_quit (job->loop);
+  } else if (limit && bytes_written (job) > limit) {
+    gchar *m = g_strdup_printf ("the output grew past its limit of %d MB "
+        "(--max-output-size); the input is not what it claims to be, or the "
+        "limit is too small", job->max_output_mb);
+    job_fail (job, EXIT_BAD_INPUT, m);
+    g_free (m);
+    g_main_loop_quit (job->loop);
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -770,7 +824,7 @@ run_process (Job * job)
   GstElement *bin;
   GstBus *bus;
   gchar *full, *platform, *report, *uri;
-  guint progress_id, sigint_id, sigterm_id;
+  guint progress_id, limits_id, sigint_id, sigterm_id;
   const CcQualityPreset *preset = cc_quality_preset (job->quality);
 
   job->started_us = g_get_monotonic_time ();
@@ -896,6 +950,10 @@ run_process (Job * job)
   bus = gst_element_get_bus (job->pipeline);
   gst_bus_add_watch (bus, bus_cb, job);
   progress_id = g_timeout_add (500, progress_cb, job);
+  if (job->max_time_s <= 0)
+    job->max_time_s = MAX (600.0, GST_CLOCK_TIME_IS_VALID (probe.duration) ?
+        5.0 * probe.duration / GST_SECOND : 0.0);
+  limits_id = g_timeout_add (500, limits_cb, job);
   sigint_id = g_unix_signal_add (SIGINT, interrupt_cb, job);
   sigterm_id = g_unix_signal_add (SIGTERM, interrupt_cb, job);
 
@@ -914,6 +972,7 @@ run_process (Job * job)
   /* NULL state removes any unfinished output. */
   gst_element_set_state (job->pipeline, GST_STATE_NULL);
   g_source_remove (progress_id);
+  g_source_remove (limits_id);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   gst_bus_remove_watch (bus);
@@ -1106,6 +1165,12 @@ main (int argc, char **argv)
         "Override the category's maximum, in seconds (0 = none)", "S"},
     {"trim-fade", 0, 0, G_OPTION_ARG_DOUBLE, &job.trim_fade_s,
         "Fade before a trim, in seconds (default 1, 0 = hard cut)", "S"},
+    {"max-time", 0, 0, G_OPTION_ARG_DOUBLE, &job.max_time_s,
+          "Fail a job that runs longer than this many seconds (default: 5x "
+          "the source's duration, at least 600)", "S"},
+    {"max-output-size", 0, 0, G_OPTION_ARG_INT, &job.max_output_mb,
+        "Fail when the outputs together pass this many MB (default 4096)",
+        "MB"},
     {"quiet", 0, 0, G_OPTION_ARG_NONE, &job.quiet,
         "No progress output", NULL},
     {NULL}
@@ -1119,6 +1184,7 @@ main (int argc, char **argv)
   job.fps_d = 1;
   job.stall_timeout = 60;
   job.min_duration_s = job.max_duration_s = -1;
+  job.max_output_mb = 4096;
   job.trim_fade_s = 1.0;
 
   ctx = g_option_context_new ("COMMAND INPUT");

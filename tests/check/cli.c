@@ -907,6 +907,39 @@ GST_START_TEST (test_platform_list_too_long)
 
 GST_END_TEST;
 
+/* Unattended jobs are bounded in output size and wall time. */
+GST_START_TEST (test_resource_limits)
+{
+  gchar *src = cc_test_path ("snow.mp4");
+  gchar *outdir = cc_test_path ("out");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=75 pattern=snow ! "
+      "video/x-raw,width=640,height=360,framerate=25/1 ! x264enc "
+      "speed-preset=ultrafast ! mp4mux ! filesink location=%s", src);
+  const gchar *big[] = { "process", src, "-o", outdir, "--max-output-size",
+    "1", NULL
+  };
+  const gchar *slow[] = { "process", src, "-o", outdir, "--max-time", "0.5",
+    NULL
+  };
+  gchar *err = NULL, *listing;
+
+  cc_test_launch (desc);
+  fail_unless_equals_int (cc_test_cli (big, NULL, &err), 4);
+  fail_unless (strstr (err, "--max-output-size") != NULL, "%s", err);
+  g_free (err);
+  fail_unless_equals_int (cc_test_cli (slow, NULL, &err), 1);
+  fail_unless (strstr (err, "--max-time") != NULL, "%s", err);
+  g_free (err);
+  listing = cc_test_list_dir (outdir);
+  fail_unless_equals_string (listing, "report.json");
+  g_free (listing);
+  g_free (desc);
+  g_free (src);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -926,6 +959,7 @@ cli_suite (void)
   tcase_add_test (tc, test_captions_burned_and_read_back);
   tcase_add_test (tc, test_bad_captions_file);
   tcase_add_test (tc, test_loudness_targets);
+  tcase_add_test (tc, test_resource_limits);
   tcase_add_test (tc, test_platform_exact_frames);
   tcase_add_test (tc, test_platform_auto);
   tcase_add_test (tc, test_platform_list_too_long);
