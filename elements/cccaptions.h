@@ -63,6 +63,9 @@ gchar *cc_caption_track_to_ass (const CcCaptionTrack * track);
 void cc_caption_track_active (const CcCaptionTrack * track, guint64 t,
     GArray * out);
 
+/* Characters per second above which a caption is too fast to read. */
+#define CC_CAPTION_MAX_CPS 10.0
+
 /* Problems a reviewer should see, one human-readable line each:
  * overlaps, end before start, cues past video_end (0 = unknown), reading
  * speed above max_cps characters per second. */

@@ -72,7 +72,6 @@ cc_cutlist_parse (const gchar * text, GError ** error)
 
   while (p && *p) {
     CcSpan sp;
-    const gchar *start = p;
 
     if (!parse_time (&p, &sp.start) || *p++ != '-' ||
         !parse_time (&p, &sp.end))
@@ -91,7 +90,6 @@ cc_cutlist_parse (const gchar * text, GError ** error)
       goto syntax;
     }
     index++;
-    (void) start;
   }
   if (spans->len == 0) {
     g_set_error (error, CC_CUTLIST_ERROR, 0, "the cut list is empty; give "

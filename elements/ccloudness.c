@@ -163,7 +163,7 @@ push_min (CcLimiter * l, guint64 idx, gfloat v)
 static gboolean
 step (CcLimiter * l, const gfloat * frame, gfloat * out)
 {
-  guint ch = l->channels, cap = l->window + 1;
+  guint ch = l->channels;
   gfloat r = 1.0f, peak = 0.0f, *slot;
   gdouble g;
   gboolean ready;
@@ -186,7 +186,6 @@ step (CcLimiter * l, const gfloat * frame, gfloat * out)
   l->box_sum += g - l->box[l->box_pos];
   l->box[l->box_pos] = (gfloat) g;
   l->box_pos = (l->box_pos + 1) % l->window;
-  (void) cap;
 
   /* the frame window-1 + INTERP_DELAY back leaves the delay line now */
   slot = &l->delay[(gsize) l->delay_pos * ch];

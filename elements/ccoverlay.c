@@ -40,13 +40,6 @@ cc_overlay_rectangle_from_surface (cairo_surface_t * surface, gint x, gint y,
 }
 
 gboolean
-cc_overlay_downstream_composes (GstQuery * query)
-{
-  return query && gst_query_find_allocation_meta (query,
-      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
-}
-
-gboolean
 cc_overlay_peer_composes (GstPad * srcpad)
 {
   GstCaps *caps = gst_pad_get_current_caps (srcpad);
@@ -57,7 +50,8 @@ cc_overlay_peer_composes (GstPad * srcpad)
     return FALSE;
   q = gst_query_new_allocation (caps, FALSE);
   if (gst_pad_peer_query (srcpad, q))
-    composes = cc_overlay_downstream_composes (q);
+    composes = gst_query_find_allocation_meta (q,
+        GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
   gst_query_unref (q);
   gst_caps_unref (caps);
   return composes;

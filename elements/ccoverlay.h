@@ -17,10 +17,6 @@ G_BEGIN_DECLS
 GstVideoOverlayRectangle *cc_overlay_rectangle_from_surface (cairo_surface_t *
     surface, gint x, gint y, gdouble opacity);
 
-/* Whether the allocation query shows that downstream renders
- * GstVideoOverlayCompositionMeta itself. */
-gboolean cc_overlay_downstream_composes (GstQuery * allocation_query);
-
 /* Asks the peer of srcpad, for its current caps, whether it composes
  * overlay meta itself. Always-in-place transforms never send an allocation
  * query of their own, so overlay elements ask with this once per caps. */

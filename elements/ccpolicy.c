@@ -3,6 +3,8 @@
  * Campaign policy tables. The numbers here are the campaign notice's rules and
  * the output defaults of DESIGN.md §5; everything else reads them from here.
  */
+#include <string.h>
+
 #include "ccpolicy.h"
 
 static const struct {
@@ -59,6 +61,15 @@ cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns)
   }
 }
 
+guint64
+cc_category_max (CcCategory category)
+{
+  guint64 min, max;
+
+  cc_category_limits (category, &min, &max);
+  return max;
+}
+
 const gchar *
 cc_quality_to_string (CcQuality quality)
 {
@@ -105,11 +116,27 @@ cc_output_frame_size (guint display_w, guint display_h, guint long_edge,
 CcDurationVerdict
 cc_duration_check (guint64 duration_ns, guint64 min_ns, guint64 max_ns)
 {
-  if (min_ns && duration_ns < min_ns)
+  if (min_ns && duration_ns + CC_DURATION_TOLERANCE_NS < min_ns)
     return CC_DURATION_TOO_SHORT;
-  if (max_ns && duration_ns > max_ns)
+  if (max_ns && duration_ns > max_ns + CC_DURATION_TOLERANCE_NS)
     return CC_DURATION_TOO_LONG;
   return CC_DURATION_OK;
+}
+
+gboolean
+cc_is_manifest_type (const gchar * media_type)
+{
+  static const gchar *manifests[] = {
+    "application/x-hls", "application/dash+xml",
+    "application/vnd.ms-sstr+xml", "application/sdp", "application/smil",
+    "text/uri-list", "audio/x-mpegurl", "application/xspf+xml",
+    "audio/x-scpls", "application/x-ms-asx", "video/x-ms-asf-redirect",
+  };
+
+  for (guint i = 0; media_type && i < G_N_ELEMENTS (manifests); i++)
+    if (strcmp (media_type, manifests[i]) == 0)
+      return TRUE;
+  return FALSE;
 }
 
 const gchar *

@@ -40,6 +40,7 @@ const gchar *cc_category_to_string (CcCategory category);
 gboolean cc_category_from_string (const gchar * str, CcCategory * category);
 /* Duration rule of a category in nanoseconds; 0 means no limit. */
 void cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns);
+guint64 cc_category_max (CcCategory category);
 
 typedef enum {
   CC_DURATION_OK = 0,
@@ -47,7 +48,13 @@ typedef enum {
   CC_DURATION_TOO_LONG,
 } CcDurationVerdict;
 
-/* Verdict for a duration against limits in nanoseconds (0 = no limit). */
+/* Real files are never exact to the nanosecond (the last audio packet of
+ * a 300 s file often ends at 300.01 s): a declared duration may miss a
+ * limit by this much and still pass; outputs are cut at the limit. */
+#define CC_DURATION_TOLERANCE_NS (G_GUINT64_CONSTANT (50000000))
+
+/* Verdict for a duration against limits in nanoseconds (0 = no limit),
+ * allowing CC_DURATION_TOLERANCE_NS either way. */
 CcDurationVerdict cc_duration_check (guint64 duration_ns, guint64 min_ns,
     guint64 max_ns);
 const gchar *cc_duration_verdict_to_string (CcDurationVerdict verdict);
@@ -55,6 +62,11 @@ const gchar *cc_duration_verdict_to_string (CcDurationVerdict verdict);
  * limits override the category's when non-zero. */
 gchar *cc_duration_rule_text (CcCategory category, guint64 min_ns,
     guint64 max_ns);
+
+/* Media types that name other files or URLs instead of holding media
+ * (HLS, DASH, Smooth Streaming, SDP, SMIL and playlists): an upload is one
+ * file, so these are refused. */
+gboolean cc_is_manifest_type (const gchar * media_type);
 
 const gchar *cc_quality_to_string (CcQuality quality);
 gboolean cc_quality_from_string (const gchar * str, CcQuality * quality);

@@ -83,7 +83,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_caption_burn_debug);
 #define DEFAULT_FONT CC_TEXT_DEFAULT_FONT " Bold"
 #define DEFAULT_FONT_SIZE 0.05
 #define DEFAULT_BOTTOM_MARGIN -1.0
-#define DEFAULT_MAX_READING_SPEED 10.0
+#define DEFAULT_MAX_READING_SPEED CC_CAPTION_MAX_CPS
 
 /* Safe areas, as fractions of the frame height: broadcast action-safe for
  * landscape; for portrait, above the short-video apps' caption and button

@@ -64,6 +64,7 @@
 #include "ccfade.h"
 #include "ccmedia.h"
 #include "gstcampuscutenums.h"
+#include "ccpolicy.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_duration_guard_debug);
 #define GST_CAT_DEFAULT gst_duration_guard_debug
@@ -73,7 +74,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_duration_guard_debug);
 #define DEFAULT_ON_TOO_LONG GST_CAMPUSCUT_TOO_LONG_ERROR
 #define DEFAULT_ON_TOO_SHORT GST_CAMPUSCUT_TOO_SHORT_ERROR
 #define DEFAULT_FADE 0
-#define DEFAULT_TOLERANCE (50 * GST_MSECOND)
+#define DEFAULT_TOLERANCE CC_DURATION_TOLERANCE_NS
 
 enum
 {

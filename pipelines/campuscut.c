@@ -94,9 +94,6 @@ typedef struct {
   gchar *error_file;            /* the file a failure is about, if not input */
 } Job;
 
-/* Inputs may miss or pass a limit by this much (the rounding of their last
- * packet); outputs are still cut at the maximum. Same as submissionbin. */
-#define DURATION_TOLERANCE (50 * GST_MSECOND)
 
 static void
 job_limits (const Job * job, guint64 * min, guint64 * max)
@@ -158,21 +155,24 @@ file_size (const gchar * path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
-/* Bytes written so far: the hidden partial outputs and the muxers'
- * faststart files next to them. */
+/* Bytes written so far: submissionbin keeps everything unfinished (partial
+ * outputs, the muxers' faststart data) in hidden files beside the outputs. */
 static guint64
 bytes_written (const Job * job)
 {
-  static const gchar *names[] = { ".full.mp4.part", ".full.mp4.moov",
-    ".platform.mp4.part", ".platform.mp4.moov"
-  };
+  GDir *dir = g_dir_open (job->outdir, 0, NULL);
+  const gchar *name;
   guint64 total = 0;
 
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
-    gchar *p = g_build_filename (job->outdir, names[i], NULL);
-    total += file_size (p);
-    g_free (p);
+  while (dir && (name = g_dir_read_name (dir))) {
+    if (name[0] == '.') {
+      gchar *p = g_build_filename (job->outdir, name, NULL);
+      total += file_size (p);
+      g_free (p);
+    }
   }
+  if (dir)
+    g_dir_close (dir);
   return total;
 }
 
@@ -496,7 +496,7 @@ check_captions (Job * job, const CcProbe * probe, JsonNode ** out)
     return FALSE;
   }
   warnings = cc_caption_track_check (track, GST_CLOCK_TIME_IS_VALID
-      (probe->duration) ? probe->duration : 0, 10.0);
+      (probe->duration) ? probe->duration : 0, CC_CAPTION_MAX_CPS);
   all = g_string_new (NULL);
   for (guint i = 0; i < track->cues->len; i++)
     g_string_append (all, ((CcCaptionCue *) g_ptr_array_index (track->cues,
@@ -645,8 +645,9 @@ print_failure (Job * job)
       job->error_file ? job->error_file : job->input, job->error_message);
 }
 
+/* The automatic platform cut fills at least this much of the platform
+ * category's maximum. */
 #define PLATFORM_MIN (45 * GST_SECOND)
-#define PLATFORM_MAX (60 * GST_SECOND)
 
 /* Spans on the output frame grid: starts to the nearest frame, ends down
  * to a whole frame, so no clipped frame makes a track longer than its
@@ -692,7 +693,7 @@ decide_platform_cut (Job * job, const CcProbe * probe)
       sig.n_keyframes = job->keyframes->len;
     }
     sig.min_total = PLATFORM_MIN;
-    sig.max_total = PLATFORM_MAX;
+    sig.max_total = cc_category_max (CC_CATEGORY_PLATFORM);
     job->platform_reasons = cc_cutlist_choose (&sig);
     for (guint i = 0; i < job->platform_reasons->len; i++)
       g_array_append_val (spans, ((CcCutChoice *)
@@ -722,7 +723,7 @@ decide_platform_cut (Job * job, const CcProbe * probe)
     g_array_unref (spans);
     return FALSE;
   }
-  if (job->platform_total > PLATFORM_MAX) {
+  if (job->platform_total > cc_category_max (CC_CATEGORY_PLATFORM)) {
     gchar *m = g_strdup_printf ("the platform cut list lasts %.1f s; "
         "platform cuts must be at most 60 s",
         job->platform_total / (gdouble) GST_SECOND);
@@ -859,8 +860,7 @@ run_process (Job * job)
     CcDurationVerdict v;
 
     job_limits (job, &min, &max);
-    v = cc_duration_check (probe.duration, min > DURATION_TOLERANCE ?
-        min - DURATION_TOLERANCE : 0, max ? max + DURATION_TOLERANCE : 0);
+    v = cc_duration_check (probe.duration, min, max);
     if (GST_CLOCK_TIME_IS_VALID (probe.duration) && (v ==
             CC_DURATION_TOO_SHORT || (v == CC_DURATION_TOO_LONG &&
                 g_strcmp0 (job->on_too_long, "error") == 0))) {
@@ -993,7 +993,7 @@ run_process (Job * job)
     expect.fps_n = job->fps_n;
     expect.fps_d = job->fps_d;
     job_limits (job, &expect.min_duration, &expect.max_duration);
-    expect.rule_tolerance = DURATION_TOLERANCE;
+    expect.rule_tolerance = CC_DURATION_TOLERANCE_NS;
     expect.duration = probe.duration;
     if (expect.max_duration && GST_CLOCK_TIME_IS_VALID (probe.duration))
       expect.duration = MIN (probe.duration, expect.max_duration);
@@ -1006,7 +1006,7 @@ run_process (Job * job)
         expect.height = preset->long_edge & ~1u;
       }
       expect.min_duration = 0;
-      expect.max_duration = PLATFORM_MAX;
+      expect.max_duration = cc_category_max (CC_CATEGORY_PLATFORM);
       expect.duration = job->platform_total;
       expect.tolerance = gst_util_uint64_scale_int (GST_SECOND, job->fps_d,
           job->fps_n);

@@ -17,6 +17,7 @@
 #include <gst/video/video.h>
 
 #include "ccprobe.h"
+#include "ccpolicy.h"
 
 /* Packets looked at to decide whether the frame rate is variable. */
 #define VFR_SCAN_PACKETS 150
@@ -43,22 +44,6 @@ cc_probe_clear (CcProbe * p)
   g_free (p->audio_codec_name);
   g_free (p->audio_profile);
   memset (p, 0, sizeof (*p));
-}
-
-static gboolean
-is_manifest_type (const gchar * name)
-{
-  static const gchar *manifests[] = {
-    "application/x-hls", "application/dash+xml",
-    "application/vnd.ms-sstr+xml", "application/sdp", "application/smil",
-    "text/uri-list", "audio/x-mpegurl", "application/xspf+xml",
-    "audio/x-scpls", "application/x-ms-asx", "video/x-ms-asf-redirect",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
-    if (g_strcmp0 (name, manifests[i]) == 0)
-      return TRUE;
-  return FALSE;
 }
 
 gboolean
@@ -89,7 +74,7 @@ cc_check_input_file (const gchar * path, GError ** error)
   if (caps) {
     const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
             0));
-    gboolean manifest = is_manifest_type (name);
+    gboolean manifest = cc_is_manifest_type (name);
 
     gst_caps_unref (caps);
     if (manifest)

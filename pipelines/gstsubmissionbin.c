@@ -110,9 +110,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
 /* AAC coding lets true peaks rise a little; normalise below the ceiling
  * by this much so the delivered file still keeps it. */
 #define AAC_PEAK_MARGIN_DB 0.5
-/* Inputs may pass a limit by this much (rounding of the last packet); the
- * output is still cut at the limit. */
-#define DURATION_TOLERANCE (50 * GST_MSECOND)
 /* AAC-LC frames hold 1024 samples; an audio track cut on a frame boundary
  * ends exactly where its last frame does. */
 #define AAC_FRAME_SAMPLES 1024
@@ -160,7 +157,6 @@ typedef struct {
   GstPad *fg_pad;               /* compositor pad of the foreground */
 } PlatformOut;
 
-#define PLATFORM_MAX_DURATION (60 * GST_SECOND)
 /* The blurred background is this small before it is blown up: the
  * upscale is the blur. */
 #define BG_BLUR_W 18
@@ -710,7 +706,8 @@ make_guard (GstSubmissionBin * self, const gchar * name, guint64 min,
 
   if (guard) {
     g_object_set (guard, "min-duration", min, "max-duration", max, "fade",
-        self->trim_fade, "tolerance", (guint64) DURATION_TOLERANCE, NULL);
+        self->trim_fade, "tolerance", (guint64) CC_DURATION_TOLERANCE_NS,
+        NULL);
     gst_util_set_object_arg (G_OBJECT (guard), "on-too-long",
         self->on_too_long == GST_CAMPUSCUT_TOO_LONG_TRIM ? "trim" :
         self->on_too_long == GST_CAMPUSCUT_TOO_LONG_WARN ? "warn" : "error");
@@ -728,8 +725,7 @@ check_declared_duration (GstSubmissionBin * self, GstClockTime declared)
   gchar *rule;
 
   duration_limits (self, &min, &max);
-  v = cc_duration_check (declared, min > DURATION_TOLERANCE ?
-      min - DURATION_TOLERANCE : 0, max ? max + DURATION_TOLERANCE : 0);
+  v = cc_duration_check (declared, min, max);
   if (v == CC_DURATION_OK ||
       (v == CC_DURATION_TOO_LONG &&
           self->on_too_long != GST_CAMPUSCUT_TOO_LONG_ERROR))
@@ -905,14 +901,7 @@ rotated_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   cc_output_frame_size (dw, dh, self->out_long_edge, self->out_short_edge,
       &ow, &oh);
 
-  out = gst_caps_new_simple ("video/x-raw",
-      "format", G_TYPE_STRING, "I420",
-      "width", G_TYPE_INT, (gint) ow, "height", G_TYPE_INT, (gint) oh,
-      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1,
-      "interlace-mode", G_TYPE_STRING, "progressive",
-      "colorimetry", G_TYPE_STRING, "bt709",
-      "chroma-site", G_TYPE_STRING, "mpeg2",
-      "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d, NULL);
+  out = frame_caps (self, ow, oh);
   GST_INFO_OBJECT (self, "source displays %ux%u, output frame %" GST_PTR_FORMAT,
       dw, dh, out);
   g_object_set (self->out_filter, "caps", out, NULL);
@@ -1212,7 +1201,7 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
       "platform-fit-filter");
   /* the campaign's limit holds whatever list was given */
   chain[n++] = make_guard (self, "platform-video-guard", 0,
-      PLATFORM_MAX_DURATION);
+      cc_category_max (CC_CATEGORY_PLATFORM));
   if (chain[n - 1])
     gst_util_set_object_arg (G_OBJECT (chain[n - 1]), "on-too-long", "trim");
   append_encode_tail (self, chain, &n, TRUE);
@@ -1449,7 +1438,8 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise)
       return NULL;
     g_object_set (cut, "segments", self->platform_segments, "stop-upstream",
         FALSE, NULL);
-    if (!append_audio_tail (self, pchain, &pn, PLATFORM_MAX_DURATION,
+    if (!append_audio_tail (self, pchain, &pn,
+            cc_category_max (CC_CATEGORY_PLATFORM),
             normalise, TRUE, self->plat.audio_pad) ||
         !link_pads (tee, "src_%u", pchain[0], "sink"))
       return NULL;
@@ -1542,18 +1532,8 @@ build_silence_branch (GstSubmissionBin * self)
 static gboolean
 is_manifest_caps (const GstCaps * caps)
 {
-  static const gchar *manifests[] = {
-    "application/x-hls", "application/dash+xml",
-    "application/vnd.ms-sstr+xml", "application/sdp", "application/smil",
-    "text/uri-list", "audio/x-mpegurl", "application/xspf+xml",
-    "audio/x-scpls", "application/x-ms-asx", "video/x-ms-asf-redirect",
-  };
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-
-  for (guint i = 0; i < G_N_ELEMENTS (manifests); i++)
-    if (gst_structure_has_name (s, manifests[i]))
-      return TRUE;
-  return FALSE;
+  return cc_is_manifest_type (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)));
 }
 
 /* An upload is one file: nothing may fetch further files or URLs for it. */

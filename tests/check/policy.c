@@ -11,7 +11,7 @@
 #include "ccmp4.h"
 #include "ccreport.h"
 
-#define S(x) ((guint64) (x) * GST_SECOND)
+#define S(x) ((guint64) ((x) * GST_SECOND + 0.5))
 
 GST_START_TEST (test_category_rules)
 {
@@ -34,6 +34,37 @@ GST_START_TEST (test_category_rules)
   fail_unless_equals_string (cc_category_to_string (c), "craftsman");
   fail_if (cc_category_from_string ("documentary", &c));
   fail_if (cc_category_from_string (NULL, &c));
+}
+
+GST_END_TEST;
+
+/* Declared durations may miss a limit by the tolerance (50 ms), no more. */
+GST_START_TEST (test_duration_verdicts)
+{
+  guint64 lo = S (180), hi = S (300);
+
+  fail_unless_equals_int (cc_duration_check (S (179.96), lo, hi),
+      CC_DURATION_OK);
+  fail_unless_equals_int (cc_duration_check (S (179.9), lo, hi),
+      CC_DURATION_TOO_SHORT);
+  fail_unless_equals_int (cc_duration_check (S (300.04), lo, hi),
+      CC_DURATION_OK);
+  fail_unless_equals_int (cc_duration_check (S (300.1), lo, hi),
+      CC_DURATION_TOO_LONG);
+  fail_unless_equals_int (cc_duration_check (S (3600), 0, 0),
+      CC_DURATION_OK);
+  fail_unless_equals_uint64 (cc_category_max (CC_CATEGORY_PLATFORM), S (60));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_manifest_types)
+{
+  fail_unless (cc_is_manifest_type ("application/x-hls"));
+  fail_unless (cc_is_manifest_type ("application/dash+xml"));
+  fail_unless (cc_is_manifest_type ("audio/x-mpegurl"));
+  fail_if (cc_is_manifest_type ("video/quicktime"));
+  fail_if (cc_is_manifest_type (NULL));
 }
 
 GST_END_TEST;
@@ -150,6 +181,8 @@ policy_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, NULL, cc_test_cleanup);
   tcase_add_test (tc, test_category_rules);
+  tcase_add_test (tc, test_duration_verdicts);
+  tcase_add_test (tc, test_manifest_types);
   tcase_add_test (tc, test_quality_presets);
   tcase_add_test (tc, test_output_frame_size);
   tcase_add_test (tc, test_h264_levels);
