@@ -22,8 +22,25 @@ GstVideoOverlayRectangle *cc_overlay_rectangle_from_surface (cairo_surface_t *
  * query of their own, so overlay elements ask with this once per caps. */
 gboolean cc_overlay_peer_composes (GstPad * srcpad);
 
+/* What blending keeps between frames: the composition it last prepared
+ * and that composition converted for the frame's format. One per element,
+ * used from the streaming thread only. */
+typedef struct
+{
+  gboolean valid, generic;
+  guint seqnum;
+  GstVideoFormat format;
+  gint width, height;
+  GstVideoColorMatrix matrix;
+  GstVideoColorRange range;
+  GArray *layers;
+} CcBlender;
+
+void cc_blender_init (CcBlender * b);
+void cc_blender_clear (CcBlender * b);
+
 /* Attaches (attach = TRUE) or blends comp onto frame. */
-void cc_overlay_apply (GstVideoFrame * frame,
+void cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
     GstVideoOverlayComposition * comp, gboolean attach);
 
 G_END_DECLS

@@ -126,6 +126,7 @@ struct _GstCaptionBurn
 
   /* streaming thread */
   GstVideoOverlayComposition *comp;
+  CcBlender blender;
   GArray *shown;                /* cue indexes in comp */
   GArray *active;               /* scratch */
   gboolean attach, ask_downstream;
@@ -237,6 +238,7 @@ gst_caption_burn_init (GstCaptionBurn * self)
   self->max_cps = DEFAULT_MAX_READING_SPEED;
   self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
   self->active = g_array_new (FALSE, FALSE, sizeof (guint));
+  cc_blender_init (&self->blender);
 }
 
 static void
@@ -249,6 +251,7 @@ gst_caption_burn_finalize (GObject * object)
   g_free (self->cut);
   g_array_unref (self->shown);
   g_array_unref (self->active);
+  cc_blender_clear (&self->blender);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -826,6 +829,6 @@ gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
     }
   }
 
-  cc_overlay_apply (frame, self->comp, self->attach);
+  cc_overlay_apply (&self->blender, frame, self->comp, self->attach);
   return GST_FLOW_OK;
 }

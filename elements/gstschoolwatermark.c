@@ -29,7 +29,7 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 videotestsrc ! video/x-raw,width=1280,height=720 ! \
+ * gst-launch-1.0 videotestsrc num-buffers=250 ! video/x-raw,width=1280,height=720 ! \
  *     schoolwatermark logo-location=emblem.svg text="技能成才职业技术学院" \
  *     corner=top-left opacity=0.85 ! videoconvert ! autovideosink
  * ]|
@@ -106,6 +106,7 @@ struct _GstSchoolWatermark
 
   /* streaming thread */
   GstVideoOverlayComposition *comp;
+  CcBlender blender;
   gboolean attach;
   gboolean ask_downstream;      /* new caps: does downstream compose? */
 };
@@ -236,6 +237,7 @@ gst_school_watermark_init (GstSchoolWatermark * self)
   self->platform_safe = DEFAULT_PLATFORM_SAFE;
   self->font = g_strdup (DEFAULT_FONT);
   self->dirty = TRUE;
+  cc_blender_init (&self->blender);
 }
 
 static void
@@ -256,6 +258,7 @@ gst_school_watermark_finalize (GObject * object)
   clear_logo (self);
   if (self->comp)
     gst_video_overlay_composition_unref (self->comp);
+  cc_blender_clear (&self->blender);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -612,6 +615,6 @@ gst_school_watermark_transform_frame_ip (GstVideoFilter * filter,
     GST_DEBUG_OBJECT (self, "downstream %s overlay meta",
         self->attach ? "composes" : "does not compose");
   }
-  cc_overlay_apply (frame, self->comp, self->attach);
+  cc_overlay_apply (&self->blender, frame, self->comp, self->attach);
   return GST_FLOW_OK;
 }
