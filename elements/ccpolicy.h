@@ -34,6 +34,10 @@ typedef struct {
   guint vbv_max_kbps;           /* VBV ceiling */
   guint vbv_buffer_ms;          /* VBV buffer size in ms at the ceiling */
   guint bframes;
+  /* frames x264 looks ahead for rate control and MB-tree; 0 keeps the
+   * speed preset's. Each frame of look-ahead holds about 6 MB at 1080p in
+   * x264 plus the 3 MB input frame in x264enc, per encoder. */
+  guint rc_lookahead;
 } CcQualityPreset;
 
 const gchar *cc_category_to_string (CcCategory category);
@@ -52,6 +56,15 @@ typedef enum {
  * a 300 s file often ends at 300.01 s): a declared duration may miss a
  * limit by this much and still pass; outputs are cut at the limit. */
 #define CC_DURATION_TOLERANCE_NS (G_GUINT64_CONSTANT (50000000))
+
+/* Sanity bounds for what a file claims. No phone or camera records more
+ * than 8192 pixels a side; a larger picture is a damaged or hostile
+ * header, and decoding it would allocate gigabytes per frame. A jump of
+ * more than a minute between consecutive timestamps of one stream is a
+ * damaged file, not a pause: filling it would mean encoding a minute or
+ * hours of repeated frames. */
+#define CC_MAX_FRAME_EDGE 8192
+#define CC_MAX_TIMESTAMP_GAP_NS (G_GUINT64_CONSTANT (60) * 1000000000)
 
 /* Verdict for a duration against limits in nanoseconds (0 = no limit),
  * allowing CC_DURATION_TOLERANCE_NS either way. */

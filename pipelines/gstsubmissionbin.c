@@ -305,8 +305,9 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Threads for scaling and encoding each branch (0 = one per CPU "
-          "core)", 0, 64, DEFAULT_THREADS,
+          "Threads for scaling and for each encoder (0 = automatic: one per "
+          "CPU core, x264's own count when only the full cut is encoded)",
+          0, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -763,8 +764,17 @@ apply_x264_settings (GstSubmissionBin * self, GstElement * enc)
   gst_util_set_object_arg (G_OBJECT (enc), "pass", "qual");
   g_object_set (enc, "quantizer", p->crf, "bitrate", p->vbv_max_kbps,
       "vbv-buf-capacity", p->vbv_buffer_ms, "key-int-max", MAX (gop, 1),
-      "bframes", p->bframes, "b-adapt", TRUE, "threads",
-      self->threads, NULL);
+      "bframes", p->bframes, "b-adapt", TRUE, NULL);
+  if (p->rc_lookahead)
+    g_object_set (enc, "rc-lookahead", p->rc_lookahead, NULL);
+  /* x264's automatic count is 1.5 frame threads per core, for one encoder
+   * alone on the machine. With the platform cut two encoders share the
+   * cores: one frame thread per core each keeps every core busy at a
+   * third less memory (each frame thread holds its own frames). */
+  if (self->threads)
+    g_object_set (enc, "threads", self->threads, NULL);
+  else if (self->platform_location)
+    g_object_set (enc, "threads", g_get_num_processors (), NULL);
   /* The fast presets turn off the tools that make a stream High profile;
    * the campaign requires High, so keep them on. */
   g_object_set (enc, "dct8x8", TRUE, "cabac", TRUE, NULL);
@@ -1590,6 +1600,60 @@ demuxer_has_exact_duration (GstSubmissionBin * self)
   return found;
 }
 
+/* A decoded stream whose timestamps jump by more than
+ * CC_MAX_TIMESTAMP_GAP_NS is damaged (or made to look hours long from a
+ * few kilobytes): stop instead of filling the gap with repeated frames or
+ * silence. Runs on the decoded pads; flushes and new segments start over. */
+typedef struct
+{
+  GstSubmissionBin *self;       /* not a reference: the bin owns the pad */
+  const gchar *what;
+  GstClockTime last;
+} GapGuard;
+
+static GstPadProbeReturn
+timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GapGuard *g = data;
+  GstClockTime ts;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEventType t = GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info));
+
+    if (t == GST_EVENT_SEGMENT || t == GST_EVENT_FLUSH_STOP)
+      g->last = GST_CLOCK_TIME_NONE;
+    return GST_PAD_PROBE_OK;
+  }
+
+  ts = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+  if (!GST_CLOCK_TIME_IS_VALID (ts))
+    return GST_PAD_PROBE_OK;
+  if (GST_CLOCK_TIME_IS_VALID (g->last) && ts > g->last +
+      CC_MAX_TIMESTAMP_GAP_NS) {
+    GST_ELEMENT_ERROR (g->self, STREAM, DECODE,
+        ("The %s jumps from %.1f s to %.1f s: the file's timestamps are "
+            "damaged.", g->what, g->last / (gdouble) GST_SECOND,
+            ts / (gdouble) GST_SECOND),
+        ("gap of %" GST_TIME_FORMAT, GST_TIME_ARGS (ts - g->last)));
+    return GST_PAD_PROBE_DROP;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (g->last) || ts > g->last)
+    g->last = ts;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what)
+{
+  GapGuard *g = g_new0 (GapGuard, 1);
+
+  g->self = self;
+  g->what = what;
+  g->last = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, timestamp_gap_probe, g, g_free);
+}
+
 static void
 pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
 {
@@ -1606,8 +1670,20 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
   if (g_str_has_prefix (name, "video/x-raw") && !self->have_video) {
     gint64 dur = -1;
     gboolean exact = demuxer_has_exact_duration (self);
+    gint w = 0, h = 0;
 
     self->have_video = used = TRUE;
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
+    gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &h);
+    if (w > CC_MAX_FRAME_EDGE || h > CC_MAX_FRAME_EDGE) {
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("The picture claims to be %dx%d pixels, more than any camera "
+              "records (at most %d a side); the file is damaged.", w, h,
+              CC_MAX_FRAME_EDGE), (NULL));
+      gst_caps_unref (caps);
+      return;
+    }
+    add_gap_guard (self, pad, "video");
     ok = build_video_branch (self, pad, caps);
     /* Upstream, through the decoder, to the demuxer. */
     if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &dur) && dur >= 0) {
@@ -1620,6 +1696,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
+    add_gap_guard (self, pad, "audio");
     ok = build_audio_branch (self, pad);
   }
 
@@ -1912,21 +1989,33 @@ stop_watchdog (GstSubmissionBin * self)
 static gboolean
 finish_output (GstSubmissionBin * self)
 {
-  GstClockTime reached, declared;
-  gboolean exact;
+  GstClockTime reached, declared, tolerance;
+  gboolean exact, no_video, no_audio;
 
   GST_OBJECT_LOCK (self);
+  /* where the shorter stream ended: a cut-off upload loses the end of
+   * both, or (interleaving being coarse) of one of them */
   reached = self->video_end;
-  if (GST_CLOCK_TIME_IS_VALID (self->audio_end) &&
-      (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end > reached))
+  if (GST_CLOCK_TIME_IS_VALID (self->audio_end) && !self->silence &&
+      (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end < reached))
     reached = self->audio_end;
   declared = self->src_duration;
   exact = self->duration_exact && !self->trimmed;
+  /* a stream that was found but gave nothing would leave an empty track */
+  no_video = !GST_CLOCK_TIME_IS_VALID (self->video_end);
+  no_audio = self->have_audio && !GST_CLOCK_TIME_IS_VALID (self->audio_end);
   GST_OBJECT_UNLOCK (self);
 
+  if (no_video || no_audio)
+    goto nothing_decoded;
+  /* a short clip may lose a large share of itself within the tolerance */
+  tolerance = GST_CLOCK_TIME_IS_VALID (declared) ?
+      MIN (TRUNCATION_TOLERANCE, declared / 10) : TRUNCATION_TOLERANCE;
+  GST_DEBUG_OBJECT (self, "reached %" GST_TIME_FORMAT " of %" GST_TIME_FORMAT
+      " (%s)", GST_TIME_ARGS (reached), GST_TIME_ARGS (declared),
+      exact ? "exact" : "estimated");
   if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
-      GST_CLOCK_TIME_IS_VALID (reached) &&
-      reached + TRUNCATION_TOLERANCE < declared)
+      GST_CLOCK_TIME_IS_VALID (reached) && reached + tolerance < declared)
     goto truncated;
 
   if (g_rename (self->part_location, self->full_location) != 0)
@@ -1946,6 +2035,14 @@ truncated:
             "truncated (an incomplete upload?). Upload the complete file.",
             reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
         (NULL));
+    return FALSE;
+  }
+nothing_decoded:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("The input's %s could not be decoded at all: the file is damaged "
+            "or truncated. Upload the complete, original file.",
+            no_video ? "video" : "audio"), (NULL));
     return FALSE;
   }
 rename_failed:

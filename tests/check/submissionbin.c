@@ -438,6 +438,7 @@ GST_START_TEST (test_standard_x264_settings)
   assert_option (opts, "bframes=3");
   assert_option (opts, "8x8dct=1");
   assert_option (opts, "cabac=1");
+  assert_option (opts, "rc_lookahead=10");
   g_free (opts);
 
   cc_probe_clear (&o);
