@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
@@ -85,6 +86,9 @@ typedef struct {
   gboolean interrupted;
   gboolean tty;
   gint64 started_us;
+  /* seconds spent in each phase, for the report */
+  gint64 phase_mark;
+  gdouble phases[4];
   gint64 last_line_us;
   gdouble last_frac;            /* last progress shown, 0..1 */
   GstClockTime src_duration;
@@ -187,15 +191,15 @@ limits_cb (gpointer data)
   guint64 limit = (guint64) job->max_output_mb * 1024 * 1024;
 
   if (job->max_time_s > 0 && elapsed > job->max_time_s) {
-    gchar *m = g_strdup_printf ("the job ran longer than its limit of %.0f s "
-        "(--max-time); nothing was kept", job->max_time_s);
+    gchar *m = g_strdup_printf (_("the job ran longer than its limit of %.0f s "
+        "(--max-time); nothing was kept"), job->max_time_s);
     job_fail (job, EXIT_INTERNAL, m);
     g_free (m);
     g_main_loop_quit (job->loop);
   } else if (limit && bytes_written (job) > limit) {
-    gchar *m = g_strdup_printf ("the output grew past its limit of %d MB "
+    gchar *m = g_strdup_printf (_("the output grew past its limit of %d MB "
         "(--max-output-size); the input is not what it claims to be, or the "
-        "limit is too small", job->max_output_mb);
+        "limit is too small"), job->max_output_mb);
     job_fail (job, EXIT_BAD_INPUT, m);
     g_free (m);
     g_main_loop_quit (job->loop);
@@ -239,8 +243,8 @@ progress_cb (gpointer data)
   } else if (now - job->last_line_us >= PROGRESS_LINE_INTERVAL_US) {
     job->last_line_us = now;
     job->last_frac = frac;
-    fprintf (stderr, "campuscut: progress %.0f%% (%s of %s, %.1fx real "
-        "time)\n", frac * 100, ts, td, speed);
+    fprintf (stderr, _("campuscut: progress %.0f%% (%s of %s, %.1fx real "
+        "time)\n"), frac * 100, ts, td, speed);
   }
   g_free (ts);
   g_free (td);
@@ -301,7 +305,7 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
 
       gst_message_parse_warning (msg, &err, NULL);
       if (!job->quiet)
-        fprintf (stderr, "%scampuscut: warning: %s: %s\n", job->tty ? "\n" : "",
+        fprintf (stderr, _("%scampuscut: warning: %s: %s\n"), job->tty ? "\n" : "",
             job->input, err->message);
       g_clear_error (&err);
       break;
@@ -318,7 +322,7 @@ interrupt_cb (gpointer data)
   Job *job = data;
 
   job->interrupted = TRUE;
-  job_fail (job, EXIT_INTERNAL, "interrupted; no output was kept");
+  job_fail (job, EXIT_INTERNAL, _("interrupted; no output was kept"));
   g_main_loop_quit (job->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -359,6 +363,12 @@ add_db (JsonBuilder * b, const gchar * name, gdouble v)
   else
     json_builder_add_null_value (b);
 }
+
+enum
+{ PHASE_PROBE, PHASE_ANALYSIS, PHASE_ENCODE, PHASE_CHECKS };
+static const gchar *phase_names[] = { "probe_s", "analysis_s", "encode_s",
+  "checks_s"
+};
 
 static gboolean
 write_report (Job * job, const gchar * path, JsonNode * probe,
@@ -460,6 +470,15 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
   json_builder_set_member_name (b, "elapsed_s");
   json_builder_add_double_value (b, (g_get_monotonic_time () -
           job->started_us) / (gdouble) G_USEC_PER_SEC);
+  /* where the time went: probe (and caption check), analysis pass,
+   * encoding, output checks */
+  json_builder_set_member_name (b, "phases");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (phase_names); i++) {
+    json_builder_set_member_name (b, phase_names[i]);
+    json_builder_add_double_value (b, job->phases[i]);
+  }
+  json_builder_end_object (b);
   json_builder_end_object (b);
   json_builder_end_object (b);
 
@@ -527,12 +546,12 @@ check_captions (Job * job, const CcProbe * probe, JsonNode ** out)
 
   if (!job->quiet)
     for (guint i = 0; i < warnings->len; i++)
-      fprintf (stderr, "campuscut: warning: %s: %s\n", job->captions,
+      fprintf (stderr, _("campuscut: warning: %s: %s\n"), job->captions,
           (gchar *) g_ptr_array_index (warnings, i));
   if (missing) {
-    gchar *m = g_strdup_printf ("the caption font has no glyph for \"%s\"; "
+    gchar *m = g_strdup_printf (_("the caption font has no glyph for \"%s\"; "
         "these would show as boxes. Replace them in the caption file "
-        "(字幕中有无法显示的字符)", missing);
+        "(字幕中有无法显示的字符)"), missing);
     job->error_file = g_strdup (job->captions);
     job_fail (job, EXIT_BAD_INPUT, m);
     g_free (m);
@@ -563,7 +582,7 @@ check_loudness (Job * job, const gchar * file, GPtrArray * checks,
   measured = cc_measure_loudness (uri, NULL, out, NULL, &err);
   g_free (uri);
   if (!measured) {
-    c->detail = g_strdup_printf ("cannot measure: %s", err ? err->message :
+    c->detail = g_strdup_printf (_("cannot measure: %s"), err ? err->message :
         "unknown error");
     g_clear_error (&err);
   } else if (!(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS)) {
@@ -572,16 +591,16 @@ check_loudness (Job * job, const gchar * file, GPtrArray * checks,
   } else {
     c->pass = fabs (out->integrated - p->target_lufs) <= 0.5 &&
         out->true_peak <= p->ceiling_dbtp;
-    c->detail = g_strdup_printf ("%.1f LUFS, %.1f dBTP (target %.0f LUFS "
-        "within 0.5 LU, ceiling %.0f dBTP)", out->integrated, out->true_peak,
+    c->detail = g_strdup_printf (_("%.1f LUFS, %.1f dBTP (target %.0f LUFS "
+        "within 0.5 LU, ceiling %.0f dBTP)"), out->integrated, out->true_peak,
         p->target_lufs, p->ceiling_dbtp);
   }
   g_ptr_array_add (checks, c);
 }
 
 static JsonNode *
-output_entry (const Job * job, const gchar * file, const CcProbe * o,
-    GPtrArray * checks, const CcLoudness * loud)
+output_entry (const Job * job, const gchar * name, const gchar * file,
+    const CcProbe * o, GPtrArray * checks, const CcLoudness * loud)
 {
   JsonBuilder *b = json_builder_new ();
   JsonNode *node;
@@ -597,7 +616,11 @@ output_entry (const Job * job, const gchar * file, const CcProbe * o,
   set_member_double_or_null (b, "duration_s", o->duration);
   json_builder_set_member_name (b, "rule");
   {
-    gchar *rule = job_rule_text (job);
+    /* the platform cut has the platform category's rule, whatever the
+     * job's category */
+    gchar *rule = g_strcmp0 (name, "platform") == 0 ?
+        cc_duration_rule_text (CC_CATEGORY_PLATFORM, 0,
+        cc_category_max (CC_CATEGORY_PLATFORM)) : job_rule_text (job);
     json_builder_add_string_value (b, rule);
     g_free (rule);
   }
@@ -635,13 +658,23 @@ output_entry (const Job * job, const gchar * file, const CcProbe * o,
   return node;
 }
 
+/* Ends a phase: the time since the previous mark goes to it. */
+static void
+mark_phase (Job * job, guint phase)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  job->phases[phase] += (now - job->phase_mark) / (gdouble) G_USEC_PER_SEC;
+  job->phase_mark = now;
+}
+
 static void
 print_failure (Job * job)
 {
   if (job->tty)
     fputc ('\n', stderr);
   fprintf (stderr, "campuscut: %s: %s: %s\n",
-      job->exit_code == EXIT_REJECTED ? "rejected" : "error",
+      job->exit_code == EXIT_REJECTED ? _("rejected") : _("error"),
       job->error_file ? job->error_file : job->input, job->error_message);
 }
 
@@ -705,8 +738,8 @@ decide_platform_cut (Job * job, const CcProbe * probe)
     g_array_unref (given);
     if (GST_CLOCK_TIME_IS_VALID (probe->duration) &&
         g_array_index (spans, CcSpan, 0).start >= probe->duration) {
-      job_fail (job, EXIT_USAGE, "the platform cut list starts after the "
-          "video ends");
+      job_fail (job, EXIT_USAGE, _("the platform cut list starts after the "
+          "video ends"));
       g_array_unref (spans);
       return FALSE;
     }
@@ -719,13 +752,13 @@ decide_platform_cut (Job * job, const CcProbe * probe)
           g_array_index (spans, CcSpan, i);
   job->platform_total = cc_cutlist_total ((CcSpan *) spans->data, spans->len);
   if (spans->len == 0) {
-    job_fail (job, EXIT_USAGE, "the platform cut list keeps nothing");
+    job_fail (job, EXIT_USAGE, _("the platform cut list keeps nothing"));
     g_array_unref (spans);
     return FALSE;
   }
   if (job->platform_total > cc_category_max (CC_CATEGORY_PLATFORM)) {
-    gchar *m = g_strdup_printf ("the platform cut list lasts %.1f s; "
-        "platform cuts must be at most 60 s",
+    gchar *m = g_strdup_printf (_("the platform cut list lasts %.1f s; "
+        "platform cuts must be at most 60 s"),
         job->platform_total / (gdouble) GST_SECOND);
     job_fail (job, EXIT_REJECTED, m);
     g_free (m);
@@ -749,24 +782,58 @@ decide_platform_cut (Job * job, const CcProbe * probe)
 
 /* Reads one written output back, checks it, and adds its report entry.
  * Returns FALSE when a check failed (the job fails with the list). */
-static gboolean
-check_output (Job * job, const gchar * name, const gchar * path,
-    const CcExpect * expect, JsonObject * outputs, GString * failed)
+/* Reading an output back (probe, stream checks, loudness) for
+ * check_output; the two outputs are read in parallel. */
+typedef struct
 {
-  GError *err = NULL;
-  CcProbe o = { 0 };
-  CcLoudness loud = { 0 };
-  GPtrArray *checks = cc_check_output (path, expect, &o, &err);
+  Job *job;
+  const gchar *path;
+  CcExpect expect;
+  GPtrArray *checks;
+  CcProbe o;
+  CcLoudness loud;
+  GError *err;
+} OutputRead;
+
+static gpointer
+read_output (gpointer data)
+{
+  OutputRead *r = data;
+
+  r->checks = cc_check_output (r->path, &r->expect, &r->o, &r->err);
+  if (r->checks)
+    check_loudness (r->job, r->path, r->checks, &r->loud);
+  return r;
+}
+
+static GThread *
+read_output_start (OutputRead * r, Job * job, const gchar * path,
+    const CcExpect * expect)
+{
+  memset (r, 0, sizeof (*r));
+  r->job = job;
+  r->path = path;
+  r->expect = *expect;
+  return g_thread_new ("campuscut-check", read_output, r);
+}
+
+/* The report entry of an output read by read_output (consumed). */
+static gboolean
+check_output (Job * job, const gchar * name, OutputRead * r,
+    JsonObject * outputs, GString * failed)
+{
+  const gchar *path = r->path;
+  GPtrArray *checks = r->checks;
   JsonNode *entry;
   gboolean ok;
 
   if (checks == NULL) {
-    g_string_append_printf (failed, " %s (%s)", name, err->message);
-    g_clear_error (&err);
+    g_string_append_printf (failed, " %s (%s)", name, r->err->message);
+    g_clear_error (&r->err);
+    cc_probe_clear (&r->o);
     return FALSE;
   }
-  check_loudness (job, path, checks, &loud);
-  entry = output_entry (job, path, &o, checks, &loud);
+  entry = output_entry (job, name, path, &r->o, checks, &r->loud);
   if (g_str_equal (name, "platform")) {
     JsonObject *e = json_node_get_object (entry);
     JsonArray *reasons = json_array_new ();
@@ -777,12 +844,12 @@ check_output (Job * job, const gchar * name, const gchar * path,
     for (guint i = 0; job->platform_reasons &&
         i < job->platform_reasons->len; i++) {
       CcCutChoice *c = g_ptr_array_index (job->platform_reasons, i);
-      JsonObject *r = json_object_new ();
+      JsonObject *why = json_object_new ();
       gchar *seg = cc_cutlist_format (&c->span, 1);
 
-      json_object_set_string_member (r, "segment", seg);
-      json_object_set_string_member (r, "reason", c->reason);
-      json_array_add_object_element (reasons, r);
+      json_object_set_string_member (why, "segment", seg);
+      json_object_set_string_member (why, "reason", c->reason);
+      json_array_add_object_element (reasons, why);
       g_free (seg);
     }
     json_object_set_array_member (e, "reasons", reasons);
@@ -811,8 +878,8 @@ check_output (Job * job, const gchar * name, const gchar * path,
           c->detail);
   }
   g_ptr_array_unref (checks);
-  cc_probe_clear (&o);
-  cc_loudness_clear (&loud);
+  cc_probe_clear (&r->o);
+  cc_loudness_clear (&r->loud);
   return ok;
 }
 
@@ -828,12 +895,12 @@ run_process (Job * job)
   guint progress_id, limits_id, sigint_id, sigterm_id;
   const CcQualityPreset *preset = cc_quality_preset (job->quality);
 
-  job->started_us = g_get_monotonic_time ();
+  job->started_us = job->phase_mark = g_get_monotonic_time ();
   job->tty = isatty (STDERR_FILENO);
 
   if (g_mkdir_with_parents (job->outdir, 0755) != 0) {
-    fprintf (stderr, "campuscut: error: %s: cannot create the output folder: "
-        "%s\n", job->outdir, g_strerror (errno));
+    fprintf (stderr, _("campuscut: error: %s: cannot create the output folder: "
+        "%s\n"), job->outdir, g_strerror (errno));
     return EXIT_INTERNAL;
   }
   full = g_build_filename (job->outdir, "full.mp4", NULL);
@@ -848,8 +915,8 @@ run_process (Job * job)
   }
   probe_json = cc_probe_to_json (&probe);
   if (probe.n_video == 0) {
-    job_fail (job, EXIT_BAD_INPUT, "the file has no video stream; the "
-        "campaign needs a video file");
+    job_fail (job, EXIT_BAD_INPUT, _("the file has no video stream; the "
+        "campaign needs a video file"));
     goto done;
   }
   job->src_duration = probe.duration;
@@ -867,8 +934,8 @@ run_process (Job * job)
       gchar *rule = job_rule_text (job);
       gchar *m = g_strdup_printf ("%.1f s; %s%s",
           probe.duration / (gdouble) GST_SECOND, rule,
-          v == CC_DURATION_TOO_LONG ? " (--on-too-long trim cuts it to the "
-          "maximum)" : "");
+          v == CC_DURATION_TOO_LONG ? _(" (--on-too-long trim cuts it to the "
+              "maximum)") : "");
 
       job->duration_verdict = g_strdup (cc_duration_verdict_to_string (v));
       job->duration_action = g_strdup ("error");
@@ -881,6 +948,7 @@ run_process (Job * job)
 
   if (job->captions && !check_captions (job, &probe, &captions_json))
     goto done;
+  mark_phase (job, PHASE_PROBE);
 
   /* Fast analysis pass: loudness for two-pass normalisation, and for an
    * automatic platform cut the audio's energy and the video's keyframes. */
@@ -891,24 +959,26 @@ run_process (Job * job)
     if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness,
             job->keyframes, &err)) {
       job_fail (job, EXIT_BAD_INPUT, err ? err->message :
-          "the audio cannot be decoded");
+          _("the audio cannot be decoded"));
       g_clear_error (&err);
       goto done;
     }
     if (job->input_loudness.has_audio &&
         !(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
         !job->quiet)
-      fprintf (stderr, "campuscut: warning: %s: the audio is silent or "
-          "nearly so (below -70 LUFS); it is left as it is\n", job->input);
+      fprintf (stderr, _("campuscut: warning: %s: the audio is silent or "
+          "nearly so (below -70 LUFS); it is left as it is\n"), job->input);
   }
 
   if (g_strcmp0 (job->platform_cut, "none") != 0 &&
       !decide_platform_cut (job, &probe))
     goto done;
 
+  mark_phase (job, PHASE_ANALYSIS);
+
   if (!ensure_plugin ()) {
-    job_fail (job, EXIT_INTERNAL, "the campuscut GStreamer plugin was not "
-        "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so");
+    job_fail (job, EXIT_INTERNAL, _("the campuscut GStreamer plugin was not "
+        "found; set GST_PLUGIN_PATH to the folder of libgstcampuscut.so"));
     goto done;
   }
 
@@ -959,7 +1029,7 @@ run_process (Job * job)
 
   if (gst_element_set_state (job->pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
-    job_fail (job, EXIT_INTERNAL, "the pipeline could not start");
+    job_fail (job, EXIT_INTERNAL, _("the pipeline could not start"));
   } else {
     progress_cb (job);          /* logs show the job started */
     g_main_loop_run (job->loop);
@@ -981,11 +1051,14 @@ run_process (Job * job)
   g_main_loop_unref (job->loop);
   if (job->tty && !job->quiet)
     fputc ('\n', stderr);
+  mark_phase (job, PHASE_ENCODE);
 
   if (job->error_message == NULL) {
     CcExpect expect = { 0 };
+    OutputRead full_read, platform_read;
+    GThread *full_thread, *platform_thread = NULL;
     JsonObject *obj = json_object_new ();
-    GString *failed = g_string_new ("the output failed its checks:");
+    GString *failed = g_string_new (_("the output failed its checks:"));
     gboolean ok;
 
     cc_output_frame_size (probe.display_width, probe.display_height,
@@ -998,7 +1071,7 @@ run_process (Job * job)
     if (expect.max_duration && GST_CLOCK_TIME_IS_VALID (probe.duration))
       expect.duration = MIN (probe.duration, expect.max_duration);
     expect.tolerance = cc_duration_tolerance (&probe, job->fps_n, job->fps_d);
-    ok = check_output (job, "full", full, &expect, obj, failed);
+    full_thread = read_output_start (&full_read, job, full, &expect);
 
     if (job->platform_segments) {
       if (g_strcmp0 (job->platform_aspect, "source") != 0) {
@@ -1010,18 +1083,26 @@ run_process (Job * job)
       expect.duration = job->platform_total;
       expect.tolerance = gst_util_uint64_scale_int (GST_SECOND, job->fps_d,
           job->fps_n);
-      ok &= check_output (job, "platform", platform, &expect, obj, failed);
+      platform_thread = read_output_start (&platform_read, job, platform,
+          &expect);
+    }
+    g_thread_join (full_thread);
+    ok = check_output (job, "full", &full_read, obj, failed);
+    if (platform_thread) {
+      g_thread_join (platform_thread);
+      ok &= check_output (job, "platform", &platform_read, obj, failed);
     }
     outputs = json_node_new (JSON_NODE_OBJECT);
     json_node_take_object (outputs, obj);
     if (!ok)
       job_fail (job, EXIT_INTERNAL, failed->str);
     g_string_free (failed, TRUE);
+    mark_phase (job, PHASE_CHECKS);
   }
 
 done:
   if (!write_report (job, report, probe_json, captions_json, outputs, &err)) {
-    fprintf (stderr, "campuscut: error: %s: %s\n", report, err->message);
+    fprintf (stderr, _("campuscut: error: %s: %s\n"), report, err->message);
     g_clear_error (&err);
     if (job->exit_code == EXIT_DONE)
       job->exit_code = EXIT_INTERNAL;
@@ -1034,10 +1115,10 @@ done:
     }
     print_failure (job);
   } else if (!job->quiet) {
-    printf ("full cut:     %s\n", full);
+    printf (_("full cut:     %s\n"), full);
     if (job->platform_segments)
-      printf ("platform cut: %s (%s)\n", platform, job->platform_segments);
-    printf ("report:       %s\n", report);
+      printf (_("platform cut: %s (%s)\n"), platform, job->platform_segments);
+    printf (_("report:       %s\n"), report);
   }
 
   cc_probe_clear (&probe);
@@ -1065,14 +1146,14 @@ parse_fps (const gchar * name, const gchar * value, gpointer data,
 }
 
 static const gchar *usage_summary =
-    "Commands:\n"
+    N_("Commands:\n"
     "  process INPUT -o OUTDIR   normalise one submission into OUTDIR/full.mp4,\n"
     "                            OUTDIR/platform.mp4 (with a platform cut) and\n"
     "                            OUTDIR/report.json\n"
     "  probe INPUT               print what the pre-flight probe finds, as JSON\n"
     "\n"
     "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
-    "4 unreadable or unsupported input.";
+    "4 unreadable or unsupported input.");
 
 static gint
 usage_error (GOptionContext * ctx, const gchar * message)
@@ -1094,7 +1175,7 @@ run_probe (const gchar * input)
 
   if (!cc_check_input_file (input, &err) ||
       !cc_probe_file (input, PROBE_TIMEOUT_S, &probe, &err)) {
-    fprintf (stderr, "campuscut: error: %s: %s\n", input, err->message);
+    fprintf (stderr, _("campuscut: error: %s: %s\n"), input, err->message);
     g_clear_error (&err);
     return EXIT_BAD_INPUT;
   }
@@ -1111,6 +1192,47 @@ run_probe (const gchar * input)
   return EXIT_DONE;
 }
 
+/* Messages follow the locale (zh_CN.UTF-8 gives Simplified Chinese). On a
+ * machine where that locale was never generated setlocale() fails and
+ * gettext would stay silent, so the language asked for is kept through
+ * LANGUAGE over the C.UTF-8 locale. A build tree's catalogues are used
+ * when the program runs from the build tree. */
+static void
+setup_i18n (void)
+{
+  const gchar *localedir = LOCALEDIR;
+  const gchar *env = g_getenv ("CAMPUSCUT_LOCALEDIR");
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree gchar *self_dir = self ? g_path_get_dirname (self) : NULL;
+
+  if (setlocale (LC_ALL, "") == NULL) {
+    const gchar *vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+    const gchar *want = NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS (vars) && want == NULL; i++) {
+      const gchar *v = g_getenv (vars[i]);
+      if (v && *v)
+        want = v;
+    }
+    setlocale (LC_ALL, "C.UTF-8");
+    if (want && g_getenv ("LANGUAGE") == NULL) {
+      g_autofree gchar *lang = g_strdup (want);
+      gchar *dot = strchr (lang, '.');
+
+      if (dot)
+        *dot = '\0';
+      g_setenv ("LANGUAGE", lang, TRUE);
+    }
+  }
+  if (env && *env)
+    localedir = env;
+  else if (self_dir && g_strcmp0 (self_dir, BUILD_PIPELINES_DIR) == 0)
+    localedir = BUILD_LOCALEDIR;
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1121,63 +1243,63 @@ main (int argc, char **argv)
   gint ret;
   GOptionEntry entries[] = {
     {"output", 'o', 0, G_OPTION_ARG_FILENAME, &job.outdir,
-        "Folder for full.mp4, platform.mp4 and report.json (created if "
-        "missing)", "OUTDIR"},
+        N_("Folder for full.mp4, platform.mp4 and report.json (created if "
+        "missing)"), "OUTDIR"},
     {"category", 'c', 0, G_OPTION_ARG_STRING, &category,
-          "Campaign category: story or craftsman (180-300 s), overview "
+        N_("Campaign category: story or craftsman (180-300 s), overview "
           "(at most 300 s), platform (at most 60 s); default none, no "
-          "duration rule", "ID"},
+          "duration rule"), "ID"},
     {"quality", 'q', 0, G_OPTION_ARG_STRING, &quality,
-        "draft (fast 640x360 proxy), standard (default) or high", "LEVEL"},
+        N_("draft (fast 640x360 proxy), standard (default) or high"), "LEVEL"},
     {"fps", 0, 0, G_OPTION_ARG_CALLBACK, parse_fps,
-        "Constant output frame rate (default 25)", "RATE"},
+        N_("Constant output frame rate (default 25)"), "RATE"},
     {"video-encoder", 0, 0, G_OPTION_ARG_STRING, &job.video_encoder,
-          "H.264 encoder and settings, e.g. \"x264enc speed-preset=slow\" "
-          "(default x264enc with the campaign settings)", "DESC"},
+        N_("H.264 encoder and settings, e.g. \"x264enc speed-preset=slow\" "
+          "(default x264enc with the campaign settings)"), "DESC"},
     {"stall-timeout", 0, 0, G_OPTION_ARG_INT, &job.stall_timeout,
-        "Fail when no progress is made for this many seconds (default 60)",
+        N_("Fail when no progress is made for this many seconds (default 60)"),
         "S"},
     {"threads", 0, 0, G_OPTION_ARG_INT, &job.threads,
-        "Threads per branch for scaling and encoding (default: all cores)",
+        N_("Threads for scaling and for each encoder (default: automatic)"),
         "N"},
     {"school", 0, 0, G_OPTION_ARG_STRING, &job.school,
-        "School name for the watermark (学校名称水印)", "NAME"},
+        N_("School name for the watermark (学校名称水印)"), "NAME"},
     {"logo", 0, 0, G_OPTION_ARG_FILENAME, &job.logo,
-        "School logo for the watermark: PNG, JPEG or SVG (学校标志)", "FILE"},
+        N_("School logo for the watermark: PNG, JPEG or SVG (学校标志)"), "FILE"},
     {"captions", 0, 0, G_OPTION_ARG_FILENAME, &job.captions,
-          "Caption file to burn in: SRT, WebVTT or ASS; UTF-8, UTF-16, "
-          "GB18030/GBK or Big5 (字幕文件)", "FILE"},
+        N_("Caption file to burn in: SRT, WebVTT or ASS; UTF-8, UTF-16, "
+          "GB18030/GBK or Big5 (字幕文件)"), "FILE"},
     {"loudness", 0, 0, G_OPTION_ARG_STRING, &job.loudness,
-          "Loudness target: web (-16 LUFS, default), mobile (-15, GY/T 377), "
-          "quiet (-24), ebu (-23) or off (响度标准)", "PRESET"},
+        N_("Loudness target: web (-16 LUFS, default), mobile (-15, GY/T 377), "
+          "quiet (-24), ebu (-23) or off (响度标准)"), "PRESET"},
     {"platform-cut", 0, 0, G_OPTION_ARG_STRING, &job.platform_cut,
-          "The cut of at most 60 s for the short-video account: auto "
+        N_("The cut of at most 60 s for the short-video account: auto "
           "(default for story and craftsman), none, or segments like "
-          "00:12.5-00:40,01:35-02:07 (平台短视频)", "auto|none|LIST"},
+          "00:12.5-00:40,01:35-02:07 (平台短视频)"), "auto|none|LIST"},
     {"platform-aspect", 0, 0, G_OPTION_ARG_STRING, &job.platform_aspect,
-        "portrait (1080x1920, default) or source", "ASPECT"},
+        N_("portrait (1080x1920, default) or source"), "ASPECT"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &job.on_too_long,
-          "error (default: reject), trim (cut at the maximum with a fade) or "
-          "warn", "ACTION"},
+        N_("error (default: reject), trim (cut at the maximum with a fade) or "
+          "warn"), "ACTION"},
     {"min-duration", 0, 0, G_OPTION_ARG_DOUBLE, &job.min_duration_s,
-        "Override the category's minimum, in seconds (0 = none)", "S"},
+        N_("Override the category's minimum, in seconds (0 = none)"), "S"},
     {"max-duration", 0, 0, G_OPTION_ARG_DOUBLE, &job.max_duration_s,
-        "Override the category's maximum, in seconds (0 = none)", "S"},
+        N_("Override the category's maximum, in seconds (0 = none)"), "S"},
     {"trim-fade", 0, 0, G_OPTION_ARG_DOUBLE, &job.trim_fade_s,
-        "Fade before a trim, in seconds (default 1, 0 = hard cut)", "S"},
+        N_("Fade before a trim, in seconds (default 1, 0 = hard cut)"), "S"},
     {"max-time", 0, 0, G_OPTION_ARG_DOUBLE, &job.max_time_s,
-          "Fail a job that runs longer than this many seconds (default: 5x "
-          "the source's duration, at least 600)", "S"},
+        N_("Fail a job that runs longer than this many seconds (default: 5x "
+          "the source's duration, at least 600)"), "S"},
     {"max-output-size", 0, 0, G_OPTION_ARG_INT, &job.max_output_mb,
-        "Fail when the outputs together pass this many MB (default 4096)",
+        N_("Fail when the outputs together pass this many MB (default 4096)"),
         "MB"},
     {"quiet", 0, 0, G_OPTION_ARG_NONE, &job.quiet,
-        "No progress output", NULL},
+        N_("No progress output"), NULL},
     {NULL}
   };
   GOptionGroup *main_group;
 
-  setlocale (LC_ALL, "");
+  setup_i18n ();
   job.category = CC_CATEGORY_NONE;
   job.quality = CC_QUALITY_STANDARD;
   job.fps_n = 25;
@@ -1188,10 +1310,12 @@ main (int argc, char **argv)
   job.trim_fade_s = 1.0;
 
   ctx = g_option_context_new ("COMMAND INPUT");
-  g_option_context_set_summary (ctx, "Turn a school's submitted video into "
-      "the campaign's publishable MP4.");
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_set_summary (ctx, N_("Turn a school's submitted video "
+          "into the campaign's publishable MP4."));
   g_option_context_set_description (ctx, usage_summary);
   main_group = g_option_group_new (NULL, NULL, NULL, &job, NULL);
+  g_option_group_set_translation_domain (main_group, GETTEXT_PACKAGE);
   g_option_group_add_entries (main_group, entries);
   g_option_context_set_main_group (ctx, main_group);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
@@ -1202,41 +1326,41 @@ main (int argc, char **argv)
     goto out;
   }
   if (argc < 2) {
-    ret = usage_error (ctx, "no command given");
+    ret = usage_error (ctx, _("no command given"));
     goto out;
   }
   cc_disable_network_demuxers ();
 
   if (g_strcmp0 (argv[1], "probe") == 0) {
     if (argc != 3) {
-      ret = usage_error (ctx, "probe takes exactly one INPUT file");
+      ret = usage_error (ctx, _("probe takes exactly one INPUT file"));
       goto out;
     }
     ret = run_probe (argv[2]);
     goto out;
   }
   if (g_strcmp0 (argv[1], "process") != 0) {
-    g_autofree gchar *m = g_strdup_printf ("unknown command '%s'", argv[1]);
+    g_autofree gchar *m = g_strdup_printf (_("unknown command '%s'"), argv[1]);
     ret = usage_error (ctx, m);
     goto out;
   }
   if (argc != 3) {
-    ret = usage_error (ctx, "process takes exactly one INPUT file");
+    ret = usage_error (ctx, _("process takes exactly one INPUT file"));
     goto out;
   }
   if (job.outdir == NULL) {
-    ret = usage_error (ctx, "process needs -o OUTDIR");
+    ret = usage_error (ctx, _("process needs -o OUTDIR"));
     goto out;
   }
   if (category && !cc_category_from_string (category, &job.category)) {
-    g_autofree gchar *m = g_strdup_printf ("unknown category '%s'; use "
-        "story, craftsman, overview or platform", category);
+    g_autofree gchar *m = g_strdup_printf (_("unknown category '%s'; use "
+        "story, craftsman, overview or platform"), category);
     ret = usage_error (ctx, m);
     goto out;
   }
   if (quality && !cc_quality_from_string (quality, &job.quality)) {
-    g_autofree gchar *m = g_strdup_printf ("unknown quality '%s'; use draft, "
-        "standard or high", quality);
+    g_autofree gchar *m = g_strdup_printf (_("unknown quality '%s'; use draft, "
+        "standard or high"), quality);
     ret = usage_error (ctx, m);
     goto out;
   }
@@ -1244,21 +1368,21 @@ main (int argc, char **argv)
     job.on_too_long = g_strdup ("error");
   if (g_strcmp0 (job.on_too_long, "error") && g_strcmp0 (job.on_too_long,
           "trim") && g_strcmp0 (job.on_too_long, "warn")) {
-    ret = usage_error (ctx, "--on-too-long takes error, trim or warn");
+    ret = usage_error (ctx, _("--on-too-long takes error, trim or warn"));
     goto out;
   }
   if (job.trim_fade_s < 0 || job.trim_fade_s > 10) {
-    ret = usage_error (ctx, "--trim-fade takes 0 to 10 seconds");
+    ret = usage_error (ctx, _("--trim-fade takes 0 to 10 seconds"));
     goto out;
   }
   if (job.logo && !g_file_test (job.logo, G_FILE_TEST_IS_REGULAR)) {
-    g_autofree gchar *m = g_strdup_printf ("--logo %s: no such file; give "
-        "the school logo as a PNG, JPEG or SVG file", job.logo);
+    g_autofree gchar *m = g_strdup_printf (_("--logo %s: no such file; give "
+        "the school logo as a PNG, JPEG or SVG file"), job.logo);
     ret = usage_error (ctx, m);
     goto out;
   }
   if (job.captions && !g_file_test (job.captions, G_FILE_TEST_IS_REGULAR)) {
-    g_autofree gchar *m = g_strdup_printf ("--captions %s: no such file",
+    g_autofree gchar *m = g_strdup_printf (_("--captions %s: no such file"),
         job.captions);
     ret = usage_error (ctx, m);
     goto out;
@@ -1284,13 +1408,13 @@ main (int argc, char **argv)
     job.platform_aspect = g_strdup ("portrait");
   if (g_strcmp0 (job.platform_aspect, "portrait") &&
       g_strcmp0 (job.platform_aspect, "source")) {
-    ret = usage_error (ctx, "--platform-aspect takes portrait or source");
+    ret = usage_error (ctx, _("--platform-aspect takes portrait or source"));
     goto out;
   }
   if (job.loudness == NULL)
     job.loudness = g_strdup ("web");
   if (g_strcmp0 (job.loudness, "off") && !cc_loudness_preset (job.loudness)) {
-    ret = usage_error (ctx, "--loudness takes web, mobile, quiet, ebu or off");
+    ret = usage_error (ctx, _("--loudness takes web, mobile, quiet, ebu or off"));
     goto out;
   }
   if (job.video_encoder == NULL)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <gst/app/app.h>
 #include <gst/base/gsttypefindhelper.h>
@@ -86,33 +87,33 @@ cc_check_input_file (const gchar * path, GError ** error)
 not_local:
   {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "not a local file; give the path of one uploaded video file");
+        _("not a local file; give the path of one uploaded video file"));
     return FALSE;
   }
 no_file:
   {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "cannot open the file: %s", g_strerror (errno));
+        _("cannot open the file: %s"), g_strerror (errno));
     return FALSE;
   }
 not_regular:
   {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        "not a regular file; give the path of one uploaded video file");
+        _("not a regular file; give the path of one uploaded video file"));
     return FALSE;
   }
 empty:
   {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
-        "the file is empty (0 bytes); the upload probably failed, send it "
-        "again");
+        _("the file is empty (0 bytes); the upload probably failed, send it "
+        "again"));
     return FALSE;
   }
 manifest:
   {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-        "this is a streaming playlist or manifest, not a video file; "
-        "upload the video file itself");
+        _("this is a streaming playlist or manifest, not a video file; "
+        "upload the video file itself"));
     return FALSE;
   }
 }
@@ -416,8 +417,8 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
       break;
     case GST_DISCOVERER_TIMEOUT:
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-          "reading the file's headers took longer than %u s; the file is "
-          "damaged or not a video", timeout_s);
+          _("reading the file's headers took longer than %u s; the file is "
+          "damaged or not a video"), timeout_s);
       goto out;
     case GST_DISCOVERER_MISSING_PLUGINS:{
       GstDiscovererStreamInfo *si = gst_discoverer_info_get_stream_info (info);
@@ -431,13 +432,13 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
           !g_str_has_prefix (name, "application/x-3gp") &&
           !g_str_has_prefix (name, "application/ogg"))
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-            "not a video file (it looks like %s); upload the video file "
-            "itself", what ? what : name);
+            _("not a video file (it looks like %s); upload the video file "
+            "itself"), what ? what : name);
       else
         g_set_error (error, GST_STREAM_ERROR,
             GST_STREAM_ERROR_CODEC_NOT_FOUND,
-            "no decoder for this format is installed (%s); convert the "
-            "video to MP4/H.264 or install the decoder", what ? what : name);
+            _("no decoder for this format is installed (%s); convert the "
+            "video to MP4/H.264 or install the decoder"), what ? what : name);
       g_free (what);
       gst_clear_caps (&caps);
       if (si)
@@ -448,13 +449,13 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
       if (err && err->domain == GST_STREAM_ERROR &&
           err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND)
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
-            "not a video file, or a damaged one (its format cannot be "
-            "recognised)");
+            _("not a video file, or a damaged one (its format cannot be "
+            "recognised)"));
       else
         g_set_error (error, err ? err->domain : GST_STREAM_ERROR,
             err ? err->code : GST_STREAM_ERROR_FAILED,
-            "the file cannot be read as a video (%s); it is damaged or "
-            "truncated", err ? err->message : "unknown error");
+            _("the file cannot be read as a video (%s); it is damaged or "
+            "truncated"), err ? err->message : "unknown error");
       goto out;
   }
 
@@ -483,6 +484,14 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
   if (streams)
     fill_video (p, streams->data);
   gst_discoverer_stream_info_list_free (streams);
+  if (p->n_video > 0 && (p->width > CC_MAX_FRAME_EDGE ||
+          p->height > CC_MAX_FRAME_EDGE)) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        _("the picture claims to be %ux%u pixels, more than any camera "
+            "records (at most %u a side); the file is damaged"), p->width,
+        p->height, CC_MAX_FRAME_EDGE);
+    goto out;
+  }
 
   streams = gst_discoverer_info_get_audio_streams (info);
   p->n_audio = g_list_length (streams);

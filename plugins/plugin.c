@@ -9,6 +9,7 @@
 #include "config.h"
 #endif
 
+#include <glib/gi18n-lib.h>
 #include <gst/gst.h>
 
 #include "gstcaptionburn.h"
@@ -22,6 +23,14 @@ static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
+  const gchar *bound = bindtextdomain (GETTEXT_PACKAGE, NULL);
+
+  /* Messages in the user's language; an application that already bound
+   * the domain elsewhere (the campuscut CLI run from its build tree) keeps
+   * its binding. */
+  if (bound == NULL || g_strcmp0 (bound, "/usr/share/locale") == 0)
+    bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   ret |= GST_ELEMENT_REGISTER (captionburn, plugin);
   ret |= GST_ELEMENT_REGISTER (cutlist, plugin);

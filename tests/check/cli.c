@@ -96,6 +96,51 @@ GST_START_TEST (test_usage_errors)
 
 GST_END_TEST;
 
+/* Messages and --help follow the locale: Simplified Chinese from the zh_CN
+ * catalogue (even where the zh_CN locale was never generated), English
+ * otherwise. */
+GST_START_TEST (test_messages_in_chinese)
+{
+  gchar *empty = cc_test_path ("空文件.mp4");
+  gchar *outdir = cc_test_path ("out");
+  const gchar *process[] = { "process", empty, "-o", outdir, NULL };
+  const gchar *help[] = { "--help", NULL };
+  const gchar *story[] = { "process", empty, "-o", outdir, "--category",
+    "documentary", NULL
+  };
+  gchar *out = NULL, *err = NULL;
+
+  fail_unless (g_file_set_contents (empty, "", 0, NULL));
+  g_unsetenv ("LANGUAGE");
+  g_setenv ("LC_ALL", "zh_CN.UTF-8", TRUE);
+
+  fail_unless_equals_int (cc_test_cli (process, NULL, &err), 4);
+  fail_unless (strstr (err, "campuscut: 错误: ") != NULL, "%s", err);
+  fail_unless (strstr (err, "文件为空") != NULL, "%s", err);
+  fail_unless (strstr (err, empty) != NULL, "%s", err);
+  g_free (err);
+
+  fail_unless_equals_int (cc_test_cli (help, &out, NULL), 0);
+  fail_unless (strstr (out, "作品类别") != NULL, "%s", out);
+  fail_unless (strstr (out, "退出码") != NULL, "%s", out);
+  g_free (out);
+
+  fail_unless_equals_int (cc_test_cli (story, NULL, &err), 2);
+  fail_unless (strstr (err, "未知类别“documentary”") != NULL, "%s", err);
+  g_free (err);
+
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  fail_unless_equals_int (cc_test_cli (process, NULL, &err), 4);
+  fail_unless (strstr (err, "campuscut: error: ") != NULL, "%s", err);
+  fail_unless (strstr (err, "the file is empty") != NULL, "%s", err);
+  g_free (err);
+
+  g_free (empty);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_inputs)
 {
   gchar *empty = cc_test_path ("empty.mp4");
@@ -952,6 +997,7 @@ cli_suite (void)
   tcase_add_test (tc, test_plugin_inspectable);
   tcase_add_test (tc, test_usage_errors);
   tcase_add_test (tc, test_bad_inputs);
+  tcase_add_test (tc, test_messages_in_chinese);
   tcase_add_test (tc, test_process_writes_report);
   tcase_add_test (tc, test_failure_report);
   tcase_add_test (tc, test_duration_overrides);
