@@ -20,8 +20,9 @@ run_pkgs=(
   gstreamer1.0-x
   fonts-noto-cjk
 )
-# Test oracles and bench tools only (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time)
+# Test oracles, bench tools, and clang with its sanitizer and libFuzzer
+# runtimes for scripts/fuzz.sh (never runtime dependencies of campuscut).
+test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then
