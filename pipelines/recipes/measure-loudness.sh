@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Measure only: integrated loudness (LUFS), loudness range (LU) and true
+# peak (dBTP) of a file's audio, EBU R 128 / ITU-R BS.1770, without
+# writing anything. Prints the loudnorm element's final message fields.
+#
+#   pipelines/recipes/measure-loudness.sh IN
+set -euo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 IN" >&2; exit 2; }
+
+gst-launch-1.0 -m filesrc location="$1" ! decodebin ! audioconvert ! \
+  loudnorm mode=measure ! fakesink sync=false |
+  grep -o 'campuscut-loudness, .*final=(boolean)true.*' | tail -1 |
+  grep -o -E '(integrated|range|true-peak)=\(double\)[-0-9.e+]+' |
+  sed -E 's/=\(double\)/ /'
