@@ -193,10 +193,11 @@ GST_START_TEST (test_truncated)
       g_file_set_contents (path, data, (gssize) (len * cuts[c]), NULL);
       /* the last 2 %: less than a frame may be missing, and a complete,
        * checked output is also right */
-      if (cuts[c] < 0.95)
+      if (cuts[c] < 0.95) {
         fail_unless_equals_int (run_job (path, NULL), 4);
-      else
+      } else {
         run_job (path, NULL);
+      }
       g_free (path);
     }
     g_free (data);
