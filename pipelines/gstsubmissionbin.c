@@ -205,6 +205,7 @@ struct _GstSubmissionBin
 
   /* streaming state, under the object lock */
   gboolean have_video, have_audio;
+  GstClockTime decoded_video_end;       /* last decoded frame's end, stream time */
   gboolean done;                /* output renamed into place */
   gboolean failed;
   gboolean trimmed;             /* a guard cut the stream at the maximum */
@@ -427,6 +428,7 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->platform_portrait = TRUE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
+  self->decoded_video_end = GST_CLOCK_TIME_NONE;
   self->audio_end = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->video_segment, GST_FORMAT_TIME);
 }
@@ -1609,6 +1611,7 @@ typedef struct
   GstSubmissionBin *self;       /* not a reference: the bin owns the pad */
   const gchar *what;
   GstClockTime last;
+  GstClockTime *end;            /* where the data ended, or NULL */
 } GapGuard;
 
 static GstPadProbeReturn
@@ -1639,17 +1642,29 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   }
   if (!GST_CLOCK_TIME_IS_VALID (g->last) || ts > g->last)
     g->last = ts;
+  if (g->end) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime end = ts + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+        GST_BUFFER_DURATION (buf) : 0);
+
+    GST_OBJECT_LOCK (g->self);
+    if (!GST_CLOCK_TIME_IS_VALID (*g->end) || end > *g->end)
+      *g->end = end;
+    GST_OBJECT_UNLOCK (g->self);
+  }
   return GST_PAD_PROBE_OK;
 }
 
 static void
-add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what)
+add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what,
+    GstClockTime * end)
 {
   GapGuard *g = g_new0 (GapGuard, 1);
 
   g->self = self;
   g->what = what;
   g->last = GST_CLOCK_TIME_NONE;
+  g->end = end;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, timestamp_gap_probe, g, g_free);
 }
@@ -1683,7 +1698,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
       gst_caps_unref (caps);
       return;
     }
-    add_gap_guard (self, pad, "video");
+    add_gap_guard (self, pad, "video", &self->decoded_video_end);
     ok = build_video_branch (self, pad, caps);
     /* Upstream, through the decoder, to the demuxer. */
     if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &dur) && dur >= 0) {
@@ -1696,7 +1711,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
-    add_gap_guard (self, pad, "audio");
+    add_gap_guard (self, pad, "audio", NULL);
     ok = build_audio_branch (self, pad);
   }
 
@@ -1915,6 +1930,7 @@ reset_run_state (GstSubmissionBin * self)
   self->plat.done = FALSE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = self->audio_end = GST_CLOCK_TIME_NONE;
+  self->decoded_video_end = GST_CLOCK_TIME_NONE;
   self->silence_samples = 0;
   self->duration_exact = FALSE;
   gst_segment_init (&self->video_segment, GST_FORMAT_TIME);
@@ -1993,11 +2009,11 @@ finish_output (GstSubmissionBin * self)
   gboolean exact, no_video, no_audio;
 
   GST_OBJECT_LOCK (self);
-  /* where the shorter stream ended: a cut-off upload loses the end of
-   * both, or (interleaving being coarse) of one of them */
-  reached = self->video_end;
-  if (GST_CLOCK_TIME_IS_VALID (self->audio_end) && !self->silence &&
-      (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end < reached))
+  /* where the decoded data ended (videorate repeats the last frame up to
+   * the segment's end, so the video after it would hide a cut-off file) */
+  reached = self->decoded_video_end;
+  if (GST_CLOCK_TIME_IS_VALID (self->audio_end) &&
+      (!GST_CLOCK_TIME_IS_VALID (reached) || self->audio_end > reached))
     reached = self->audio_end;
   declared = self->src_duration;
   exact = self->duration_exact && !self->trimmed;
