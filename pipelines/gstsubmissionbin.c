@@ -2033,6 +2033,12 @@ finish_output (GstSubmissionBin * self)
   if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
       GST_CLOCK_TIME_IS_VALID (reached) && reached + tolerance < declared)
     goto truncated;
+  /* and the other way: a header that claims less than the file holds
+   * (the delivered cut would not match what the job planned from it) */
+  if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
+      GST_CLOCK_TIME_IS_VALID (reached) && reached > declared + tolerance &&
+      !self->trimmed)
+    goto lying_header;
 
   if (g_rename (self->part_location, self->full_location) != 0)
     goto rename_failed;
@@ -2050,6 +2056,15 @@ truncated:
         ("The input ends at %.1f s but declares %.1f s: the file is "
             "truncated (an incomplete upload?). Upload the complete file.",
             reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
+        (NULL));
+    return FALSE;
+  }
+lying_header:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+        ("The input declares %.1f s but holds %.1f s: its header is "
+            "damaged. Export the video again from the editing program.",
+            declared / (gdouble) GST_SECOND, reached / (gdouble) GST_SECOND),
         (NULL));
     return FALSE;
   }

@@ -9,8 +9,11 @@
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 IN" >&2; exit 2; }
 
-gst-launch-1.0 -m filesrc location="$1" ! decodebin ! audioconvert ! \
+final=$(gst-launch-1.0 -m filesrc location="$1" ! decodebin ! audioconvert ! \
   loudnorm mode=measure ! fakesink sync=false |
-  grep -o 'campuscut-loudness, .*final=(boolean)true.*' | tail -1 |
-  grep -o -E '(integrated|range|true-peak)=\(double\)[-0-9.e+]+' |
-  sed -E 's/=\(double\)/ /'
+  grep -o 'campuscut-loudness, .*final=(boolean)true.*' | tail -1)
+[ -n "$final" ] || { echo "no measurement (no audio?)" >&2; exit 1; }
+for field in integrated range true-peak; do
+  printf '%s %.1f\n' "$field" "$(echo "$final" |
+    sed -E "s/.*[ ,]$field=\(double\)([-0-9.e+]+|-?inf).*/\1/")"
+done

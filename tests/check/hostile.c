@@ -76,7 +76,7 @@ run_job (const gchar * input, const gchar * category)
           !g_str_has_prefix (lines[i], "campuscut: warning"))
         problems++;
     g_strfreev (lines);
-    fail_unless_equals_int (problems, 1);
+    fail_unless (problems == 1, "%s: %u lines: %s", input, problems, err);
     fail_unless (strstr (listing, ".mp4") == NULL &&
         strstr (listing, ".part") == NULL, "%s left behind: %s", input,
         listing);
@@ -148,6 +148,14 @@ mutate_many (const gchar * base, gboolean index_last, guint32 first_seed,
   g_free (data);
 }
 
+/* What the CLI says is what a batch server sees; GStreamer's own debug log
+ * (libav's decoding complaints at ERROR level) is for developers. */
+static void
+quiet_debug_log (void)
+{
+  g_setenv ("GST_DEBUG", "0", TRUE);
+}
+
 GST_START_TEST (test_mutated_headers)
 {
   gchar *moov_first = make_base ("moov_first.mp4", "mp4mux faststart=true");
@@ -165,7 +173,8 @@ GST_START_TEST (test_mutated_headers)
   mutate_many (mkv, FALSE, 3000, 70, outcomes);
   /* both outcomes occur: the variants do damage, and damage is not always
    * fatal */
-  GST_INFO ("%u decodable, %u rejected", outcomes[0], outcomes[1]);
+  g_print ("mutated headers: %u decodable, %u rejected\n", outcomes[0],
+      outcomes[1]);
   fail_unless (outcomes[0] > 0 && outcomes[1] > 0, "%u decodable, %u "
       "rejected", outcomes[0], outcomes[1]);
   g_free (moov_first);
@@ -382,7 +391,7 @@ hostile_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
-  tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_checked_fixture (tc, quiet_debug_log, teardown);
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_mutated_headers);
   tcase_add_test (tc, test_truncated);
