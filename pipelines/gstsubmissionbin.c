@@ -1918,7 +1918,8 @@ teardown (GstSubmissionBin * self)
     g_unlink (self->plat.faststart_location);
   self->plat.mux = self->plat.sink = NULL;
   self->plat.fg_filter = self->plat.bg_filter = self->plat.fit_filter = NULL;
-  self->plat.fg_pad = NULL;
+  /* the request pad was returned with a reference of ours */
+  gst_clear_object (&self->plat.fg_pad);
 }
 
 static void

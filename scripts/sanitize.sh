@@ -37,6 +37,6 @@ export PATH="$shim:$PATH"
 # Scanning the registry loads every plugin on the machine, and several
 # (udev, OpenNI2) leak by design: build the registry once without leak
 # checking, then run everything against it.
-rm -f build-sanitize/tests/check/registry.bin
-ASAN_OPTIONS=detect_leaks=0 meson test -C build-sanitize policy >/dev/null
+rm -f build-sanitize/tests/check/registry.bin build-sanitize/docs/registry.bin
+ASAN_OPTIONS=detect_leaks=0 meson test -C build-sanitize policy reference >/dev/null
 meson test -C build-sanitize --print-errorlogs --num-processes 2 "$@"

@@ -13,6 +13,7 @@
  * never sees a connection and the local target never a reader.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <glib/gstdio.h>
 #include <fcntl.h>
 #include <string.h>
@@ -162,15 +163,20 @@ GST_START_TEST (test_mutated_headers)
   gchar *moov_last = make_base ("moov_last.mp4", "mp4mux");
   gchar *mkv = make_base ("base.mkv", "matroskamux");
   guint outcomes[2] = { 0, 0 };
+  guint n;
 
   /* the bases themselves are fine */
   fail_unless_equals_int (run_job (moov_first, NULL), 0);
   fail_unless_equals_int (run_job (moov_last, NULL), 0);
   fail_unless_equals_int (run_job (mkv, NULL), 0);
 
-  mutate_many (moov_first, FALSE, 1000, 70, outcomes);
-  mutate_many (moov_last, TRUE, 2000, 70, outcomes);
-  mutate_many (mkv, FALSE, 3000, 70, outcomes);
+  /* 70 variants of each; CAMPUSCUT_MUTANTS sets another count (the
+   * sanitizer run in CI uses fewer, long fuzzing runs more) */
+  n = g_getenv ("CAMPUSCUT_MUTANTS") ? (guint) atoi (g_getenv
+      ("CAMPUSCUT_MUTANTS")) : 70;
+  mutate_many (moov_first, FALSE, 1000, n, outcomes);
+  mutate_many (moov_last, TRUE, 2000, n, outcomes);
+  mutate_many (mkv, FALSE, 3000, n, outcomes);
   /* both outcomes occur: the variants do damage, and damage is not always
    * fatal */
   g_print ("mutated headers: %u decodable, %u rejected\n", outcomes[0],

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Runs the element and pipeline tests under valgrind memcheck and fails on
+# any definite leak or memory error (suppressions for upstream code in
+# tests/sanitize/valgrind.supp, each explained there). Slow (about twenty
+# times the normal run); scripts/sanitize.sh is the fast leak check that CI
+# runs on every change.
+#
+#   scripts/valgrind.sh [test ...]     (default: every element and pipeline test)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh --with-tests || exit 1
+scripts/build.sh || exit 1
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(policy durationguard overlay captions schoolwatermark cutlist loudnorm submissionbin)
+
+export GST_PLUGIN_PATH_1_0=$PWD/build/plugins
+export GST_REGISTRY_1_0=$PWD/build/valgrind-registry.bin
+export CAMPUSCUT_CLI=$PWD/build/pipelines/campuscut
+export CAMPUSCUT_SAMPLES=$PWD/../shared/samples
+export LC_ALL=C.UTF-8
+# in-process: no forked test cases, no forked registry scanner
+export CK_FORK=no GST_REGISTRY_FORK=no CK_DEFAULT_TIMEOUT=3000
+# GLib's slice allocator and GStreamer's registry would otherwise show as
+# reachable noise
+export G_SLICE=always-malloc G_DEBUG=gc-friendly
+
+status=0
+for t in "${tests[@]}"; do
+  log=build/valgrind-$t.log
+  echo "valgrind: $t"
+  if valgrind --leak-check=full --errors-for-leak-kinds=definite \
+      --error-exitcode=9 --num-callers=30 \
+      --suppressions=tests/sanitize/valgrind.supp \
+      build/tests/check/test-$t >"$log" 2>&1; then
+    grep -E 'definitely lost|ERROR SUMMARY|Checks:' "$log" | sed "s/^/valgrind: $t: /"
+  else
+    grep -E 'definitely lost|ERROR SUMMARY|Checks:' "$log" | sed "s/^/valgrind: $t: /"
+    echo "valgrind: $t: FAIL, see $log"
+    status=1
+  fi
+done
+exit $status
