@@ -243,8 +243,9 @@ progress_cb (gpointer data)
   } else if (now - job->last_line_us >= PROGRESS_LINE_INTERVAL_US) {
     job->last_line_us = now;
     job->last_frac = frac;
-    fprintf (stderr, _("campuscut: progress %.0f%% (%s of %s, %.1fx real "
-        "time)\n"), frac * 100, ts, td, speed);
+    /* kept in English whatever the locale: batch servers parse it */
+    fprintf (stderr, "campuscut: progress %.0f%% (%s of %s, %.1fx real "
+        "time)\n", frac * 100, ts, td, speed);
   }
   g_free (ts);
   g_free (td);

@@ -1611,7 +1611,8 @@ typedef struct
   GstSubmissionBin *self;       /* not a reference: the bin owns the pad */
   const gchar *what;
   GstClockTime last;
-  GstClockTime *end;            /* where the data ended, or NULL */
+  GstSegment segment;
+  GstClockTime *end;            /* where the data ended (stream time), or NULL */
 } GapGuard;
 
 static GstPadProbeReturn
@@ -1621,10 +1622,14 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstClockTime ts;
 
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
-    GstEventType t = GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info));
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
-    if (t == GST_EVENT_SEGMENT || t == GST_EVENT_FLUSH_STOP)
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      gst_event_copy_segment (event, &g->segment);
       g->last = GST_CLOCK_TIME_NONE;
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+      g->last = GST_CLOCK_TIME_NONE;
+    }
     return GST_PAD_PROBE_OK;
   }
 
@@ -1644,13 +1649,17 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     g->last = ts;
   if (g->end) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-    GstClockTime end = ts + (GST_BUFFER_DURATION_IS_VALID (buf) ?
-        GST_BUFFER_DURATION (buf) : 0);
+    /* in stream time, as the declared duration is (edit lists, offsets) */
+    GstClockTime end = gst_segment_to_stream_time (&g->segment,
+        GST_FORMAT_TIME, ts);
 
-    GST_OBJECT_LOCK (g->self);
-    if (!GST_CLOCK_TIME_IS_VALID (*g->end) || end > *g->end)
-      *g->end = end;
-    GST_OBJECT_UNLOCK (g->self);
+    if (GST_CLOCK_TIME_IS_VALID (end)) {
+      end += GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) : 0;
+      GST_OBJECT_LOCK (g->self);
+      if (!GST_CLOCK_TIME_IS_VALID (*g->end) || end > *g->end)
+        *g->end = end;
+      GST_OBJECT_UNLOCK (g->self);
+    }
   }
   return GST_PAD_PROBE_OK;
 }
@@ -1664,6 +1673,7 @@ add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what,
   g->self = self;
   g->what = what;
   g->last = GST_CLOCK_TIME_NONE;
+  gst_segment_init (&g->segment, GST_FORMAT_TIME);
   g->end = end;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, timestamp_gap_probe, g, g_free);
@@ -2037,8 +2047,7 @@ finish_output (GstSubmissionBin * self)
   /* and the other way: a header that claims less than the file holds
    * (the delivered cut would not match what the job planned from it) */
   if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
-      GST_CLOCK_TIME_IS_VALID (reached) && reached > declared + tolerance &&
-      !self->trimmed)
+      GST_CLOCK_TIME_IS_VALID (reached) && reached > declared + tolerance)
     goto lying_header;
 
   if (g_rename (self->part_location, self->full_location) != 0)
