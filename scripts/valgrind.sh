@@ -6,13 +6,19 @@
 # times the normal run); scripts/sanitize.sh is the fast leak check that CI
 # runs on every change.
 #
-#   scripts/valgrind.sh [test ...]     (default: every element and pipeline test)
+#   scripts/valgrind.sh [test ...]     (default: every element test)
+#
+# The pipeline tests (submissionbin, cli) cannot run under valgrind 3.19
+# here: they load gst-libav, whose libavcodec links libjxl and so libhwy,
+# and libhwy executes RDTSCP in a library constructor, which valgrind 3.19
+# does not implement (SIGILL). They run under ASan + LeakSanitizer instead
+# (scripts/sanitize.sh, in CI).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --with-tests || exit 1
 scripts/build.sh || exit 1
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(policy durationguard overlay captions schoolwatermark cutlist loudnorm submissionbin)
+[ ${#tests[@]} -gt 0 ] || tests=(policy durationguard overlay captions schoolwatermark cutlist loudnorm)
 
 export GST_PLUGIN_PATH_1_0=$PWD/build/plugins
 export GST_REGISTRY_1_0=$PWD/build/valgrind-registry.bin
