@@ -354,3 +354,102 @@ cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
   for (guint i = 0; i < b->layers->len; i++)
     blend_layer (&g_array_index (b->layers, CcBlendLayer, i), frame);
 }
+
+void
+cc_frame_store_init (CcFrameStore * s)
+{
+  s->pool = NULL;
+  gst_video_info_init (&s->info);
+}
+
+void
+cc_frame_store_clear (CcFrameStore * s)
+{
+  if (s->pool) {
+    gst_buffer_pool_set_active (s->pool, FALSE);
+    gst_object_unref (s->pool);
+    s->pool = NULL;
+  }
+}
+
+void
+cc_frame_store_set_info (CcFrameStore * s, const GstVideoInfo * info)
+{
+  if (s->pool && gst_video_info_is_equal (&s->info, info))
+    return;
+  cc_frame_store_clear (s);
+  s->info = *info;
+}
+
+static gboolean
+frame_store_activate (CcFrameStore * s)
+{
+  GstStructure *config;
+  GstCaps *caps;
+
+  if (s->pool)
+    return TRUE;
+  caps = gst_video_info_to_caps (&s->info);
+  if (caps == NULL)
+    return FALSE;
+  s->pool = gst_video_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (s->pool);
+  /* no minimum: nothing is allocated for frames drawn in place; no
+   * maximum: downstream (an encoder's look-ahead) decides how many are
+   * in flight, and a limit here would stall it */
+  gst_buffer_pool_config_set_params (config, caps,
+      (guint) GST_VIDEO_INFO_SIZE (&s->info), 0, 0);
+  gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+  gst_caps_unref (caps);
+  if (!gst_buffer_pool_set_config (s->pool, config) ||
+      !gst_buffer_pool_set_active (s->pool, TRUE)) {
+    gst_clear_object (&s->pool);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GstFlowReturn
+cc_frame_store_prepare (CcFrameStore * s, GstBaseTransform * trans,
+    GstBuffer * in, GstBuffer ** out)
+{
+  GstBaseTransformClass *klass = GST_BASE_TRANSFORM_GET_CLASS (trans);
+  GstVideoFrame src, dst;
+  GstFlowReturn ret;
+  gboolean copied;
+
+  if (gst_base_transform_is_passthrough (trans) ||
+      (gst_buffer_is_writable (in) &&
+          gst_buffer_is_memory_range_writable (in, 0, -1))) {
+    *out = in;
+    return GST_FLOW_OK;
+  }
+  /* not negotiated, or no pool for this format: what basetransform does */
+  if (GST_VIDEO_INFO_FORMAT (&s->info) == GST_VIDEO_FORMAT_UNKNOWN ||
+      !frame_store_activate (s)) {
+    *out = gst_buffer_make_writable (gst_buffer_ref (in));
+    return GST_FLOW_OK;
+  }
+
+  ret = gst_buffer_pool_acquire_buffer (s->pool, out, NULL);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  if (!gst_video_frame_map (&src, &s->info, in, GST_MAP_READ)) {
+    gst_clear_buffer (out);
+    return GST_FLOW_ERROR;
+  }
+  if (!gst_video_frame_map (&dst, &s->info, *out, GST_MAP_WRITE)) {
+    gst_video_frame_unmap (&src);
+    gst_clear_buffer (out);
+    return GST_FLOW_ERROR;
+  }
+  copied = gst_video_frame_copy (&dst, &src);
+  gst_video_frame_unmap (&dst);
+  gst_video_frame_unmap (&src);
+  if (!copied || (klass->copy_metadata &&
+          !klass->copy_metadata (trans, in, *out))) {
+    gst_clear_buffer (out);
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}

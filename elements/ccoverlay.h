@@ -43,4 +43,27 @@ void cc_blender_clear (CcBlender * b);
 void cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
     GstVideoOverlayComposition * comp, gboolean attach);
 
+/* The frames an overlay element draws on. A frame that something else
+ * still holds (videorate's last frame, a tee's other branch, a queue) must
+ * not be changed in place; basetransform would then copy it into freshly
+ * allocated memory for every frame. The store copies such frames into
+ * buffers of its own pool instead, which are recycled once the encoder
+ * lets go of them, and hands writable frames through untouched. */
+typedef struct
+{
+  GstBufferPool *pool;          /* created on the first copy */
+  GstVideoInfo info;
+} CcFrameStore;
+
+void cc_frame_store_init (CcFrameStore * s);
+void cc_frame_store_clear (CcFrameStore * s);
+/* The negotiated frame layout (from set_info). */
+void cc_frame_store_set_info (CcFrameStore * s, const GstVideoInfo * info);
+/* For GstBaseTransform.prepare_output_buffer of an always-in-place video
+ * filter: *out is in itself when it may be drawn on, else a pooled copy.
+ * (GstVideoFilter maps the frame for writing even when only meta is
+ * added, so a copy of the buffer alone would still copy its pixels.) */
+GstFlowReturn cc_frame_store_prepare (CcFrameStore * s,
+    GstBaseTransform * trans, GstBuffer * in, GstBuffer ** out);
+
 G_END_DECLS

@@ -127,6 +127,7 @@ struct _GstCaptionBurn
   /* streaming thread */
   GstVideoOverlayComposition *comp;
   CcBlender blender;
+  CcFrameStore store;
   GArray *shown;                /* cue indexes in comp */
   GArray *active;               /* scratch */
   gboolean attach, ask_downstream;
@@ -153,6 +154,8 @@ static void gst_caption_burn_get_property (GObject * object, guint prop_id,
 static void gst_caption_burn_finalize (GObject * object);
 static gboolean gst_caption_burn_start (GstBaseTransform * trans);
 static gboolean gst_caption_burn_stop (GstBaseTransform * trans);
+static GstFlowReturn gst_caption_burn_prepare_output_buffer (GstBaseTransform *
+    trans, GstBuffer * in, GstBuffer ** out);
 static gboolean gst_caption_burn_sink_event (GstBaseTransform * trans,
     GstEvent * event);
 static gboolean gst_caption_burn_set_info (GstVideoFilter * filter,
@@ -174,6 +177,8 @@ gst_caption_burn_class_init (GstCaptionBurnClass * klass)
   gobject_class->finalize = gst_caption_burn_finalize;
   trans_class->start = GST_DEBUG_FUNCPTR (gst_caption_burn_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_caption_burn_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_caption_burn_prepare_output_buffer);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_caption_burn_sink_event);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_caption_burn_set_info);
   filter_class->transform_frame_ip =
@@ -239,6 +244,7 @@ gst_caption_burn_init (GstCaptionBurn * self)
   self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
   self->active = g_array_new (FALSE, FALSE, sizeof (guint));
   cc_blender_init (&self->blender);
+  cc_frame_store_init (&self->store);
 }
 
 static void
@@ -252,6 +258,7 @@ gst_caption_burn_finalize (GObject * object)
   g_array_unref (self->shown);
   g_array_unref (self->active);
   cc_blender_clear (&self->blender);
+  cc_frame_store_clear (&self->store);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -503,6 +510,7 @@ gst_caption_burn_stop (GstBaseTransform * trans)
 {
   GstCaptionBurn *self = GST_CAPTION_BURN (trans);
 
+  cc_frame_store_clear (&self->store);
   if (self->ass_track)
     ass_free_track (self->ass_track);
   if (self->ass_renderer)
@@ -521,6 +529,15 @@ gst_caption_burn_stop (GstBaseTransform * trans)
   return TRUE;
 }
 
+static GstFlowReturn
+gst_caption_burn_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * in, GstBuffer ** out)
+{
+  GstCaptionBurn *self = GST_CAPTION_BURN (trans);
+
+  return cc_frame_store_prepare (&self->store, trans, in, out);
+}
+
 static gboolean
 gst_caption_burn_set_info (GstVideoFilter * filter, GstCaps * incaps,
     GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
@@ -535,6 +552,7 @@ gst_caption_burn_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_LOCK (self);
   self->dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
+  cc_frame_store_set_info (&self->store, in_info);
   self->ask_downstream = TRUE;
   return TRUE;
 }

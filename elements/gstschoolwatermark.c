@@ -107,6 +107,7 @@ struct _GstSchoolWatermark
   /* streaming thread */
   GstVideoOverlayComposition *comp;
   CcBlender blender;
+  CcFrameStore store;
   gboolean attach;
   gboolean ask_downstream;      /* new caps: does downstream compose? */
 };
@@ -153,6 +154,8 @@ static void gst_school_watermark_get_property (GObject * object,
 static void gst_school_watermark_finalize (GObject * object);
 static gboolean gst_school_watermark_start (GstBaseTransform * trans);
 static gboolean gst_school_watermark_stop (GstBaseTransform * trans);
+static GstFlowReturn gst_school_watermark_prepare_output_buffer
+    (GstBaseTransform * trans, GstBuffer * in, GstBuffer ** out);
 static gboolean gst_school_watermark_set_info (GstVideoFilter * filter,
     GstCaps * incaps, GstVideoInfo * in_info, GstCaps * outcaps,
     GstVideoInfo * out_info);
@@ -174,6 +177,8 @@ gst_school_watermark_class_init (GstSchoolWatermarkClass * klass)
   gobject_class->finalize = gst_school_watermark_finalize;
   trans_class->start = GST_DEBUG_FUNCPTR (gst_school_watermark_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_school_watermark_stop);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_school_watermark_prepare_output_buffer);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_school_watermark_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_school_watermark_transform_frame_ip);
@@ -238,6 +243,7 @@ gst_school_watermark_init (GstSchoolWatermark * self)
   self->font = g_strdup (DEFAULT_FONT);
   self->dirty = TRUE;
   cc_blender_init (&self->blender);
+  cc_frame_store_init (&self->store);
 }
 
 static void
@@ -259,6 +265,7 @@ gst_school_watermark_finalize (GObject * object)
   if (self->comp)
     gst_video_overlay_composition_unref (self->comp);
   cc_blender_clear (&self->blender);
+  cc_frame_store_clear (&self->store);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -419,11 +426,21 @@ gst_school_watermark_stop (GstBaseTransform * trans)
 {
   GstSchoolWatermark *self = GST_SCHOOL_WATERMARK (trans);
 
+  cc_frame_store_clear (&self->store);
   if (self->comp) {
     gst_video_overlay_composition_unref (self->comp);
     self->comp = NULL;
   }
   return TRUE;
+}
+
+static GstFlowReturn
+gst_school_watermark_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * in, GstBuffer ** out)
+{
+  GstSchoolWatermark *self = GST_SCHOOL_WATERMARK (trans);
+
+  return cc_frame_store_prepare (&self->store, trans, in, out);
 }
 
 static gboolean
@@ -435,6 +452,7 @@ gst_school_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GST_OBJECT_LOCK (self);
   self->dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
+  cc_frame_store_set_info (&self->store, in_info);
   self->ask_downstream = TRUE;
   return TRUE;
 }

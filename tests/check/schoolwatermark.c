@@ -2,7 +2,8 @@
  *
  * schoolwatermark: where the logo lands, how opaque it is, that nothing
  * else in the frame changes, relative sizing, portrait safe areas, meta
- * instead of blending, live property changes, errors, and that the school
+ * instead of blending, frames held elsewhere copied into a recycled pool,
+ * live property changes, errors, and that the school
  * name reads back as Chinese text (OCR).
  */
 #include <string.h>
@@ -209,6 +210,76 @@ GST_START_TEST (test_meta_instead_of_blend)
 
 GST_END_TEST;
 
+/* A frame that something else still holds (videorate's last frame, the
+ * other branch of a tee) is not drawn on: the logo goes onto a copy from
+ * the element's own pool, which is recycled, and the held frame stays as it
+ * was. A frame nobody else holds is drawn on in place. With overlay meta
+ * the held frame does not get the meta. */
+GST_START_TEST (test_shared_frames_copied_into_pool)
+{
+  gchar *logo = make_red_logo ();
+  gchar *props = g_strdup_printf ("logo-location=%s corner=top-right "
+      "margin=0.05 logo-height=0.2", logo);
+  GstHarness *h = watermark_harness (640, 360, props);
+  GstBuffer *in, *out;
+  gpointer first_data = NULL;
+  gint x0, y0, x1, y1;
+
+  /* sole owner: in place */
+  in = gray_frame (640, 360);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out == in, "a writable frame was copied");
+  fail_unless (changed_box (out, 640, 360, &x0, &y0, &x1, &y1));
+  gst_buffer_unref (out);
+
+  /* held elsewhere: a pooled copy, the same memory every time */
+  in = gray_frame (640, 360);
+  GST_BUFFER_PTS (in) = 7 * GST_SECOND;
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_MARKER);
+  for (gint i = 0; i < 10; i++) {
+    GstMapInfo map;
+
+    out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+    fail_unless (out != in);
+    fail_unless (out->pool != NULL, "the copy is not from a pool");
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 7 * GST_SECOND);
+    fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_MARKER));
+    fail_unless (changed_box (out, 640, 360, &x0, &y0, &x1, &y1));
+    fail_unless (x0 == 550 && y0 == 18 && x1 == 622 && y1 == 90,
+        "logo at %d,%d-%d,%d", x0, y0, x1, y1);
+    fail_if (changed_box (in, 640, 360, &x0, &y0, &x1, &y1),
+        "the held frame was drawn on");
+    gst_buffer_map (out, &map, GST_MAP_READ);
+    if (i == 0)
+      first_data = map.data;
+    fail_unless (map.data == first_data, "copy %d not recycled", i);
+    gst_buffer_unmap (out, &map);
+    gst_buffer_unref (out);
+  }
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+
+  /* overlay meta: on the copy only, no pixels drawn */
+  h = watermark_harness (640, 360, props);
+  gst_harness_add_propose_allocation_meta (h,
+      GST_VIDEO_OVERLAY_COMPOSITION_META_API_TYPE, NULL);
+  gst_buffer_unref (gst_harness_push_and_pull (h, gray_frame (640, 360)));
+  in = gray_frame (640, 360);
+  out = gst_harness_push_and_pull (h, gst_buffer_ref (in));
+  fail_unless (out != in);
+  fail_unless (gst_buffer_get_video_overlay_composition_meta (out) != NULL);
+  fail_if (gst_buffer_get_video_overlay_composition_meta (in) != NULL);
+  fail_if (changed_box (out, 640, 360, &x0, &y0, &x1, &y1));
+  fail_if (changed_box (in, 640, 360, &x0, &y0, &x1, &y1));
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  g_free (props);
+  g_free (logo);
+}
+
+GST_END_TEST;
+
 static GValue *
 corner_value (const gchar * nick)
 {
@@ -348,6 +419,7 @@ schoolwatermark_suite (void)
   tcase_add_test (tc, test_relative_size);
   tcase_add_test (tc, test_platform_safe_portrait);
   tcase_add_test (tc, test_meta_instead_of_blend);
+  tcase_add_test (tc, test_shared_frames_copied_into_pool);
   tcase_add_test (tc, test_live_changes_stress);
   tcase_add_test (tc, test_missing_logo_error);
   tcase_add_test (tc, test_name_ocr);

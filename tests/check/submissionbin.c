@@ -378,37 +378,6 @@ GST_START_TEST (test_moov_at_end_input)
 
 GST_END_TEST;
 
-/* Reads the settings x264 writes into its SEI ("options: ..."). */
-static gchar *
-x264_options (const gchar * path)
-{
-  gchar *data = NULL, *opts = NULL;
-  gsize len = 0;
-
-  fail_unless (g_file_get_contents (path, &data, &len, NULL));
-  for (gsize i = 0; i + 9 < len; i++) {
-    if (memcmp (data + i, "options: ", 9) == 0) {
-      opts = g_strndup (data + i + 9, strnlen (data + i + 9, len - i - 9));
-      break;
-    }
-  }
-  g_free (data);
-  fail_unless (opts != NULL, "no x264 option string in %s", path);
-  return opts;
-}
-
-static void
-assert_option (const gchar * opts, const gchar * expected)
-{
-  gchar *needle = g_strdup_printf (" %s ", expected);
-  gchar *padded = g_strdup_printf (" %s ", opts);
-
-  fail_unless (strstr (padded, needle) != NULL, "x264 option '%s' not in "
-      "'%s'", expected, opts);
-  g_free (needle);
-  g_free (padded);
-}
-
 /* Standard quality: full HD frame and every rate-control setting explicit,
  * read back from the stream rather than from the element. */
 GST_START_TEST (test_standard_x264_settings)
@@ -429,16 +398,16 @@ GST_START_TEST (test_standard_x264_settings)
   fail_unless_equals_string (o.video_profile, "high");
   fail_unless_equals_string (o.video_level, "4");
 
-  opts = x264_options (out);
-  assert_option (opts, "rc=crf");
-  assert_option (opts, "crf=21.0");
-  assert_option (opts, "vbv_maxrate=8000");
-  assert_option (opts, "vbv_bufsize=16000");
-  assert_option (opts, "keyint=50");
-  assert_option (opts, "bframes=3");
-  assert_option (opts, "8x8dct=1");
-  assert_option (opts, "cabac=1");
-  assert_option (opts, "rc_lookahead=10");
+  opts = cc_test_x264_options (out);
+  cc_test_assert_x264_option (opts, "rc=crf");
+  cc_test_assert_x264_option (opts, "crf=21.0");
+  cc_test_assert_x264_option (opts, "vbv_maxrate=8000");
+  cc_test_assert_x264_option (opts, "vbv_bufsize=16000");
+  cc_test_assert_x264_option (opts, "keyint=50");
+  cc_test_assert_x264_option (opts, "bframes=3");
+  cc_test_assert_x264_option (opts, "8x8dct=1");
+  cc_test_assert_x264_option (opts, "cabac=1");
+  cc_test_assert_x264_option (opts, "rc_lookahead=10");
   g_free (opts);
 
   cc_probe_clear (&o);
@@ -462,10 +431,10 @@ GST_START_TEST (test_encoder_description)
   gchar *opts;
 
   fail_unless (err == NULL, "%s", err);
-  opts = x264_options (out);
-  assert_option (opts, "keyint=10");
-  assert_option (opts, "bframes=2");
-  assert_option (opts, "rc=crf");       /* campaign settings still apply */
+  opts = cc_test_x264_options (out);
+  cc_test_assert_x264_option (opts, "keyint=10");
+  cc_test_assert_x264_option (opts, "bframes=2");
+  cc_test_assert_x264_option (opts, "rc=crf");       /* campaign settings still apply */
   g_free (opts);
 
   err = cc_test_transcode (src, out, "draft", "nosuchh264enc", 0, &domain,

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <sys/wait.h>
 #include <gst/app/app.h>
+#include <gst/check/gstcheck.h>
 #include <gst/video/video.h>
 
 #include "testmedia.h"
@@ -335,4 +336,35 @@ cc_test_list_dir (const gchar * dir)
   joined = g_strjoinv (" ", (gchar **) names->pdata);
   g_ptr_array_free (names, TRUE);
   return joined;
+}
+
+/* Reads the settings x264 writes into its SEI ("options: ..."). */
+gchar *
+cc_test_x264_options (const gchar * path)
+{
+  gchar *data = NULL, *opts = NULL;
+  gsize len = 0;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  for (gsize i = 0; i + 9 < len; i++) {
+    if (memcmp (data + i, "options: ", 9) == 0) {
+      opts = g_strndup (data + i + 9, strnlen (data + i + 9, len - i - 9));
+      break;
+    }
+  }
+  g_free (data);
+  fail_unless (opts != NULL, "no x264 option string in %s", path);
+  return opts;
+}
+
+void
+cc_test_assert_x264_option (const gchar * opts, const gchar * expected)
+{
+  gchar *needle = g_strdup_printf (" %s ", expected);
+  gchar *padded = g_strdup_printf (" %s ", opts);
+
+  fail_unless (strstr (padded, needle) != NULL, "x264 option '%s' not in "
+      "'%s'", expected, opts);
+  g_free (needle);
+  g_free (padded);
 }

@@ -40,4 +40,9 @@ GArray *cc_test_audio_s16 (const gchar * path);
 /* Names of the files in a folder, sorted, joined with spaces. */
 gchar *cc_test_list_dir (const gchar * dir);
 
+/* The settings x264 wrote into the stream's SEI ("options: ..."), and
+ * a check that one "key=value" is among them. */
+gchar *cc_test_x264_options (const gchar * path);
+void cc_test_assert_x264_option (const gchar * opts, const gchar * expected);
+
 G_END_DECLS
