@@ -306,8 +306,10 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Threads for scaling and for each encoder (0 = automatic: one per "
-          "CPU core, x264's own count when only the full cut is encoded)",
+          "Threads for scaling and for each encoder (0 = automatic: with "
+          "the platform cut one per CPU core for the full cut's encoder and "
+          "one for the platform cut's; x264's own count when only the full "
+          "cut is encoded)",
           0, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
@@ -780,8 +782,8 @@ apply_x264_settings (GstSubmissionBin * self, GstElement * enc,
    * frames (about 25 MB at 1080p). Without frame threads x264 has no
    * separate look-ahead thread either; for the full cut's encoder it is
    * switched off too: its buffer holds bframes + 1 more frames (in x264 and
-   * in x264enc, 40 MB at 1080p) for a thread that finds no idle core. The
-   * stream is bit-identical either way. */
+   * in x264enc, 40 MB at 1080p) for a thread that finds no idle core;
+   * without it the stream is bit-identical. */
   if (self->threads)
     g_object_set (enc, "threads", self->threads, NULL);
   else if (self->platform_location)
