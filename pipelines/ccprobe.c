@@ -47,6 +47,43 @@ cc_probe_clear (CcProbe * p)
   memset (p, 0, sizeof (*p));
 }
 
+/* A YUV4MPEG header is text ("YUV4MPEG2 W1920 H1080 F25:1 ..."). Its
+ * picture size is checked here, before any element reads it: y4mdec
+ * answers a duration query with a division by its unparsed frame rate
+ * (a GStreamer-CRITICAL on stderr) when it refuses a header. */
+static gboolean
+check_y4m_header (const gchar * buf, gssize n, GError ** error)
+{
+  const gchar *end = memchr (buf, '\n', (gsize) n);
+  gchar *line = g_strndup (buf, end ? (gsize) (end - buf) : (gsize) n);
+  gchar **tokens = g_strsplit (line, " ", -1);
+  guint64 w = 0, h = 0;
+  gboolean ok = TRUE;
+
+  for (guint i = 1; tokens[i]; i++) {
+    if (tokens[i][0] == 'W')
+      w = g_ascii_strtoull (tokens[i] + 1, NULL, 10);
+    else if (tokens[i][0] == 'H')
+      h = g_ascii_strtoull (tokens[i] + 1, NULL, 10);
+  }
+  if (w == 0 || h == 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        _("the file cannot be read as a video (%s); it is damaged or "
+            "truncated"), "YUV4MPEG header without a picture size");
+    ok = FALSE;
+  } else if (w > CC_MAX_FRAME_EDGE || h > CC_MAX_FRAME_EDGE) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+        _("the picture claims to be %ux%u pixels, more than any camera "
+            "records (at most %u a side); the file is damaged"),
+        (guint) MIN (w, G_MAXUINT), (guint) MIN (h, G_MAXUINT),
+        CC_MAX_FRAME_EDGE);
+    ok = FALSE;
+  }
+  g_strfreev (tokens);
+  g_free (line);
+  return ok;
+}
+
 gboolean
 cc_check_input_file (const gchar * path, GError ** error)
 {
@@ -76,10 +113,13 @@ cc_check_input_file (const gchar * path, GError ** error)
     const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
             0));
     gboolean manifest = cc_is_manifest_type (name);
+    gboolean y4m = g_strcmp0 (name, "application/x-yuv4mpeg") == 0;
 
     gst_caps_unref (caps);
     if (manifest)
       goto manifest;
+    if (y4m && !check_y4m_header (buf, n, error))
+      return FALSE;
   }
   return TRUE;
 

@@ -224,15 +224,19 @@ GST_START_TEST (test_truncated)
 GST_END_TEST;
 
 /* Y4M headers claiming 9000x9000 and 100000x100000: decoding them would
- * allocate 120 MB and 15 GB a frame. Rejected from the header. */
+ * allocate 120 MB and 15 GB a frame. Rejected from the header, as is one
+ * without a picture size (y4mdec refuses it with a GStreamer-CRITICAL on
+ * stderr, which would be a second line). */
 GST_START_TEST (test_absurd_dimensions)
 {
   gchar *path = cc_test_path ("huge.y4m");
   gchar *path2 = cc_test_path ("huger.y4m");
+  gchar *path3 = cc_test_path ("sizeless.y4m");
   GString *s = g_string_new ("YUV4MPEG2 W9000 H9000 F25:1 Ip A1:1 "
       "C420jpeg\nFRAME\n");
   GString *s2 = g_string_new ("YUV4MPEG2 W100000 H100000 F25:1 Ip A1:1 "
       "C420jpeg\nFRAME\n");
+  GString *s3 = g_string_new ("YUV4MPEG2 F25:1 Ip A1:1 C420jpeg\nFRAME\n");
   gchar *err = NULL;
   gchar *outdir = cc_test_path ("out");
   const gchar *args[] = { "process", path, "-o", outdir, "-q", "draft",
@@ -242,19 +246,26 @@ GST_START_TEST (test_absurd_dimensions)
   for (guint i = 0; i < 4096; i++) {
     g_string_append_c (s, (gchar) (i * 7));
     g_string_append_c (s2, (gchar) (i * 7));
+    g_string_append_c (s3, (gchar) (i * 7));
   }
   fail_unless (g_file_set_contents (path, s->str, s->len, NULL));
   fail_unless (g_file_set_contents (path2, s2->str, s2->len, NULL));
+  fail_unless (g_file_set_contents (path3, s3->str, s3->len, NULL));
   fail_unless_equals_int (run_job (path, NULL), 4);
-  fail_unless_equals_int (run_job (path2, NULL), 4);
+  /* several times: the refusal used to race with a duration query */
+  for (guint i = 0; i < 5; i++)
+    fail_unless_equals_int (run_job (path2, NULL), 4);
+  fail_unless_equals_int (run_job (path3, NULL), 4);
   fail_unless_equals_int (cc_test_cli (args, NULL, &err), 4);
   fail_unless (strstr (err, "9000x9000 pixels") != NULL, "%s", err);
   g_free (err);
   g_free (outdir);
   g_string_free (s, TRUE);
   g_string_free (s2, TRUE);
+  g_string_free (s3, TRUE);
   g_free (path);
   g_free (path2);
+  g_free (path3);
 }
 
 GST_END_TEST;
