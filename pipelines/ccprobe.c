@@ -47,6 +47,20 @@ cc_probe_clear (CcProbe * p)
   memset (p, 0, sizeof (*p));
 }
 
+/* Pictures beyond CC_MAX_FRAME_EDGE a side are a damaged or hostile
+ * header: decoding one would allocate gigabytes per frame. */
+static gboolean
+check_frame_size (guint w, guint h, GError ** error)
+{
+  if (w <= CC_MAX_FRAME_EDGE && h <= CC_MAX_FRAME_EDGE)
+    return TRUE;
+  g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      _("the picture claims to be %ux%u pixels, more than any camera "
+          "records (at most %u a side); the file is damaged"), w, h,
+      CC_MAX_FRAME_EDGE);
+  return FALSE;
+}
+
 /* A YUV4MPEG header is text ("YUV4MPEG2 W1920 H1080 F25:1 ..."). Its
  * picture size is checked here, before any element reads it: y4mdec
  * answers a duration query with a division by its unparsed frame rate
@@ -58,9 +72,9 @@ check_y4m_header (const gchar * buf, gssize n, GError ** error)
   gchar *line = g_strndup (buf, end ? (gsize) (end - buf) : (gsize) n);
   gchar **tokens = g_strsplit (line, " ", -1);
   guint64 w = 0, h = 0;
-  gboolean ok = TRUE;
+  gboolean ok;
 
-  for (guint i = 1; tokens[i]; i++) {
+  for (guint i = 1; tokens[0] && tokens[i]; i++) {
     if (tokens[i][0] == 'W')
       w = g_ascii_strtoull (tokens[i] + 1, NULL, 10);
     else if (tokens[i][0] == 'H')
@@ -71,13 +85,9 @@ check_y4m_header (const gchar * buf, gssize n, GError ** error)
         _("the file cannot be read as a video (%s); it is damaged or "
             "truncated"), "YUV4MPEG header without a picture size");
     ok = FALSE;
-  } else if (w > CC_MAX_FRAME_EDGE || h > CC_MAX_FRAME_EDGE) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        _("the picture claims to be %ux%u pixels, more than any camera "
-            "records (at most %u a side); the file is damaged"),
-        (guint) MIN (w, G_MAXUINT), (guint) MIN (h, G_MAXUINT),
-        CC_MAX_FRAME_EDGE);
-    ok = FALSE;
+  } else {
+    ok = check_frame_size ((guint) MIN (w, G_MAXUINT),
+        (guint) MIN (h, G_MAXUINT), error);
   }
   g_strfreev (tokens);
   g_free (line);
@@ -524,14 +534,8 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
   if (streams)
     fill_video (p, streams->data);
   gst_discoverer_stream_info_list_free (streams);
-  if (p->n_video > 0 && (p->width > CC_MAX_FRAME_EDGE ||
-          p->height > CC_MAX_FRAME_EDGE)) {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-        _("the picture claims to be %ux%u pixels, more than any camera "
-            "records (at most %u a side); the file is damaged"), p->width,
-        p->height, CC_MAX_FRAME_EDGE);
+  if (p->n_video > 0 && !check_frame_size (p->width, p->height, error))
     goto out;
-  }
 
   streams = gst_discoverer_info_get_audio_streams (info);
   p->n_audio = g_list_length (streams);
