@@ -211,55 +211,129 @@ GST_START_TEST (test_audio_video_end_together)
 
 GST_END_TEST;
 
+/* The fade's gain at stream time t: 1 until the window opens at 0.6 s,
+ * then falling linearly to 0 at the cut (1.0 s). */
+static gdouble
+fade_gain (gdouble t)
+{
+  return CLAMP ((1.0 - t) / 0.4, 0.0, 1.0);
+}
+
 GST_START_TEST (test_fade_to_black_and_silence)
 {
   Guard v = guard_new (VIDEO_CAPS,
       "max-duration=1000000000 on-too-long=trim fade=400000000");
   Guard a = guard_new (AUDIO_CAPS,
       "max-duration=1000000000 on-too-long=trim fade=400000000");
+  GArray *pcm = g_array_new (FALSE, FALSE, sizeof (gint16));
+  GArray *ends = g_array_new (FALSE, FALSE, sizeof (guint));
+  GstClockTime aend = 0;
   GstBuffer *b;
   GstMapInfo map;
   gint prev = 256;
+  guint n = 0, straddle = 0;
 
   for (guint i = 0; i < 30; i++)
     if (gst_harness_push (v.h, video_frame (i, 200)) != GST_FLOW_OK)
       break;
-  for (guint i = 0; (b = gst_harness_try_pull (v.h)); i++) {
+  /* the frames up to the cut come out, all of them: 0.00 to 0.96 s */
+  fail_unless_equals_int (gst_harness_buffers_received (v.h), 25);
+  for (n = 0; (b = gst_harness_try_pull (v.h)); n++) {
+    GstClockTime end = GST_BUFFER_PTS (b) + FRAME;
+    /* a frame shows until its end, so it gets the gain there */
+    gint expect = 16 + (gint) (184 * fade_gain (end / (gdouble) GST_SECOND));
     gint y;
 
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), n * FRAME);
     gst_buffer_map (b, &map, GST_MAP_READ);
     y = map.data[0];
+    for (guint k = 1; k < 16 * 16; k++)
+      fail_unless_equals_int (map.data[k], y);
     /* untouched until the window (0.6 s), darker every frame after */
-    if (GST_BUFFER_PTS (b) + FRAME <= 600 * GST_MSECOND) {
+    if (end <= 600 * GST_MSECOND) {
       fail_unless_equals_int (y, 200);
     } else {
-      fail_unless (y < prev, "frame %u not darker (%d >= %d)", i, y, prev);
+      fail_unless (y < prev, "frame %u not darker (%d >= %d)", n, y, prev);
     }
-    fail_unless_equals_int (map.data[16 * 16], 128);    /* chroma neutral */
-    if (GST_BUFFER_PTS (b) == 960 * GST_MSECOND)
-      fail_unless_equals_int (y, 16);   /* black at the cut */
+    /* on the linear ramp (1 for the rounding of the 8-bit result) */
+    fail_unless (ABS (y - expect) <= 1, "frame %u: luma %d, expected %d", n,
+        y, expect);
+    for (guint k = 16 * 16; k < map.size; k++)
+      fail_unless_equals_int (map.data[k], 128);        /* chroma neutral */
     prev = y;
     gst_buffer_unmap (b, &map);
     gst_buffer_unref (b);
   }
+  fail_unless_equals_int (n, 25);
+  fail_unless_equals_int (prev, 16);    /* black at the cut */
 
   for (guint i = 0; i < 60; i++)
     if (gst_harness_push (a.h, audio_chunk (i, 10000)) != GST_FLOW_OK)
       break;
+  /* the chunks up to the cut, joined into one signal */
+  fail_unless_equals_int (gst_harness_buffers_received (a.h), 48);
   while ((b = gst_harness_try_pull (a.h))) {
-    gint16 *pcm;
-    gsize n;
+    guint last;
 
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (b), aend);
+    aend = GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b);
     gst_buffer_map (b, &map, GST_MAP_READ);
-    pcm = (gint16 *) map.data;
-    n = map.size / 2;
-    if (GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b) <= 600 * GST_MSECOND)
-      fail_unless_equals_int (pcm[n - 1], 10000);
-    if (GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b) == GST_SECOND)
-      fail_unless (ABS (pcm[n - 1]) < 100, "last sample %d", pcm[n - 1]);
+    g_array_append_vals (pcm, map.data, map.size / 2);
     gst_buffer_unmap (b, &map);
     gst_buffer_unref (b);
+    last = pcm->len / 2;
+    g_array_append_val (ends, last);
   }
+  fail_unless_equals_uint64 (aend, GST_SECOND);
+  fail_unless_equals_int (pcm->len, 48000 * 2);
+
+  for (guint k = 0, chunk = 0; k < 48000; k++) {
+    gint16 l = g_array_index (pcm, gint16, 2 * k);
+    gint16 r = g_array_index (pcm, gint16, 2 * k + 1);
+    gdouble t = k / 48000.0, expect = 10000 * fade_gain (t), tol;
+    guint from;
+
+    while (k >= g_array_index (ends, guint, chunk))
+      chunk++;
+    from = chunk ? g_array_index (ends, guint, chunk - 1) : 0;
+    fail_unless_equals_int (l, r);      /* both channels alike */
+    if (g_array_index (ends, guint, chunk) <= 28800) {
+      /* a chunk that ends before the window is not touched at all */
+      fail_unless (l == 10000, "sample %u (%.4f s) is %d before the fade", k,
+          t, l);
+      continue;
+    }
+    if (k > 0)
+      fail_unless (l <= g_array_index (pcm, gint16, 2 * k - 2),
+          "louder again at sample %u (%.4f s)", k, t);
+    /* The element ramps each chunk linearly between the gains at its two
+     * ends: exact (1 for the truncation to an integer) where the fade is
+     * linear. The chunk across 0.6 s holds the bend from 1 to the ramp,
+     * which a straight line misses by at most
+     * (b - 0.6) (0.6 - a) / ((b - a) 0.4) at 0.6 s; that chunk is checked
+     * against that bound. */
+    tol = 1.0;
+    if (from < 28800) {
+      gdouble ca = from / 48000.0, cb = g_array_index (ends, guint,
+          chunk) / 48000.0;
+
+      tol += 10000 * (cb - 0.6) * (0.6 - ca) / ((cb - ca) * 0.4);
+      straddle = chunk;
+    }
+    fail_unless (ABS (l - expect) <= tol, "sample %u (%.4f s) is %d, "
+        "expected %.1f", k, t, l, expect);
+  }
+  /* the 1000-frame chunks do not line up with 0.6 s: the bend was seen */
+  fail_unless_equals_int (straddle, 28);
+  /* on the ramp: three quarters, half and a quarter of the level */
+  fail_unless (ABS (g_array_index (pcm, gint16, 2 * 33600) - 7500) <= 1);
+  fail_unless (ABS (g_array_index (pcm, gint16, 2 * 38400) - 5000) <= 1);
+  fail_unless (ABS (g_array_index (pcm, gint16, 2 * 43200) - 2500) <= 1);
+  /* silent at the cut: the last frame's gain is 1 / 19200 */
+  fail_unless (ABS (g_array_index (pcm, gint16, 2 * 47999)) <= 1,
+      "last sample %d", g_array_index (pcm, gint16, 2 * 47999));
+  g_array_unref (pcm);
+  g_array_unref (ends);
   guard_free (&v);
   guard_free (&a);
 }
