@@ -46,7 +46,8 @@ cd "$work"
 
 school="技能成才职业技术学院"
 font=/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc
-samples="$top/../shared/samples"
+# the repository's own material: a 3.5-minute story's captions, an SVG emblem
+samples="$top/tests/data"
 
 # A 1080p30 phone-like source: moving picture, speech-like audio.
 make_source() {
@@ -56,20 +57,8 @@ make_source() {
 }
 echo "== source: ${seconds} s 1080p30, speech-like audio, Chinese captions"
 make_source "$seconds" src.mp4
-if [ -f "$samples/story.srt" ]; then cp "$samples/story.srt" captions.srt
-else
-  python3 - "$seconds" > captions.srt <<'PY'
-import sys
-n = int(float(sys.argv[1]) // 8)
-for i in range(n):
-    s = i * 8 + 1
-    print(f"{i+1}\n00:{s//60:02d}:{s%60:02d},000 --> 00:{(s+6)//60:02d}:{(s+6)%60:02d},000\n这是第{i+1}句字幕，讲述一位焊接工匠的成长故事。\n")
-PY
-fi
-if [ -f "$samples/school-logo.svg" ]; then cp "$samples/school-logo.svg" logo.svg
-else
-  printf '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><circle cx="128" cy="128" r="120" fill="#b3261e"/></svg>' > logo.svg
-fi
+cp "$samples/story.srt" captions.srt
+cp "$samples/school-logo.svg" logo.svg
 gst-launch-1.0 -q filesrc location=logo.svg ! rsvgdec ! videoconvert ! \
   video/x-raw,format=RGBA ! pngenc ! filesink location=logo.png
 

@@ -49,8 +49,8 @@ cat > talk.srt <<'SRT'
 00:00:01,000 --> 00:00:11,000
 我是机电一体化专业的学生。
 SRT
-if [ -f "${CAMPUSCUT_SAMPLES:-}/school-logo.svg" ]; then cp "$CAMPUSCUT_SAMPLES/school-logo.svg" emblem.svg
-else printf '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30" fill="#b3261e"/></svg>' > emblem.svg; fi
+# the repository's own emblem (tests/data), so that a plain clone runs this
+cp "$top/tests/data/school-logo.svg" emblem.svg || { echo "no tests/data/school-logo.svg"; exit 1; }
 gst-launch-1.0 -q audiotestsrc num-buffers=470 samplesperbuffer=1024 freq=1000 volume=0.1 ! \
   audio/x-raw,rate=48000,channels=2,format=S16LE ! wavenc ! filesink location=tone.wav
 

@@ -45,11 +45,15 @@ cue (CcCaptionTrack * t, guint i)
   return g_ptr_array_index (t->cues, i);
 }
 
+/* tests/data/story.srt: a student's 3.5-minute story, as a school would
+ * send it (some cues on two lines, some lines longer than one caption
+ * line holds). */
 GST_START_TEST (test_sample_srt)
 {
   gchar *path = sample_path ("story.srt");
   GError *err = NULL;
   CcCaptionTrack *t = cc_caption_track_load (path, &err);
+  GPtrArray *w;
 
   fail_unless (t != NULL, "%s", err ? err->message : "");
   fail_unless_equals_int (t->format, CC_CAPTION_SRT);
@@ -58,8 +62,16 @@ GST_START_TEST (test_sample_srt)
   fail_unless_equals_uint64 (cue (t, 0)->start, 1000 * MS);
   fail_unless_equals_uint64 (cue (t, 0)->end, 7000 * MS);
   fail_unless_equals_string (cue (t, 0)->text,
-      "大家好，我是机电一体化专业二年级的学生。");
+      "大家好，我是铁道车辆专业一年级的学生。");
   fail_unless_equals_int (cue (t, 1)->line, 6);
+  fail_unless_equals_string (cue (t, 1)->text,
+      "今天想给大家讲讲我的学姐，\n一位在动车所里给列车“看病”的姑娘。");
+  fail_unless_equals_uint64 (cue (t, 25)->end, 207600 * MS);
+  /* The benchmark burns it as realistic captions: readable speed, no
+   * overlaps, all inside its 210 s source. */
+  w = cc_caption_track_check (t, 210 * GST_SECOND, CC_CAPTION_MAX_CPS);
+  fail_unless_equals_int (w->len, 0);
+  g_ptr_array_unref (w);
   cc_caption_track_free (t);
   g_free (path);
 }
