@@ -72,6 +72,11 @@ typedef struct {
   gchar *platform_aspect;       /* "portrait" or "source" */
   CcCaptionTrack *caption_track;
   GArray *keyframes;            /* CcKeyframe, for the automatic platform cut */
+  /* analysis signals that could not be computed, and why (NULL: there) */
+  gchar *keyframes_missing;
+  guint keyframes_offered;      /* to the analysis pass's decoder */
+  gchar *loudness_missing;
+  gchar *platform_loudness_missing;
 
   /* the platform cut as decided before encoding */
   gchar *platform_segments;     /* NULL = no platform cut */
@@ -97,6 +102,8 @@ typedef struct {
   gchar *duration_action;
   gboolean trimmed;
   gchar *error_file;            /* the file a failure is about, if not input */
+  gchar *error_element;         /* the GStreamer element that failed */
+  gchar *error_debug;           /* and GStreamer's debug text */
 } Job;
 
 
@@ -128,18 +135,35 @@ job_fail (Job * job, gint code, const gchar * message)
   }
 }
 
-/* Classifies a pipeline error: is it the input's fault or ours? */
+/* Classifies a pipeline error: is it the input's fault or ours?
+ * submissionbin says where each error arose; only what the decoders and
+ * the bin's own checks say about the data blames the input. */
 static gint
 exit_code_for_error (GstMessage * msg, const GError * err)
 {
-  const gchar *src = GST_MESSAGE_SRC_NAME (msg);
+  const GstStructure *details = NULL;
+  const gchar *stage;
 
-  if (err->domain == GST_STREAM_ERROR)
-    return EXIT_BAD_INPUT;
-  if (err->domain == GST_RESOURCE_ERROR)
-    /* Reading the input is the input's problem; writing is ours. */
-    return g_strcmp0 (src, "source") == 0 ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  gst_message_parse_error_details (msg, &details);
+  stage = details ? gst_structure_get_string (details, "campuscut-stage") :
+      NULL;
+  if (stage)
+    return g_str_equal (stage, "input") ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+  /* not through the bin: the pipeline itself */
   return EXIT_INTERNAL;
+}
+
+/* The GStreamer element an error came from, as gst-inspect-1.0 names it. */
+static const gchar *
+error_element (GstMessage * msg)
+{
+  const GstStructure *details = NULL;
+  const gchar *name = NULL;
+
+  gst_message_parse_error_details (msg, &details);
+  if (details)
+    name = gst_structure_get_string (details, "campuscut-element");
+  return name ? name : GST_MESSAGE_SRC_NAME (msg);
 }
 
 static gchar *
@@ -292,8 +316,20 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
         job_fail (job, EXIT_REJECTED, m);
         g_free (m);
         g_free (rule);
+      } else if (exit_code_for_error (msg, err) == EXIT_BAD_INPUT) {
+        job_fail (job, EXIT_BAD_INPUT, err->message);
       } else {
-        job_fail (job, exit_code_for_error (msg, err), err->message);
+        gchar *m = g_strdup_printf (_("campuscut failed on this file (%s): "
+            "%s; GStreamer reads the file, the failure is campuscut's: "
+            "please report it with report.json"), error_element (msg),
+            err->message);
+
+        job_fail (job, EXIT_INTERNAL, m);
+        g_free (m);
+      }
+      if (job->error_element == NULL) {
+        job->error_element = g_strdup (error_element (msg));
+        job->error_debug = g_strdup (dbg);
       }
       g_debug ("error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
           err->message, dbg ? dbg : "");
@@ -429,6 +465,17 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
     json_builder_add_string_value (b, job->loudness);
     add_db (b, "target_lufs", p ? p->target_lufs : NAN);
     add_db (b, "ceiling_dbtp", p ? p->ceiling_dbtp : NAN);
+    json_builder_set_member_name (b, "mode");
+    json_builder_add_string_value (b, p == NULL ? "off" :
+        job->input_loudness.has_audio ? "two-pass" : "live");
+    if (job->loudness_missing) {
+      json_builder_set_member_name (b, "input_missing");
+      json_builder_add_string_value (b, job->loudness_missing);
+    }
+    if (job->platform_loudness_missing) {
+      json_builder_set_member_name (b, "platform_input_missing");
+      json_builder_add_string_value (b, job->platform_loudness_missing);
+    }
     json_builder_set_member_name (b, "input");
     if (job->input_loudness.has_audio) {
       json_builder_begin_object (b);
@@ -469,6 +516,14 @@ write_report (Job * job, const gchar * path, JsonNode * probe,
     json_builder_add_string_value (b, job->error_message);
   else
     json_builder_add_null_value (b);
+  if (job->error_message && job->error_element) {
+    /* for the bug report: which element failed, and what it said */
+    json_builder_set_member_name (b, "element");
+    json_builder_add_string_value (b, job->error_element);
+    json_builder_set_member_name (b, "debug");
+    json_builder_add_string_value (b, job->error_debug ? job->error_debug :
+        "");
+  }
   json_builder_set_member_name (b, "elapsed_s");
   json_builder_add_double_value (b, (g_get_monotonic_time () -
           job->started_us) / (gdouble) G_USEC_PER_SEC);
@@ -581,7 +636,7 @@ check_loudness (Job * job, const gchar * file, GPtrArray * checks,
   c = g_new0 (CcCheck, 1);
   c->name = g_strdup ("loudness");
   uri = gst_filename_to_uri (file, NULL);
-  measured = cc_measure_loudness (uri, NULL, out, NULL, &err);
+  measured = cc_measure_loudness (uri, NULL, out, NULL, NULL, NULL, &err);
   g_free (uri);
   if (!measured) {
     c->detail = g_strdup_printf (_("cannot measure: %s"), err ? err->message :
@@ -704,6 +759,31 @@ snap_spans (Job * job, GArray * spans)
   }
 }
 
+/* The analysis pass is an optimisation and a source of signals, never a
+ * gate: when it fails, loudness is normalised as the audio plays and the
+ * automatic platform cut goes by the signals it still has. Whether the
+ * file itself is at fault is for the encode to find out, with the
+ * decoders that matter. */
+static void
+analysis_failed (Job * job, const GError * err)
+{
+  const gchar *why = err ? err->message : "no reason given";
+
+  job->loudness_missing = g_strdup_printf ("the analysis pass failed: %s",
+      why);
+  cc_loudness_clear (&job->input_loudness);
+  job->input_loudness.has_audio = FALSE;
+  if (job->keyframes) {
+    g_array_set_size (job->keyframes, 0);
+    g_free (job->keyframes_missing);
+    job->keyframes_missing = g_strdup (job->loudness_missing);
+  }
+  if (!job->quiet)
+    fprintf (stderr, _("campuscut: warning: %s: the analysis pass failed "
+        "(%s); loudness is normalised while encoding and the platform cut "
+        "is chosen without it\n"), job->input, why);
+}
+
 /* Decides the platform cut before anything is decoded: the given list, or
  * the automatic choice from captions and the audio's loudness; then
  * measures the loudness of exactly that cut. */
@@ -773,11 +853,13 @@ decide_platform_cut (Job * job, const CcProbe * probe)
 
   if (job->input_loudness.has_audio &&
       !cc_measure_loudness (probe->uri, job->platform_segments,
-          &job->platform_loudness, NULL, &err)) {
-    job_fail (job, EXIT_BAD_INPUT, err ? err->message :
-        "the audio cannot be decoded");
+          &job->platform_loudness, NULL, NULL, NULL, &err)) {
+    /* the platform cut is then normalised as it plays (live mode) */
+    job->platform_loudness_missing = g_strdup (err ? err->message :
+        "the analysis failed");
+    cc_loudness_clear (&job->platform_loudness);
+    job->platform_loudness.has_audio = FALSE;
     g_clear_error (&err);
-    return FALSE;
   }
   return TRUE;
 }
@@ -819,6 +901,41 @@ read_output_start (OutputRead * r, Job * job, const gchar * path,
   return g_thread_new ("campuscut-check", read_output, r);
 }
 
+static JsonObject *
+signal_entry (gboolean used, const gchar * missing)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_boolean_member (o, "used", used);
+  if (missing)
+    json_object_set_string_member (o, "missing", missing);
+  return o;
+}
+
+/* Which signals the automatic platform cut went by, and why any is
+ * missing: a reviewer reading a choice must know what it could see. */
+static JsonObject *
+signals_entry (const Job * job)
+{
+  JsonObject *o = json_object_new ();
+  gboolean captions = job->caption_track && job->caption_track->cues->len;
+  gboolean audio = job->input_loudness.momentary &&
+      job->input_loudness.momentary->len;
+
+  json_object_set_object_member (o, "captions", signal_entry (captions,
+          captions ? NULL : job->captions ? "the caption file has no cue" :
+          "no caption file was given"));
+  json_object_set_object_member (o, "audio", signal_entry (audio,
+          audio ? NULL : job->loudness_missing ? job->loudness_missing :
+          "the file has no audio"));
+  json_object_set_object_member (o, "video", signal_entry
+      (job->keyframes_missing == NULL && job->keyframes &&
+          job->keyframes->len > 0, job->keyframes_missing ?
+          job->keyframes_missing : (job->keyframes && job->keyframes->len) ?
+          NULL : "the video has no keyframe"));
+  return o;
+}
+
 /* The report entry of an output read by read_output (consumed). */
 static gboolean
 check_output (Job * job, const gchar * name, OutputRead * r,
@@ -855,7 +972,9 @@ check_output (Job * job, const gchar * name, OutputRead * r,
       g_free (seg);
     }
     json_object_set_array_member (e, "reasons", reasons);
-    if (job->keyframes) {
+    if (job->platform_reasons)
+      json_object_set_object_member (e, "signals", signals_entry (job));
+    if (job->keyframes && job->keyframes_missing == NULL) {
       /* what the automatic choice saw of the picture */
       JsonObject *sigs = json_object_new ();
       guint black = 0, still = 0;
@@ -866,6 +985,10 @@ check_output (Job * job, const gchar * name, OutputRead * r,
         still += i > 0 && kf->change < 0.75;
       }
       json_object_set_int_member (sigs, "keyframes", job->keyframes->len);
+      /* keyframes the decoder could not take alone (open GOP) */
+      json_object_set_int_member (sigs, "undecodable_keyframes",
+          job->keyframes_offered - MIN (job->keyframes_offered,
+              job->keyframes->len));
       json_object_set_int_member (sigs, "black_keyframes", black);
       json_object_set_int_member (sigs, "frozen_keyframes", still);
       json_object_set_object_member (e, "video_signals", sigs);
@@ -959,12 +1082,10 @@ run_process (Job * job)
   if ((probe.n_audio > 0 && cc_loudness_preset (job->loudness)) ||
       job->keyframes) {
     if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness,
-            job->keyframes, &err)) {
-      job_fail (job, EXIT_BAD_INPUT, err ? err->message :
-          _("the audio cannot be decoded"));
-      g_clear_error (&err);
-      goto done;
-    }
+            job->keyframes, &job->keyframes_offered, &job->keyframes_missing,
+            &err))
+      analysis_failed (job, err);
+    g_clear_error (&err);
     if (job->input_loudness.has_audio &&
         !(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
         !job->quiet)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Audio-only analysis pass. decodebin is told to stop at any video caps,
- * so a 3-minute 1080p file costs its audio decode and a demux.
+ * The analysis pass before the encode: the audio's loudness, and for the
+ * automatic platform cut tiny pictures of the video's keyframes.
+ * decodebin is told to stop at any video caps, so a 3-minute 1080p file
+ * costs its audio decode, a demux and a decode of its keyframes.
  */
 #include <math.h>
 #include <string.h>
+#include <gst/app/app.h>
 #include <gst/video/video.h>
 
 #include "ccloudmeter.h"
@@ -12,14 +15,28 @@
 #define THUMB_W 32
 #define THUMB_H 18
 #define KEYFRAME_MIN_GAP (GST_SECOND / 2)
+/* compressed keyframes waiting for the scan's decoder */
+#define KEYFRAME_QUEUE_BYTES (8 * 1024 * 1024)
 
-/* State of the keyframe analysis, kept on the pipeline. */
+/* State of the keyframe analysis, kept on the pipeline.
+ *
+ * The keyframes are decoded in a bin of their own, fed through an appsink
+ * and an appsrc: decoding keyframes alone is not something every decoder
+ * accepts (an open-GOP HEVC stream's CRA pictures, intra refresh without
+ * IDR pictures), and a decoder that gives up must cost the video signals,
+ * never the demuxer that the audio measurement shares. The appsink always
+ * answers OK upstream; a blocking appsrc keeps the demuxer at the
+ * decoder's pace, so no keyframe is dropped for lack of time. */
 typedef struct {
   GArray *out;                  /* CcKeyframe */
   GstClockTime last_kept;
   guint8 prev[THUMB_W * THUMB_H];
   gboolean have_prev;
-  GstElement *decode;           /* errors from inside it are not fatal */
+  GstElement *scan;             /* the decoding bin, NULL once given up */
+  GstElement *appsrc;
+  gint failed;                  /* atomic: stop feeding the scan */
+  gchar *missing;               /* why the video signals are missing */
+  guint fed;                    /* keyframes handed to the scan */
 } KeyframeScan;
 
 /* Only keyframes reach the decoder: each decodes on its own. */
@@ -88,13 +105,52 @@ link_decoded (GstElement * dec, GstPad * pad, GstElement * conv)
   gst_object_unref (sink);
 }
 
+/* A broken keyframe costs that keyframe, not the scan. */
+static void
+tolerate_decode_errors (GstBin * bin, GstBin * sub, GstElement * element,
+    gpointer data)
+{
+  if (GST_IS_VIDEO_DECODER (element))
+    gst_video_decoder_set_max_errors (GST_VIDEO_DECODER (element), -1);
+}
+
+static GstFlowReturn
+tap_new_sample (GstAppSink * tap, gpointer data)
+{
+  KeyframeScan *k = data;
+  GstSample *sample = gst_app_sink_pull_sample (tap);
+
+  if (sample == NULL)
+    return GST_FLOW_EOS;
+  /* FLUSHING from an appsrc that was shut down is no error here */
+  if (!g_atomic_int_get (&k->failed)) {
+    k->fed++;                   /* read on the main thread after EOS */
+    gst_app_src_push_sample (GST_APP_SRC (k->appsrc), sample);
+  }
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+static void
+tap_eos (GstAppSink * tap, gpointer data)
+{
+  KeyframeScan *k = data;
+
+  if (!g_atomic_int_get (&k->failed))
+    gst_app_src_end_of_stream (GST_APP_SRC (k->appsrc));
+}
+
 static void
 link_keyframe_scan (GstElement * pipeline, GstPad * pad, KeyframeScan * k)
 {
+  GstElement *tap = gst_element_factory_make ("appsink", "kf-tap");
+  GstElement *bin = gst_bin_new ("kf-scan");
+  GstElement *src = gst_element_factory_make ("appsrc", NULL);
   GstElement *dec = gst_element_factory_make ("decodebin", "kf-decode");
   GstElement *conv = gst_element_factory_make ("videoconvertscale", NULL);
   GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstAppSinkCallbacks cb = { 0 };
   GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format",
       G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT, THUMB_W, "height",
       G_TYPE_INT, THUMB_H, NULL);
@@ -103,22 +159,55 @@ link_keyframe_scan (GstElement * pipeline, GstPad * pad, KeyframeScan * k)
   g_object_set (filter, "caps", caps, NULL);
   gst_caps_unref (caps);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add_many (GST_BIN (pipeline), dec, conv, filter, sink, NULL);
+  g_object_set (tap, "sync", FALSE, "async", FALSE, NULL);
+  cb.eos = tap_eos;
+  cb.new_sample = tap_new_sample;
+  gst_app_sink_set_callbacks (GST_APP_SINK (tap), &cb, k, NULL);
+  g_object_set (src, "format", GST_FORMAT_TIME, "block", TRUE, "max-bytes",
+      (guint64) KEYFRAME_QUEUE_BYTES, "handle-segment-change", TRUE, NULL);
+  gst_bin_add_many (GST_BIN (bin), src, dec, conv, filter, sink, NULL);
+  gst_element_link (src, dec);
   gst_element_link_many (conv, filter, sink, NULL);
   g_signal_connect_object (dec, "pad-added", G_CALLBACK (link_decoded), conv,
       0);
-  k->decode = dec;
+  g_signal_connect (bin, "deep-element-added",
+      G_CALLBACK (tolerate_decode_errors), NULL);
+  k->scan = bin;
+  k->appsrc = src;
+  gst_bin_add_many (GST_BIN (pipeline), tap, bin, NULL);
+
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_keyframes, k, NULL);
   p = gst_element_get_static_pad (filter, "src");
   gst_pad_add_probe (p, GST_PAD_PROBE_TYPE_BUFFER, measure_thumbnail, k, NULL);
   gst_object_unref (p);
-  p = gst_element_get_static_pad (dec, "sink");
+  p = gst_element_get_static_pad (tap, "sink");
   gst_pad_link (pad, p);
   gst_object_unref (p);
-  gst_element_sync_state_with_parent (sink);
-  gst_element_sync_state_with_parent (filter);
-  gst_element_sync_state_with_parent (conv);
-  gst_element_sync_state_with_parent (dec);
+  gst_element_sync_state_with_parent (bin);
+  gst_element_sync_state_with_parent (tap);
+}
+
+/* The keyframe scan failed: its signals are dropped whole (a choice made
+ * from part of the video would favour that part), the demuxer is no
+ * longer fed into it, and the bin leaves the pipeline so that the
+ * pipeline's EOS does not wait for its sink. Main thread only. */
+static void
+give_up_keyframes (GstElement * pipeline, KeyframeScan * k, const GError * err)
+{
+  GstElement *scan = k->scan;
+
+  g_atomic_int_set (&k->failed, 1);
+  g_free (k->missing);
+  k->missing = g_strdup_printf ("the video's keyframes could not be decoded "
+      "on their own (%s)", err ? err->message : "no picture came out");
+  GST_DEBUG_OBJECT (pipeline, "keyframe scan given up: %s", k->missing);
+  k->scan = NULL;
+  /* NULL unblocks a push waiting in the appsrc and stops the scan's
+   * threads before its keyframes are dropped */
+  gst_element_set_locked_state (scan, TRUE);
+  gst_element_set_state (scan, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (pipeline), scan);
+  g_array_set_size (k->out, 0);
 }
 
 /* Video elementary streams stop here; containers whose caps say "video"
@@ -197,7 +286,7 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
     gst_element_sync_state_with_parent (res);
     gst_element_sync_state_with_parent (conv);
     head = conv;
-  } else if (video && k && k->decode == NULL) {
+  } else if (video && k && k->scan == NULL && !k->failed) {
     link_keyframe_scan (pipeline, pad, k);
     return;
   } else {
@@ -213,15 +302,18 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
 
 gboolean
 cc_measure_loudness (const gchar * uri, const gchar * segments,
-    CcLoudness * out, GArray * keyframes, GError ** error)
+    CcLoudness * out, GArray * keyframes, guint * keyframes_offered,
+    gchar ** keyframes_missing, GError ** error)
 {
-  KeyframeScan scan = { keyframes, GST_CLOCK_TIME_NONE, {0}, FALSE, NULL };
+  KeyframeScan scan = { 0 };
   GstElement *pipeline = gst_pipeline_new ("loudness-analysis");
   GstElement *dec = gst_element_factory_make ("uridecodebin", NULL);
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg;
   gboolean ok = FALSE, done = FALSE;
 
+  scan.out = keyframes;
+  scan.last_kept = GST_CLOCK_TIME_NONE;
   out->has_audio = FALSE;
   out->integrated = out->range = out->true_peak = -INFINITY;
   out->momentary = g_array_new (FALSE, FALSE, sizeof (gdouble));
@@ -266,15 +358,20 @@ cc_measure_loudness (const gchar * uri, const gchar * segments,
       case GST_MESSAGE_EOS:
         ok = done = TRUE;
         break;
-      case GST_MESSAGE_ERROR:
-        /* a keyframe the decoder cannot take alone (a demuxer that does not
-         * mark delta units) costs the video signals, not the job */
-        if (scan.decode && gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
-                GST_OBJECT (scan.decode)))
-          break;
-        gst_message_parse_error (msg, error, NULL);
-        done = TRUE;
+      case GST_MESSAGE_ERROR:{
+        GError *err = NULL;
+
+        gst_message_parse_error (msg, &err, NULL);
+        if (scan.scan && gst_object_has_as_ancestor (GST_MESSAGE_SRC (msg),
+                GST_OBJECT (scan.scan))) {
+          give_up_keyframes (pipeline, &scan, err);
+          g_error_free (err);
+        } else {
+          g_propagate_error (error, err);
+          done = TRUE;
+        }
         break;
+      }
       default:
         break;
     }
@@ -282,11 +379,26 @@ cc_measure_loudness (const gchar * uri, const gchar * segments,
   }
   if (!done)
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
-        "the loudness analysis made no progress");
+        "the analysis made no progress for 300 s");
+  /* A decoder that cannot take some keyframes alone drops them (open-GOP
+   * HEVC: libav loses track of the picture order across the gaps). Most
+   * of them still place black and frozen stretches and shot changes; a
+   * scan that lost most of them would favour the parts it saw. */
+  if (ok && keyframes && scan.missing == NULL && scan.fed > 0 &&
+      keyframes->len * 2 < scan.fed) {
+    scan.missing = g_strdup_printf ("only %u of the video's %u keyframes "
+        "could be decoded on their own", keyframes->len, scan.fed);
+    g_array_set_size (keyframes, 0);
+  }
+  if (keyframes_offered)
+    *keyframes_offered = scan.fed;
 
 out:
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
+  if (keyframes_missing)
+    *keyframes_missing = g_steal_pointer (&scan.missing);
+  g_free (scan.missing);
   return ok;
 }

@@ -26,9 +26,15 @@ typedef struct {
  * parts, joined as the platform cut joins them. With keyframes, also
  * decodes the video's keyframes (at most two a second, as tiny gray
  * thumbnails) and appends a CcKeyframe for each: black, frozen and shot
- * changes at keyframe resolution, for a few percent of a full decode. */
+ * changes at keyframe resolution, for a few percent of a full decode.
+ * A decoder that cannot take the keyframes alone costs only those
+ * signals: keyframes that do not decode are skipped, and when most do not,
+ * keyframes is left empty and *keyframes_missing says why (caller frees;
+ * NULL when the signals are there). *keyframes_offered receives the
+ * number of keyframes handed to the decoder. */
 gboolean cc_measure_loudness (const gchar * uri, const gchar * segments,
-    CcLoudness * out, GArray * keyframes, GError ** error);
+    CcLoudness * out, GArray * keyframes, guint * keyframes_offered,
+    gchar ** keyframes_missing, GError ** error);
 void cc_loudness_clear (CcLoudness * l);
 
 G_END_DECLS

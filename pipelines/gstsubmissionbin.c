@@ -146,6 +146,20 @@ enum
   PROP_PLATFORM_INPUT_LOUDNESS,
 };
 
+/* The bin's own errors carry the same details as its children's (see
+ * annotate_error): where the problem lies, for the application to tell
+ * the input's fault from its own. */
+#define BIN_ERROR_STAGE(el, stage, domain, code, text, debug) \
+  GST_ELEMENT_ERROR_WITH_DETAILS (el, domain, code, text, debug, \
+      ("campuscut-stage", G_TYPE_STRING, stage, \
+          "campuscut-element", G_TYPE_STRING, "submissionbin", NULL))
+#define BIN_ERROR_INPUT(el, domain, code, text, debug) \
+  BIN_ERROR_STAGE (el, "input", domain, code, text, debug)
+#define BIN_ERROR_PROCESSING(el, domain, code, text, debug) \
+  BIN_ERROR_STAGE (el, "processing", domain, code, text, debug)
+#define BIN_ERROR_OUTPUT(el, domain, code, text, debug) \
+  BIN_ERROR_STAGE (el, "output", domain, code, text, debug)
+
 /* The second output, the short-video platform cut. */
 typedef struct {
   GstElement *mux, *sink;
@@ -153,7 +167,7 @@ typedef struct {
   gchar *part_location, *faststart_location;
   gboolean done;
   /* portrait framing: the picture over a blurred copy of itself */
-  GstElement *fg_filter, *bg_filter, *fit_filter;
+  GstElement *fg_filter, *bg_filter, *bg_crop, *fit_filter;
   GstPad *fg_pad;               /* compositor pad of the foreground */
 } PlatformOut;
 
@@ -161,6 +175,8 @@ typedef struct {
  * upscale is the blur. */
 #define BG_BLUR_W 18
 #define BG_BLUR_H 32
+/* the longest side of the shrunk source before its 9:16 crop */
+#define BG_BLUR_MAX 1024
 
 struct _GstSubmissionBin
 {
@@ -239,6 +255,8 @@ static GstStateChangeReturn gst_submission_bin_change_state (GstElement *
     element, GstStateChange transition);
 static gboolean gst_submission_bin_query (GstElement * element,
     GstQuery * query);
+static GstMessage *annotate_error (GstSubmissionBin * self,
+    GstMessage * message);
 static void gst_submission_bin_handle_message (GstBin * bin,
     GstMessage * message);
 
@@ -647,7 +665,7 @@ make_child (GstSubmissionBin * self, const gchar * factory, const gchar * name)
   if (e == NULL) {
     gst_element_post_message (GST_ELEMENT_CAST (self),
         gst_missing_element_message_new (GST_ELEMENT_CAST (self), factory));
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+    BIN_ERROR_PROCESSING (self, CORE, MISSING_PLUGIN,
         ("The GStreamer element '%s' is missing; install the Debian "
             "package that provides it (see scripts/bootstrap.sh).", factory),
         (NULL));
@@ -746,7 +764,7 @@ check_declared_duration (GstSubmissionBin * self, GstClockTime declared)
               "action", G_TYPE_STRING, "error",
               "media", G_TYPE_STRING, "other", NULL)));
   rule = cc_duration_rule_text (self->category, min, max);
-  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+  BIN_ERROR_INPUT (self, STREAM, FAILED,
       ("%.1f s; %s.", declared / (gdouble) GST_SECOND, rule),
       ("declared duration %" GST_TIME_FORMAT, GST_TIME_ARGS (declared)));
   g_free (rule);
@@ -832,7 +850,7 @@ make_video_encoder (GstSubmissionBin * self, const gchar * name,
   /* ERRORS */
 bad_description:
   {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
         ("Invalid video-encoder description '%s': %s", self->video_encoder,
             err->message), (NULL));
     g_clear_error (&err);
@@ -840,7 +858,7 @@ bad_description:
   }
 bad_property:
   {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
         ("Invalid video-encoder description '%s': each setting after the "
             "factory name must be an existing property=value", self->
             video_encoder), (NULL));
@@ -862,6 +880,40 @@ frame_caps (GstSubmissionBin * self, guint w, guint h)
       "colorimetry", G_TYPE_STRING, "bt709",
       "chroma-site", G_TYPE_STRING, "mpeg2",
       "framerate", GST_TYPE_FRACTION, self->fps_n, self->fps_d, NULL);
+}
+
+/* The background fills the 9:16 frame: the source shrunk to a few pixels
+ * in its own aspect, then its middle cut to 9:16. Cropping the tiny
+ * picture rather than the source keeps the crop out of the caps a
+ * source offers upstream: a rotation tag turns 16:9 into 9:16 after the
+ * first caps, and a crop sized for the old caps would refuse the new
+ * ones (aspectratiocrop did, and failed every rotated phone video). */
+static void
+set_platform_background (GstSubmissionBin * self, guint dw, guint dh)
+{
+  PlatformOut *p = &self->plat;
+  guint tw = BG_BLUR_W, th = BG_BLUR_H, cx = 0, cy = 0;
+  GstCaps *c;
+
+  if ((guint64) dw * BG_BLUR_H > (guint64) dh * BG_BLUR_W)
+    tw = MIN (BG_BLUR_MAX, MAX (BG_BLUR_W,
+            gst_util_uint64_scale_round (BG_BLUR_H, dw, dh))) & ~1u;
+  else
+    th = MIN (BG_BLUR_MAX, MAX (BG_BLUR_H,
+            gst_util_uint64_scale_round (BG_BLUR_W, dh, dw))) & ~1u;
+  /* even offsets: I420's chroma is cropped with the luma */
+  cx = ((tw - BG_BLUR_W) / 2) & ~1u;
+  cy = ((th - BG_BLUR_H) / 2) & ~1u;
+  c = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
+      "width", G_TYPE_INT, (gint) tw, "height", G_TYPE_INT, (gint) th,
+      "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  g_object_set (p->bg_filter, "caps", c, NULL);
+  gst_caps_unref (c);
+  g_object_set (p->bg_crop, "left", (gint) cx, "right",
+      (gint) (tw - BG_BLUR_W - cx), "top", (gint) cy, "bottom",
+      (gint) (th - BG_BLUR_H - cy), NULL);
+  GST_DEBUG_OBJECT (self, "platform background %ux%u cropped at %u,%u",
+      tw, th, cx, cy);
 }
 
 /* Platform frame for a source displayed dw x dh: 9:16 with the picture
@@ -899,6 +951,7 @@ set_platform_sizes (GstSubmissionBin * self, guint dw, guint dh)
   c = frame_caps (self, W, H);
   g_object_set (p->fit_filter, "caps", c, NULL);
   gst_caps_unref (c);
+  set_platform_background (self, dw, dh);
   GST_INFO_OBJECT (self, "platform frame %ux%u, picture %ux%u", W, H, fw, fh);
 }
 
@@ -1151,31 +1204,29 @@ build_platform_video (GstSubmissionBin * self, GstElement * tee)
     GstElement *fgq = make_queue (self, "platform-fg-queue");
     GstElement *fgs = make_child (self, "videoconvertscale", "platform-fg");
     GstElement *bgq = make_queue (self, "platform-bg-queue");
-    GstElement *crop = make_child (self, "aspectratiocrop", "platform-crop");
     GstElement *bgs = make_child (self, "videoconvertscale", "platform-bg");
     GstElement *dim = make_child (self, "videobalance", "platform-dim");
     GstElement *comp = make_child (self, "compositor", "platform-frame");
-    GstElement *bg_chain[] = { bgq, crop, bgs, NULL, dim };
+    GstElement *bg_chain[] = { bgq, bgs, NULL, NULL, dim };
     GstElement *fg_chain[] = { fgq, fgs, NULL };
-    GstCaps *c;
     GstPad *bg_pad;
 
     p->fg_filter = make_child (self, "capsfilter", "platform-fg-filter");
     p->bg_filter = make_child (self, "capsfilter", "platform-bg-filter");
-    bg_chain[3] = p->bg_filter;
+    p->bg_crop = make_child (self, "videocrop", "platform-crop");
+    bg_chain[2] = p->bg_filter;
+    bg_chain[3] = p->bg_crop;
     fg_chain[2] = p->fg_filter;
-    if (!split || !fgq || !fgs || !bgq || !crop || !bgs || !dim || !comp ||
-        !p->fg_filter || !p->bg_filter)
+    if (!split || !fgq || !fgs || !bgq || !bgs || !dim || !comp ||
+        !p->fg_filter || !p->bg_filter || !p->bg_crop)
       return FALSE;
 
-    gst_util_set_object_arg (G_OBJECT (crop), "aspect-ratio", "9/16");
     g_object_set (fgs, "add-borders", TRUE, "n-threads",
         effective_threads (self), NULL);
-    c = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420",
-        "width", G_TYPE_INT, BG_BLUR_W, "height", G_TYPE_INT, BG_BLUR_H,
-        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
-    g_object_set (p->bg_filter, "caps", c, NULL);
-    gst_caps_unref (c);
+    /* the tiny size keeps the source's aspect to the nearest pixel: no
+     * borders for the rounding */
+    g_object_set (bgs, "add-borders", FALSE, NULL);
+    set_platform_background (self, 16, 9);
     g_object_set (dim, "brightness", -0.25, "saturation", 0.8, NULL);
 
     if (!link_pads (head, "src", split, "sink") ||
@@ -1591,7 +1642,7 @@ unknown_type_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
   if (is_manifest_caps (caps)) {
     gchar *type = gst_caps_to_string (caps);
 
-    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+    BIN_ERROR_INPUT (self, STREAM, WRONG_TYPE,
         ("The input is a streaming playlist or manifest, not a video file; "
             "upload the video file itself."), ("type %s", type));
     g_free (type);
@@ -1657,7 +1708,7 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   if (GST_CLOCK_TIME_IS_VALID (g->last) && ts > g->last +
       CC_MAX_TIMESTAMP_GAP_NS) {
-    GST_ELEMENT_ERROR (g->self, STREAM, DECODE,
+    BIN_ERROR_INPUT (g->self, STREAM, DECODE,
         ("The %s jumps from %.1f s to %.1f s: the file's timestamps are "
             "damaged.", g->what, g->last / (gdouble) GST_SECOND,
             ts / (gdouble) GST_SECOND),
@@ -1740,7 +1791,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
     gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &h);
     if (w > CC_MAX_FRAME_EDGE || h > CC_MAX_FRAME_EDGE) {
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+      BIN_ERROR_INPUT (self, STREAM, DECODE,
           ("The picture claims to be %dx%d pixels, more than any camera "
               "records (at most %d a side); the file is damaged.", w, h,
               CC_MAX_FRAME_EDGE), (NULL));
@@ -1780,7 +1831,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
   gst_caps_unref (caps);
 
   if (!ok)
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
         ("Could not build the %s branch of the normaliser.", name), (NULL));
 }
 
@@ -1788,13 +1839,13 @@ static void
 no_more_pads_cb (GstElement * decodebin, GstSubmissionBin * self)
 {
   if (!self->have_video) {
-    GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+    BIN_ERROR_INPUT (self, STREAM, WRONG_TYPE,
         ("The input has no video stream; the campaign needs a video file."),
         (NULL));
     return;
   }
   if (!self->have_audio && !build_silence_branch (self))
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
         ("Could not build the silent audio track."), (NULL));
 }
 
@@ -1895,26 +1946,26 @@ build (GstSubmissionBin * self)
   /* ERRORS */
 no_segments:
   {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS,
+    BIN_ERROR_PROCESSING (self, LIBRARY, SETTINGS,
         ("A platform cut needs platform-segments."), (NULL));
     return FALSE;
   }
 no_config:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+    BIN_ERROR_PROCESSING (self, RESOURCE, NOT_FOUND,
         ("Both 'uri' and 'full-location' must be set."), (NULL));
     return FALSE;
   }
 bad_uri:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+    BIN_ERROR_INPUT (self, RESOURCE, NOT_FOUND,
         ("Cannot read '%s': %s", self->uri, err->message), (NULL));
     g_clear_error (&err);
     return FALSE;
   }
 link_failed:
   {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
         ("Could not link the normaliser's fixed elements."), (NULL));
     return FALSE;
   }
@@ -1969,6 +2020,7 @@ teardown (GstSubmissionBin * self)
     g_unlink (self->plat.faststart_location);
   self->plat.mux = self->plat.sink = NULL;
   self->plat.fg_filter = self->plat.bg_filter = self->plat.fit_filter = NULL;
+  self->plat.bg_crop = NULL;
   /* the request pad was returned with a reference of ours */
   gst_clear_object (&self->plat.fg_pad);
 }
@@ -2021,7 +2073,7 @@ watchdog_cb (GstClock * clock, GstClockTime time, GstClockID id,
   self->failed = TRUE;
   GST_OBJECT_UNLOCK (self);
 
-  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+  BIN_ERROR_PROCESSING (self, STREAM, FAILED,
       ("The job made no progress for %u s; the input may be damaged, or the "
           "machine is overloaded.", timeout),
       ("stall-timeout %u s exceeded", timeout));
@@ -2103,7 +2155,7 @@ finish_output (GstSubmissionBin * self)
   /* ERRORS */
 truncated:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+    BIN_ERROR_INPUT (self, STREAM, DEMUX,
         ("The input ends at %.1f s but declares %.1f s: the file is "
             "truncated (an incomplete upload?). Upload the complete file.",
             reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
@@ -2112,7 +2164,7 @@ truncated:
   }
 lying_header:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+    BIN_ERROR_INPUT (self, STREAM, DEMUX,
         ("The input declares %.1f s but holds %.1f s: its header is "
             "damaged. Export the video again from the editing program.",
             declared / (gdouble) GST_SECOND, reached / (gdouble) GST_SECOND),
@@ -2121,7 +2173,7 @@ lying_header:
   }
 nothing_decoded:
   {
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+    BIN_ERROR_INPUT (self, STREAM, DECODE,
         ("The input's %s could not be decoded at all: the file is damaged "
             "or truncated. Upload the complete, original file.",
             no_video ? "video" : "audio"), (NULL));
@@ -2129,7 +2181,7 @@ nothing_decoded:
   }
 rename_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+    BIN_ERROR_OUTPUT (self, RESOURCE, WRITE,
         ("Could not move the finished output into place at '%s': %s",
             self->full_location, g_strerror (errno)), (NULL));
     return FALSE;
@@ -2140,7 +2192,7 @@ static gboolean
 finish_platform_output (GstSubmissionBin * self)
 {
   if (g_rename (self->plat.part_location, self->platform_location) != 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+    BIN_ERROR_OUTPUT (self, RESOURCE, WRITE,
         ("Could not move the finished platform cut into place at '%s': %s",
             self->platform_location, g_strerror (errno)), (NULL));
     return FALSE;
@@ -2173,6 +2225,7 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
     GST_OBJECT_LOCK (self);
     self->failed = TRUE;
     GST_OBJECT_UNLOCK (self);
+    message = annotate_error (self, message);
   } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT &&
       gst_message_has_name (message, "campuscut-duration") &&
       g_strcmp0 (gst_structure_get_string (gst_message_get_structure
@@ -2182,6 +2235,71 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
     GST_OBJECT_UNLOCK (self);
   }
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+/* Whether an error is the input's fault: what the decoders and demuxers
+ * say about the data, and the bin's own findings about it (truncation,
+ * timestamp gaps, a playlist instead of a video). A flow error ("Internal
+ * data stream error") only says that a stream stopped: its cause is
+ * downstream (negotiation, an encoder) or was already reported. */
+static const gchar *
+error_stage (GstSubmissionBin * self, GstObject * src, const GError * err)
+{
+  gboolean in_decoder = src == GST_OBJECT_CAST (self) ||
+      (self->decodebin && (src == GST_OBJECT_CAST (self->decodebin) ||
+          gst_object_has_as_ancestor (src, GST_OBJECT_CAST (self->decodebin))));
+
+  if (err->domain == GST_RESOURCE_ERROR &&
+      (err->code == GST_RESOURCE_ERROR_WRITE ||
+          err->code == GST_RESOURCE_ERROR_NO_SPACE_LEFT ||
+          err->code == GST_RESOURCE_ERROR_OPEN_WRITE))
+    return "output";
+  if (!in_decoder)
+    return (self->sink && src == GST_OBJECT_CAST (self->sink)) ||
+        (self->mux && src == GST_OBJECT_CAST (self->mux)) ? "output" :
+        "processing";
+  if (err->domain == GST_STREAM_ERROR)
+    return err->code == GST_STREAM_ERROR_FAILED ? "processing" : "input";
+  if (err->domain == GST_RESOURCE_ERROR)
+    return "input";
+  return "processing";
+}
+
+/* Errors leave the bin with a details structure (`campuscut-error`) that
+ * says where they arose, so that an application can tell the input's
+ * fault from its own without knowing the bin's children. */
+static GstMessage *
+annotate_error (GstSubmissionBin * self, GstMessage * message)
+{
+  GError *err = NULL;
+  gchar *dbg = NULL;
+  const GstStructure *old = NULL;
+  GstElementFactory *f = GST_IS_ELEMENT (GST_MESSAGE_SRC (message)) ?
+      gst_element_get_factory (GST_ELEMENT (GST_MESSAGE_SRC (message))) :
+      NULL;
+  GstStructure *details;
+  GstMessage *annotated;
+
+  gst_message_parse_error_details (message, &old);
+  if (old && gst_structure_has_field (old, "campuscut-stage"))
+    return message;             /* from a submissionbin inside this one */
+  gst_message_parse_error (message, &err, &dbg);
+  details = old ? gst_structure_copy (old) :
+      gst_structure_new_empty ("details");
+  gst_structure_set (details, "campuscut-stage", G_TYPE_STRING,
+      error_stage (self, GST_MESSAGE_SRC (message), err),
+      "campuscut-element", G_TYPE_STRING, f ?
+      GST_OBJECT_NAME (f) : GST_MESSAGE_SRC_NAME (message), NULL);
+  GST_DEBUG_OBJECT (self, "error from %s (%s): %s",
+      GST_MESSAGE_SRC_NAME (message), gst_structure_get_string (details,
+          "campuscut-stage"), err->message);
+  annotated = gst_message_new_error_with_details (GST_MESSAGE_SRC (message),
+      err, dbg, details);
+  gst_message_set_seqnum (annotated, gst_message_get_seqnum (message));
+  gst_message_unref (message);
+  g_error_free (err);
+  g_free (dbg);
+  return annotated;
 }
 
 static gboolean

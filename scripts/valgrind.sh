@@ -23,7 +23,7 @@ tests=("$@")
 export GST_PLUGIN_PATH_1_0=$PWD/build/plugins
 export GST_REGISTRY_1_0=$PWD/build/valgrind-registry.bin
 export CAMPUSCUT_CLI=$PWD/build/pipelines/campuscut
-export CAMPUSCUT_SAMPLES=$PWD/../shared/samples
+export CAMPUSCUT_SAMPLES=$PWD/tests/data
 export LC_ALL=C.UTF-8
 # test cases in-process, so that valgrind sees them
 export CK_FORK=no CK_DEFAULT_TIMEOUT=3000
