@@ -51,6 +51,25 @@
  * A job that stops making progress for #GstSubmissionBin:stall-timeout
  * seconds while PLAYING fails with a STREAM FAILED error instead of hanging.
  *
+ * ## Errors
+ * Every error message that leaves the bin, its children's and its own,
+ * carries a details structure (gst_message_parse_error_details()) with:
+ *
+ * - `campuscut-stage` (string): `input` when the input is at fault (what a
+ *   demuxer or decoder says about the data, a truncated file, a timestamp
+ *   gap, a playlist instead of a video, no video stream), `output` when an
+ *   output could not be written, `processing` for everything else: a
+ *   failure of the normaliser itself on a file that decodes, a missing
+ *   element, a stall. A demuxer's bare flow error ("Internal data stream
+ *   error") is `processing`: it only says that a stream stopped.
+ * - `campuscut-element` (string): the factory name of the element that
+ *   failed (`submissionbin` for the bin's own findings).
+ *
+ * Segments, captions and the duration rule are in the input's stream time.
+ * A transport stream's clock usually starts before its first picture, so
+ * its first frame sits at, say, 0.7 s; #GstSubmissionBin:content-start moves
+ * stream time 0 to that frame (campuscut sets it from its probe).
+ *
  * The bin answers POSITION and DURATION queries in TIME with the source time
  * processed so far and the source's duration, so applications can show
  * progress even though the muxer writes nothing until EOS.
@@ -144,6 +163,7 @@ enum
   PROP_PLATFORM_SEGMENTS,
   PROP_PLATFORM_ASPECT,
   PROP_PLATFORM_INPUT_LOUDNESS,
+  PROP_CONTENT_START,
 };
 
 /* The bin's own errors carry the same details as its children's (see
@@ -204,6 +224,7 @@ struct _GstSubmissionBin
   gchar *platform_segments;
   gboolean platform_portrait;
   gdouble platform_input_loudness;
+  guint64 content_start;
   PlatformOut plat;
 
   /* built at READY->PAUSED, torn down at PAUSED->READY */
@@ -413,6 +434,14 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           -G_MAXDOUBLE, 0.0, 0.0, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
+  g_object_class_install_property (gobject_class, PROP_CONTENT_START,
+      g_param_spec_uint64 ("content-start", "Content start",
+          "Stream time of the source's first picture, ns: the duration rule, "
+          "captions and platform-segments count from there (a transport "
+          "stream's clock often starts before its pictures). 0 = from "
+          "stream time 0", 0, G_MAXUINT64, 0, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+
   /* Outputs are files; the template only documents that no pad is static. */
   gst_element_class_add_static_pad_template (element_class, &src_template);
 
@@ -561,6 +590,9 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
     case PROP_PLATFORM_INPUT_LOUDNESS:
       self->platform_input_loudness = g_value_get_double (value);
       break;
+    case PROP_CONTENT_START:
+      self->content_start = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -641,6 +673,9 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_PLATFORM_INPUT_LOUDNESS:
       g_value_set_double (value, self->platform_input_loudness);
+      break;
+    case PROP_CONTENT_START:
+      g_value_set_uint64 (value, self->content_start);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1734,6 +1769,47 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Moves stream time 0 to the content's start on a decoded pad, keeping
+ * running time (and so A/V sync) as it was: what comes before the start
+ * falls before the segment and is clipped like any preroll. */
+static GstPadProbeReturn
+content_start_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstSegment seg;
+  GstEvent *shifted;
+  guint64 t0;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  GST_OBJECT_LOCK (self);
+  t0 = self->content_start;
+  GST_OBJECT_UNLOCK (self);
+  gst_event_copy_segment (event, &seg);
+  if (t0 == 0 || seg.format != GST_FORMAT_TIME || seg.rate < 0)
+    return GST_PAD_PROBE_OK;
+  if (seg.time >= t0) {
+    seg.time -= t0;
+  } else {
+    guint64 d = t0 - seg.time;
+
+    seg.start += d;
+    seg.base += d;
+    seg.time = 0;
+    seg.position = MAX (seg.position, seg.start);
+    if (GST_CLOCK_TIME_IS_VALID (seg.stop) && seg.stop < seg.start)
+      seg.stop = seg.start;
+  }
+  GST_DEBUG_OBJECT (self, "%s:%s content starts at %" GST_TIME_FORMAT ": %"
+      GST_SEGMENT_FORMAT, GST_DEBUG_PAD_NAME (pad), GST_TIME_ARGS (t0), &seg);
+  shifted = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (shifted, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = shifted;
+  return GST_PAD_PROBE_OK;
+}
+
 static void
 add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what,
     GstClockTime * end)
@@ -1798,6 +1874,8 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
       gst_caps_unref (caps);
       return;
     }
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        content_start_probe, self, NULL);
     add_gap_guard (self, pad, "video", &self->decoded_video_end);
     ok = build_video_branch (self, pad, caps);
     /* Upstream, through the decoder, to the demuxer. */
@@ -1811,6 +1889,8 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        content_start_probe, self, NULL);
     add_gap_guard (self, pad, "audio", NULL);
     ok = build_audio_branch (self, pad);
   }
