@@ -996,6 +996,693 @@ GST_START_TEST (test_resource_limits)
 
 GST_END_TEST;
 
+/* report.json of an output folder; the parser owns the object. */
+static JsonObject *
+load_report (const gchar * outdir, JsonParser ** parser)
+{
+  gchar *path = g_build_filename (outdir, "report.json", NULL);
+  GError *error = NULL;
+
+  *parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (*parser, path, &error), "%s: %s",
+      path, error ? error->message : "?");
+  g_free (path);
+  return json_node_get_object (json_parser_get_root (*parser));
+}
+
+/* A 64x64 pure red emblem, encoded by encoder (pngenc, jpegenc). */
+static gchar *
+make_logo (const gchar * name, const gchar * encoder)
+{
+  gchar *path = cc_test_path (name);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 "
+      "pattern=solid-color foreground-color=0xffff0000 ! video/x-raw,"
+      "width=64,height=64 ! videoconvert ! %s ! filesink location=%s",
+      encoder, path);
+
+  cc_test_launch (desc);
+  g_free (desc);
+  return path;
+}
+
+/* A still 16:9 picture: fine luma noise (the detail a blur removes) over a
+ * hue sweep in both directions (the colour a black bar lacks), equally
+ * bright on average everywhere, so that any part of it enlarged is as
+ * bright as the whole; with speech-like sound off the loudness target. */
+static gchar *
+make_textured_source (gdouble seconds)
+{
+  gchar *path = cc_test_path ("textured.mp4");
+  gchar *dur = g_strdup_printf ("%.1f", seconds);
+  gchar *audio = g_strdup_printf (SPEECH_LIKE, "0.9");
+  const gchar *gen[] = { "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+    "color=gray:size=320x180:rate=25,format=yuv420p,noise=alls=40:allf=u,"
+        "geq=lum='lum(X\\,Y)+40':cb='128+90*cos(2*PI*(2*X/W+Y/H))'"
+        ":cr='128+90*sin(2*PI*(2*X/W+Y/H))',loop=loop=-1:size=1",
+    "-f", "lavfi", "-i", audio, "-t", dur, "-c:v", "libx264", "-crf", "18",
+    "-c:a", "aac", "-b:a", "192k", "-ac", "2", path, NULL
+  };
+
+  cc_test_run_tool (gen);
+  g_free (audio);
+  g_free (dur);
+  return path;
+}
+
+/* The platform cut is held to what the full cut is: the watermark and the
+ * captions are on it, its loudness is on target by an independent meter;
+ * and a landscape source stands on a blurred, darkened enlargement of
+ * itself rather than on black bars or a sharp stretched copy. */
+GST_START_TEST (test_platform_portrait)
+{
+  gchar *src = make_textured_source (12);
+  gchar *logo = make_logo ("logo.png", "pngenc");
+  gchar *srt = cc_test_path ("talk.srt");
+  gchar *out_a = cc_test_path ("plain");
+  gchar *out_b = cc_test_path ("marked");
+  gchar *plat_a = g_build_filename (out_a, "platform.mp4", NULL);
+  gchar *plat_b = g_build_filename (out_b, "platform.mp4", NULL);
+  const gchar *plain[] = { "process", src, "-o", out_a, "-q", "draft",
+    "--platform-cut", "0:01-0:09", NULL
+  };
+  const gchar *marked[] = { "process", src, "-o", out_b, "-q", "draft",
+    "--platform-cut", "0:01-0:09", "--school", "技能成才职业技术学院",
+    "--logo", logo, "--captions", srt, NULL
+  };
+  CcRegionStats above, below, picture;
+  const CcRegionStats *bands[] = { &above, &below };
+  guint8 *a, *b;
+  gint w, h, w2, h2, fh, top, bottom;
+  gdouble in_i, in_p, out_i, out_p;
+  guint changed;
+  gchar *read;
+  JsonParser *parser;
+  JsonObject *report;
+
+  /* the cue is at 3-7 s of the cut */
+  g_file_set_contents (srt, "1\n00:00:04,000 --> 00:00:08,000\n"
+      "大家好我是机电专业的学生\n", -1, NULL);
+  fail_unless_equals_int (cc_test_cli (plain, NULL, NULL), 0);
+  fail_unless_equals_int (cc_test_cli (marked, NULL, NULL), 0);
+  report = load_report (out_b, &parser);
+  fail_unless_equals_string (json_object_get_string_member (object_at
+          (report, "outputs.platform"), "verdict"), "pass");
+  g_object_unref (parser);
+
+  /* Where the picture sits: fitted across the 9:16 frame, centred. */
+  a = cc_test_frame_rgb (plat_a, 1.0, &w, &h);
+  fail_unless (w * 16 == h * 9, "platform frame %dx%d is not 9:16", w, h);
+  fh = (gint) gst_util_uint64_scale_round (w, 180, 320) & ~1;
+  top = (h - fh) / 2;
+  bottom = top + fh;
+  /* a few rows off each edge: the picture's own edge is sharp */
+  cc_test_region_stats (a, w, 0, 4, w, top - 4, &above);
+  cc_test_region_stats (a, w, 0, bottom + 4, w, h - 4, &below);
+  cc_test_region_stats (a, w, 0, top + 4, w, bottom - 4, &picture);
+  for (guint i = 0; i < G_N_ELEMENTS (bands); i++) {
+    const CcRegionStats *s = bands[i];
+    const gchar *where = i == 0 ? "above" : "below";
+
+    /* not a black bar: light, and coloured in more than one hue */
+    fail_unless (s->luma > 50, "band %s the picture is black (luma %.1f)",
+        where, s->luma);
+    fail_unless (MAX (s->spread[0], MAX (s->spread[1], s->spread[2])) > 15,
+        "band %s the picture is one flat colour (spread %.1f %.1f %.1f)",
+        where, s->spread[0], s->spread[1], s->spread[2]);
+    /* blurred: the picture's fine noise is gone, which a sharp stretched
+     * copy (a few times larger than the picture) would keep */
+    fail_unless (s->detail * 10 < picture.detail, "band %s the picture is "
+        "not blurred: detail %.1f, picture %.1f", where, s->detail,
+        picture.detail);
+    /* darkened: every part of the source is as bright as the whole */
+    fail_unless (s->luma < picture.luma - 20, "band %s the picture is not "
+        "darkened: luma %.1f, picture %.1f", where, s->luma, picture.luma);
+  }
+
+  /* The watermark: before the cue, the frames differ only where it is. */
+  b = cc_test_frame_rgb (plat_b, 1.0, &w2, &h2);
+  fail_unless (w2 == w && h2 == h);
+  changed = cc_test_count_changed (a, b, w, 0, h / 10, w / 2, top, 60);
+  fail_unless (changed > 300, "no watermark in the top left of the platform "
+      "cut (%u px changed)", changed);
+  /* nothing in the top 10 %, where the platform puts its own buttons */
+  changed = cc_test_count_changed (a, b, w, 0, 0, w, h / 10 - 4, 60);
+  fail_unless (changed < 10, "watermark in the top 10 %% (%u px)", changed);
+  /* the opposite corner untouched */
+  changed = cc_test_count_changed (a, b, w, w / 2, bottom, w, h, 60);
+  fail_unless (changed < 10, "bottom right changed (%u px)", changed);
+  g_free (a);
+  g_free (b);
+
+  /* The caption, retimed to the cut, below the picture. */
+  read = cc_test_ocr_white (plat_b, 5.0, bottom, h);
+  fail_unless (strstr (read, "机电专业") != NULL, "OCR read '%s'", read);
+  g_free (read);
+  read = cc_test_ocr_white (plat_b, 1.0, bottom, h);
+  fail_unless (strstr (read, "专业") == NULL, "caption too early: '%s'", read);
+  g_free (read);
+
+  /* Loudness by ffmpeg's meter: the loud source brought to -16 LUFS, its
+   * peaks under -1 dBTP. */
+  ffmpeg_loudness (src, &in_i, &in_p);
+  fail_unless (fabs (in_i + 16) > 3, "source already at %.1f LUFS", in_i);
+  ffmpeg_loudness (plat_a, &out_i, &out_p);
+  fail_unless (fabs (out_i + 16) <= 1.0, "platform cut at %.1f LUFS (source "
+      "%.1f), target -16", out_i, in_i);
+  fail_unless (out_p <= -1.0 + 0.1, "platform cut true peak %.1f dBTP",
+      out_p);
+
+  g_free (src);
+  g_free (logo);
+  g_free (srt);
+  g_free (out_a);
+  g_free (out_b);
+  g_free (plat_a);
+  g_free (plat_b);
+}
+
+GST_END_TEST;
+
+/* `campuscut probe` prints the pre-flight probe as JSON on stdout, and
+ * refuses what process refuses with the same exit codes. */
+GST_START_TEST (test_probe_command)
+{
+  gchar *src = make_source ("clip.mp4", 50);
+  gchar *empty = cc_test_path ("empty.mp4");
+  const gchar *args[] = { "probe", src, NULL };
+  const gchar *bad[] = { "probe", empty, NULL };
+  const gchar *two[] = { "probe", src, src, NULL };
+  gchar *out = NULL, *err = NULL;
+  JsonParser *parser = json_parser_new ();
+  GError *error = NULL;
+  JsonObject *root, *video, *audio;
+
+  fail_unless_equals_int (cc_test_cli (args, &out, &err), 0);
+  fail_unless (json_parser_load_from_data (parser, out, -1, &error),
+      "stdout is not JSON (%s): %s", error ? error->message : "?", out);
+  root = json_node_get_object (json_parser_get_root (parser));
+  fail_unless (fabs (json_object_get_double_member (root, "duration_s") -
+          2.0) < 0.05, "duration %.3f", json_object_get_double_member (root,
+          "duration_s"));
+  fail_unless_equals_int (json_object_get_int_member (root, "video_streams"),
+      1);
+  fail_unless_equals_int (json_object_get_int_member (root, "audio_streams"),
+      1);
+  video = object_at (root, "video");
+  fail_unless (strstr (json_object_get_string_member (video, "codec"),
+          "H.264") != NULL, "%s", json_object_get_string_member (video,
+          "codec"));
+  fail_unless_equals_int (json_object_get_int_member (video, "width"), 320);
+  fail_unless_equals_int (json_object_get_int_member (video, "height"), 240);
+  fail_unless (fabs (json_object_get_double_member (video, "frame_rate") -
+          25.0) < 0.01);
+  fail_if (json_object_get_boolean_member (video, "variable_frame_rate"));
+  audio = object_at (root, "audio");
+  fail_unless_equals_int (json_object_get_int_member (audio, "channels"), 2);
+  fail_unless_equals_int (json_object_get_int_member (audio, "sample_rate"),
+      48000);
+  g_object_unref (parser);
+  g_free (out);
+  g_free (err);
+
+  /* a file process would refuse as bad input; nothing on stdout */
+  g_file_set_contents (empty, "", 0, NULL);
+  fail_unless_equals_int (cc_test_cli (bad, &out, &err), 4);
+  fail_unless (strstr (err, empty) && strstr (err, "empty"), "%s", err);
+  fail_unless_equals_string (out, "");
+  g_free (out);
+  g_free (err);
+  fail_unless_equals_int (cc_test_cli (two, NULL, &err), 2);
+  fail_unless (strstr (err, "exactly one") != NULL, "%s", err);
+  g_free (err);
+  g_free (src);
+  g_free (empty);
+}
+
+GST_END_TEST;
+
+/* Mean luma of the decoded frame shown at t. */
+static gdouble
+luma_at (GArray * lumas, GArray * times, gdouble t)
+{
+  for (guint i = 0; i < lumas->len; i++)
+    if (fabs (g_array_index (times, gdouble, i) - t) < 0.051)
+      return g_array_index (lumas, gdouble, i);
+  fail ("no frame at %.2f s", t);
+  return 0;
+}
+
+/* Mean square of the first channel of S16 stereo 48 kHz samples in
+ * [t0, t1): the gain of a fade squared, relative to the unfaded sound. */
+static gdouble
+power_between (GArray * s16, gdouble t0, gdouble t1)
+{
+  guint i0 = (guint) (t0 * 48000), i1 = (guint) (t1 * 48000);
+  gdouble sum = 0;
+
+  fail_unless (i1 > i0 && i1 * 2 <= s16->len, "no audio at %.2f-%.2f s", t0,
+      t1);
+  for (guint i = i0; i < i1; i++) {
+    gdouble v = g_array_index (s16, gint16, i * 2);
+    sum += v * v;
+  }
+  return sum / (i1 - i0);
+}
+
+/* Frames at 10 fps of a white picture fading to black over `fade`
+ * seconds before 20 s: each frame is dimmed by the gain at its end, so
+ * that the last one is black. */
+static void
+check_fade (GArray * lumas, GArray * times, gdouble l0, gdouble fade)
+{
+  static const gdouble at[] = { 17.8, 18.5, 19.0, 19.5 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (at); i++) {
+    gdouble gain = MIN (1.0, (20.0 - (at[i] + 0.1)) / fade);
+    gdouble r = luma_at (lumas, times, at[i]) / l0;
+
+    fail_unless (fabs (r - gain) < 0.08, "%.0f s fade: frame at %.1f s "
+        "shows %.2f of full brightness, expected %.2f", fade, at[i], r, gain);
+  }
+  fail_unless (g_array_index (times, gdouble, lumas->len - 1) > 19.85,
+      "output ends at %.2f s", g_array_index (times, gdouble, lumas->len - 1));
+  fail_unless (g_array_index (lumas, gdouble, lumas->len - 1) / l0 < 0.1,
+      "the last frame is not black");
+}
+
+/* A trimmed output fades to black and silence over --trim-fade seconds
+ * before the maximum: the last 2 s when asked, the last 1 s by default.
+ * The source is what a phone records (8-bit 4:2:0 H.264, AAC), long
+ * enough that the fade moves its loudness by less than the check allows. */
+GST_START_TEST (test_trim_fade)
+{
+  gchar *src = cc_test_path ("white.mp4");
+  gchar *out2 = cc_test_path ("fade2");
+  gchar *out1 = cc_test_path ("fade1");
+  gchar *full2 = g_build_filename (out2, "full.mp4", NULL);
+  gchar *full1 = g_build_filename (out1, "full.mp4", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=550 pattern=white "
+      "! video/x-raw,format=I420,width=64,height=36,framerate=25/1 ! x264enc "
+      "speed-preset=ultrafast ! mp4mux name=m ! filesink location=%s "
+      "audiotestsrc num-buffers=1100 samplesperbuffer=960 ! audio/x-raw,"
+      "rate=48000,channels=2 ! avenc_aac ! m.", src);
+  const gchar *two[] = { "process", src, "-o", out2, "-q", "draft", "--fps",
+    "10", "--max-duration", "20", "--on-too-long", "trim", "--trim-fade",
+    "2", NULL
+  };
+  const gchar *dflt[] = { "process", src, "-o", out1, "-q", "draft", "--fps",
+    "10", "--max-duration", "20", "--on-too-long", "trim", NULL
+  };
+  GArray *lumas, *times, *audio;
+  gdouble l0, r, a0;
+
+  cc_test_launch (desc);
+  fail_unless_equals_int (cc_test_cli (two, NULL, NULL), 0);
+  fail_unless_equals_int (cc_test_cli (dflt, NULL, NULL), 0);
+
+  /* 2 s: full brightness until 18 s, then a linear ramp to black at 20 s */
+  lumas = cc_test_frame_lumas (full2, &times);
+  l0 = luma_at (lumas, times, 10.0);
+  fail_unless (l0 > 150, "white source shows luma %.1f", l0);
+  check_fade (lumas, times, l0, 2.0);
+  g_array_unref (lumas);
+  g_array_unref (times);
+  /* the sound with it: half the amplitude (a quarter of the power) half
+   * way through the fade, silence at the end */
+  audio = cc_test_audio_s16 (full2);
+  a0 = power_between (audio, 10.0, 10.5);
+  fail_unless (a0 > 1e5, "no tone in the output (%.0f)", a0);
+  r = power_between (audio, 18.95, 19.05) / a0;
+  fail_unless (r > 0.15 && r < 0.35, "sound at 19 s %.2f of the power, "
+      "expected 0.25", r);
+  r = power_between (audio, 19.9, 19.98) / a0;
+  fail_unless (r < 0.01, "sound at the end %.3f of the power", r);
+  g_array_unref (audio);
+
+  /* default 1 s */
+  lumas = cc_test_frame_lumas (full1, &times);
+  l0 = luma_at (lumas, times, 10.0);
+  check_fade (lumas, times, l0, 1.0);
+  g_array_unref (lumas);
+  g_array_unref (times);
+
+  g_free (desc);
+  g_free (src);
+  g_free (out2);
+  g_free (out1);
+  g_free (full2);
+  g_free (full1);
+}
+
+GST_END_TEST;
+
+/* craftsman has story's 180-300 s rule and makes the platform cut by
+ * default; --platform-cut none makes none and the report lists none. */
+GST_START_TEST (test_craftsman_and_no_platform_cut)
+{
+  gchar *src = make_timed_source (180.0);
+  gchar *out_auto = cc_test_path ("auto");
+  gchar *out_none = cc_test_path ("none");
+  gchar *plat_auto = g_build_filename (out_auto, "platform.mp4", NULL);
+  gchar *plat_none = g_build_filename (out_none, "platform.mp4", NULL);
+  const gchar *dflt[] = { "process", src, "-o", out_auto, "-q", "draft",
+    "--fps", "10", "--category", "craftsman", NULL
+  };
+  const gchar *none[] = { "process", src, "-o", out_none, "-q", "draft",
+    "--fps", "10", "--category", "craftsman", "--platform-cut", "none", NULL
+  };
+  gchar *out = NULL, *listing;
+  JsonParser *parser;
+  JsonObject *report, *job, *o;
+
+  fail_unless_equals_int (cc_test_cli (dflt, &out, NULL), 0);
+  fail_unless (strstr (out, plat_auto) != NULL, "%s", out);
+  g_free (out);
+  report = load_report (out_auto, &parser);
+  job = object_at (report, "job");
+  fail_unless_equals_string (json_object_get_string_member (job, "category"),
+      "craftsman");
+  fail_unless (json_object_get_double_member (job, "min_duration_s") == 180.0
+      && json_object_get_double_member (job, "max_duration_s") == 300.0);
+  fail_unless (strstr (json_object_get_string_member (job, "rule"),
+          "craftsman") != NULL, "%s", json_object_get_string_member (job,
+          "rule"));
+  fail_unless (json_object_get_boolean_member (object_at (report,
+              "outputs.full"), "rule_met"));
+  o = object_at (report, "outputs.platform");
+  fail_unless_equals_string (json_object_get_string_member (o, "chosen"),
+      "auto");
+  fail_unless (json_object_get_double_member (o, "duration_s") >= 44.9 &&
+      ffprobe_longest (plat_auto) <= 60.0 + 1e-6);
+  g_object_unref (parser);
+
+  fail_unless_equals_int (cc_test_cli (none, &out, NULL), 0);
+  fail_unless (strstr (out, "platform") == NULL, "%s", out);
+  g_free (out);
+  fail_if (g_file_test (plat_none, G_FILE_TEST_EXISTS));
+  listing = cc_test_list_dir (out_none);
+  fail_unless_equals_string (listing, "full.mp4 report.json");
+  g_free (listing);
+  report = load_report (out_none, &parser);
+  o = object_at (report, "outputs");
+  fail_unless (!json_object_has_member (o, "platform") ||
+      json_object_get_null_member (o, "platform"), "report has a platform "
+      "output");
+  fail_unless (json_object_has_member (o, "full"));
+  g_object_unref (parser);
+
+  g_free (src);
+  g_free (out_auto);
+  g_free (out_none);
+  g_free (plat_auto);
+  g_free (plat_none);
+}
+
+GST_END_TEST;
+
+/* --quality high: 1080p with x264's medium preset at CRF 19, read back
+ * from the settings x264 wrote into the stream. */
+GST_START_TEST (test_quality_high)
+{
+  gchar *src = make_source ("clip.mp4", 25);
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "high", NULL };
+  gchar *opts;
+  JsonParser *parser;
+  JsonObject *report;
+  JsonArray *checks;
+  gboolean size_checked = FALSE;
+
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  opts = cc_test_x264_options (full);
+  cc_test_assert_x264_option (opts, "crf=19.0");
+  /* what preset medium sets (faster, the standard level, has subme=4
+   * ref=2 rc_lookahead=20) */
+  cc_test_assert_x264_option (opts, "subme=7");
+  cc_test_assert_x264_option (opts, "ref=3");
+  cc_test_assert_x264_option (opts, "rc_lookahead=40");
+  cc_test_assert_x264_option (opts, "bframes=3");
+  g_free (opts);
+
+  report = load_report (outdir, &parser);
+  fail_unless_equals_string (json_object_get_string_member (object_at
+          (report, "job"), "quality"), "high");
+  checks = json_object_get_array_member (object_at (report, "outputs.full"),
+      "checks");
+  for (guint i = 0; i < json_array_get_length (checks); i++) {
+    JsonObject *c = json_array_get_object_element (checks, i);
+    if (g_str_equal (json_object_get_string_member (c, "check"),
+            "frame-size")) {
+      fail_unless (g_str_has_prefix (json_object_get_string_member (c,
+                  "found"), "1920x1080 "), "%s",
+          json_object_get_string_member (c, "found"));
+      size_checked = TRUE;
+    }
+  }
+  fail_unless (size_checked, "no frame-size check in the report");
+  g_object_unref (parser);
+  g_free (src);
+  g_free (outdir);
+  g_free (full);
+}
+
+GST_END_TEST;
+
+typedef struct {
+  const gchar *file, *format, *encoding;
+  /* UTF-8 text, converted to encoding when written */
+  const gchar *text;
+} CaptionCase;
+
+#define CAPTION_LINE "大家好我是木工小王"
+#define ASS_HEADER "[Script Info]\nScriptType: v4.00+\nPlayResX: 640\n" \
+    "PlayResY: 360\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize, " \
+    "PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, " \
+    "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, " \
+    "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, " \
+    "Encoding\nStyle: Default,Noto Sans CJK SC,28,&H00FFFFFF,&H000000FF," \
+    "&H00000000,&H00000000,-1,0,0,0,100,100,0,0,1,2,0,2,10,10,20,1\n\n" \
+    "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, " \
+    "MarginV, Effect, Text\n"
+
+/* Every documented caption format and encoding through the CLI: the
+ * report names what was detected, and the line is burned in where the
+ * picture was empty before the cue. */
+GST_START_TEST (test_caption_formats)
+{
+  static const CaptionCase cases[] = {
+    {"talk.vtt", "WebVTT", "UTF-8", "WEBVTT\n\n00:00:01.000 --> "
+          "00:00:02.600\n" CAPTION_LINE "\n"},
+    {"talk.ass", "ASS", "UTF-8", ASS_HEADER "Dialogue: 0,0:00:01.00,"
+          "0:00:02.60,Default,,0,0,0,," CAPTION_LINE "\n"},
+    {"utf16.srt", "SRT", "UTF-16LE", "1\r\n00:00:01,000 --> 00:00:02,600\r\n"
+          CAPTION_LINE "\r\n"},
+    {"big5.srt", "SRT", "Big5", "1\n00:00:01,000 --> 00:00:02,600\n"
+          CAPTION_LINE "\n"},
+  };
+  gchar *src = cc_test_path ("gray.mp4");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=75 "
+      "pattern=solid-color foreground-color=0xff606060 ! video/x-raw,"
+      "width=320,height=180,framerate=25/1 ! x264enc ! mp4mux ! filesink "
+      "location=%s", src);
+
+  cc_test_launch (desc);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const CaptionCase *c = &cases[i];
+    gchar *path = cc_test_path (c->file);
+    gchar *outdir = g_strconcat (path, ".out", NULL);
+    gchar *full, *bytes, *read, *err = NULL;
+    const gchar *args[] = { "process", src, "-o", NULL, "-q", "draft",
+      "--captions", path, NULL
+    };
+    gsize n;
+    JsonParser *parser;
+    JsonObject *cap;
+    guint8 *before, *during;
+    gint w, h, code;
+    guint changed;
+
+    args[3] = outdir;
+    full = g_build_filename (outdir, "full.mp4", NULL);
+    if (g_str_equal (c->encoding, "UTF-16LE")) {
+      gchar *u16 = g_convert (c->text, -1, "UTF-16LE", "UTF-8", NULL, &n,
+          NULL);
+      bytes = g_malloc (n + 2);
+      memcpy (bytes, "\xff\xfe", 2);
+      memcpy (bytes + 2, u16, n);
+      n += 2;
+      g_free (u16);
+    } else if (g_str_equal (c->encoding, "Big5")) {
+      bytes = g_convert (c->text, -1, "BIG5", "UTF-8", NULL, &n, NULL);
+    } else {
+      bytes = g_strdup (c->text);
+      n = strlen (bytes);
+    }
+    fail_unless (bytes != NULL);
+    fail_unless (g_file_set_contents (path, bytes, (gssize) n, NULL));
+
+    code = cc_test_cli (args, NULL, &err);
+    fail_unless (code == 0, "%s: exit %d: %s", c->file, code, err);
+    cap = object_at (load_report (outdir, &parser), "captions");
+    fail_unless_equals_string (json_object_get_string_member (cap, "format"),
+        c->format);
+    fail_unless_equals_string (json_object_get_string_member (cap,
+            "encoding"), c->encoding);
+    fail_unless_equals_int (json_object_get_int_member (cap, "cues"), 1);
+    g_object_unref (parser);
+
+    /* the bottom third changes when the cue starts ... */
+    before = cc_test_frame_rgb (full, 0.5, &w, &h);
+    during = cc_test_frame_rgb (full, 1.5, &w, &h);
+    changed = cc_test_count_changed (before, during, w, 0, h * 2 / 3, w, h,
+        60);
+    fail_unless (changed > 300, "%s: caption region unchanged (%u px)",
+        c->file, changed);
+    /* ... and only there */
+    changed = cc_test_count_changed (before, during, w, 0, 0, w, h / 2, 60);
+    fail_unless (changed < 10, "%s: %u px changed above", c->file, changed);
+    /* and it says the line */
+    read = cc_test_ocr_white (full, 1.5, h * 2 / 3, h);
+    fail_unless (strstr (read, "我是木工") != NULL, "%s: OCR read '%s'",
+        c->file, read);
+
+    g_free (read);
+    g_free (before);
+    g_free (during);
+    g_free (err);
+    g_free (bytes);
+    g_free (full);
+    g_free (outdir);
+    g_free (path);
+  }
+  g_free (desc);
+  g_free (src);
+}
+
+GST_END_TEST;
+
+/* A JPEG emblem works like a PNG one. */
+GST_START_TEST (test_logo_jpeg)
+{
+  gchar *src = cc_test_path ("black.mp4");
+  gchar *logo = make_logo ("emblem.jpg", "jpegenc");
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=25 pattern=black "
+      "! video/x-raw,width=320,height=180,framerate=25/1 ! x264enc ! mp4mux "
+      "! filesink location=%s", src);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--logo", logo, NULL
+  };
+  gchar *data = NULL;
+  gsize len = 0;
+  guint8 *rgb;
+  gint w, h;
+  const guint8 *px;
+
+  fail_unless (g_file_get_contents (logo, &data, &len, NULL));
+  fail_unless (len > 3 && memcmp (data, "\xff\xd8\xff", 3) == 0,
+      "the emblem is not a JPEG file");
+  g_free (data);
+  cc_test_launch (desc);
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  rgb = cc_test_frame_rgb (full, 0.5, &w, &h);
+  /* top-left, 3 % margin, 8 % high, as for a PNG */
+  px = &rgb[(25 * w + 25) * 3];
+  fail_unless (px[0] > 150 && px[1] < 80 && px[2] < 80, "no red logo: %d %d "
+      "%d", px[0], px[1], px[2]);
+  px = &rgb[(300 * w + 600) * 3];
+  fail_unless (px[0] < 30 && px[1] < 30 && px[2] < 30);
+  g_free (rgb);
+  g_free (desc);
+  g_free (src);
+  g_free (logo);
+  g_free (outdir);
+  g_free (full);
+}
+
+GST_END_TEST;
+
+/* --quiet: the same job that shows progress and a caption warning shows
+ * neither, and still delivers; the report keeps the warning. */
+GST_START_TEST (test_quiet)
+{
+  gchar *src = make_source ("clip.mp4", 50);
+  gchar *srt = cc_test_path ("overlap.srt");
+  gchar *loud = cc_test_path ("loud");
+  gchar *quiet = cc_test_path ("quiet");
+  gchar *full = g_build_filename (quiet, "full.mp4", NULL);
+  const gchar *shown[] = { "process", src, "-o", loud, "-q", "draft",
+    "--captions", srt, NULL
+  };
+  const gchar *hidden[] = { "process", src, "-o", quiet, "-q", "draft",
+    "--captions", srt, "--quiet", NULL
+  };
+  gchar *err = NULL;
+  JsonParser *parser;
+  JsonObject *report;
+
+  g_file_set_contents (srt, "1\n00:00:00,200 --> 00:00:01,500\n第一句\n\n"
+      "2\n00:00:01,000 --> 00:00:01,800\n第二句\n", -1, NULL);
+  fail_unless_equals_int (cc_test_cli (shown, NULL, &err), 0);
+  fail_unless (strstr (err, "campuscut: progress") && strstr (err,
+          "warning"), "%s", err);
+  g_free (err);
+
+  fail_unless_equals_int (cc_test_cli (hidden, NULL, &err), 0);
+  fail_unless (strstr (err, "progress") == NULL, "progress shown: %s", err);
+  fail_unless (strstr (err, "warning") == NULL, "warning shown: %s", err);
+  g_free (err);
+  fail_unless (g_file_test (full, G_FILE_TEST_IS_REGULAR));
+  report = load_report (quiet, &parser);
+  fail_unless_equals_string (json_object_get_string_member (object_at
+          (report, "result"), "status"), "done");
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (object_at (report, "captions"), "warnings")), 1);
+  g_object_unref (parser);
+  g_free (src);
+  g_free (srt);
+  g_free (loud);
+  g_free (quiet);
+  g_free (full);
+}
+
+GST_END_TEST;
+
+/* --threads N reaches both encoders (x264 writes its thread count into
+ * the stream); N is one the automatic choice never makes on this machine
+ * (1.5 per core alone, one per core or one beside another encoder). */
+GST_START_TEST (test_threads)
+{
+  gchar *src = make_source ("clip.mp4", 50);
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *n = g_strdup_printf ("%u", 2 * g_get_num_processors () + 1);
+  gchar *expect = g_strdup_printf ("threads=%s", n);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--platform-cut", "0:00-0:01", "--threads", n, NULL
+  };
+  gchar *opts;
+
+  fail_unless_equals_int (cc_test_cli (args, NULL, NULL), 0);
+  opts = cc_test_x264_options (full);
+  cc_test_assert_x264_option (opts, expect);
+  g_free (opts);
+  opts = cc_test_x264_options (platform);
+  cc_test_assert_x264_option (opts, expect);
+  g_free (opts);
+  g_free (src);
+  g_free (outdir);
+  g_free (full);
+  g_free (platform);
+  g_free (n);
+  g_free (expect);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -1022,6 +1709,15 @@ cli_suite (void)
   tcase_add_test (tc, test_platform_list_too_long);
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
+  tcase_add_test (tc, test_platform_portrait);
+  tcase_add_test (tc, test_probe_command);
+  tcase_add_test (tc, test_trim_fade);
+  tcase_add_test (tc, test_craftsman_and_no_platform_cut);
+  tcase_add_test (tc, test_quality_high);
+  tcase_add_test (tc, test_caption_formats);
+  tcase_add_test (tc, test_logo_jpeg);
+  tcase_add_test (tc, test_quiet);
+  tcase_add_test (tc, test_threads);
   return s;
 }
 

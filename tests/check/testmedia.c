@@ -368,3 +368,116 @@ cc_test_assert_x264_option (const gchar * opts, const gchar * expected)
   g_free (needle);
   g_free (padded);
 }
+
+static gdouble
+rgb_luma (const guint8 * px)
+{
+  return 0.2126 * px[0] + 0.7152 * px[1] + 0.0722 * px[2];
+}
+
+void
+cc_test_region_stats (const guint8 * rgb, gint width, gint x0, gint y0,
+    gint x1, gint y1, CcRegionStats * stats)
+{
+  gdouble sum[3] = { 0 }, dev[3] = { 0 }, luma = 0, detail = 0;
+  guint64 n = (guint64) (x1 - x0) * (y1 - y0), steps = 0;
+
+  fail_unless (x0 >= 0 && y0 >= 0 && x1 <= width && x1 - x0 >= 2 &&
+      y1 - y0 >= 2, "region %d,%d-%d,%d does not fit a %d wide frame", x0,
+      y0, x1, y1, width);
+  for (gint y = y0; y < y1; y++) {
+    for (gint x = x0; x < x1; x++) {
+      const guint8 *px = rgb + ((gsize) y * width + x) * 3;
+      gdouble l = rgb_luma (px);
+
+      for (guint c = 0; c < 3; c++)
+        sum[c] += px[c];
+      luma += l;
+      /* steps inside the region only, so that an edge beside it does not
+       * count */
+      if (x + 1 < x1) {
+        gdouble d = rgb_luma (px + 3) - l;
+        detail += d * d;
+        steps++;
+      }
+      if (y + 1 < y1) {
+        gdouble d = rgb_luma (px + (gsize) width * 3) - l;
+        detail += d * d;
+        steps++;
+      }
+    }
+  }
+  /* mean absolute deviation: a spread without libm */
+  for (gint y = y0; y < y1; y++)
+    for (gint x = x0; x < x1; x++)
+      for (guint c = 0; c < 3; c++)
+        dev[c] += ABS (rgb[((gsize) y * width + x) * 3 + c] - sum[c] / n);
+  stats->luma = luma / n;
+  for (guint c = 0; c < 3; c++)
+    stats->spread[c] = dev[c] / n;
+  stats->detail = detail / steps;
+}
+
+guint
+cc_test_count_changed (const guint8 * a, const guint8 * b, gint width,
+    gint x0, gint y0, gint x1, gint y1, gint threshold)
+{
+  guint changed = 0;
+
+  fail_unless (x0 >= 0 && y0 >= 0 && x1 <= width && x1 > x0 && y1 > y0);
+  for (gint y = y0; y < y1; y++) {
+    for (gint x = x0; x < x1; x++) {
+      gsize i = ((gsize) y * width + x) * 3;
+      gint d = 0;
+
+      for (guint c = 0; c < 3; c++)
+        d = MAX (d, ABS ((gint) a[i + c] - (gint) b[i + c]));
+      changed += d > threshold;
+    }
+  }
+  return changed;
+}
+
+gchar *
+cc_test_ocr_white (const gchar * video, gdouble t, gint y0, gint y1)
+{
+  gint w, h;
+  guint8 *rgb = cc_test_frame_rgb (video, t, &w, &h);
+  gchar *pgm = cc_test_path ("ocr.pgm");
+  GString *img = g_string_new (NULL);
+  const gchar *argv[] = { "tesseract", pgm, "stdout", "-l", "chi_sim",
+    "--psm", "6", NULL
+  };
+  GString *squeezed = g_string_new (NULL);
+  gchar *out = NULL;
+  gint status;
+
+  fail_unless (y0 >= 0 && y1 <= h && y1 > y0, "rows %d-%d outside a %d high "
+      "frame", y0, y1, h);
+  /* black ink on white paper, as tesseract reads best */
+  g_string_append_printf (img, "P5\n%d %d\n255\n", w, y1 - y0);
+  for (gint y = y0; y < y1; y++) {
+    for (gint x = 0; x < w; x++) {
+      const guint8 *px = rgb + ((gsize) y * w + x) * 3;
+      gboolean white = px[0] > 200 && px[1] > 200 && px[2] > 200;
+
+      g_string_append_c (img, white ? 0 : 255);
+    }
+  }
+  fail_unless (g_file_set_contents (pgm, img->str, (gssize) img->len, NULL));
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
+          | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL),
+      "tesseract missing: scripts/bootstrap.sh --with-tests installs it");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "tesseract failed "
+      "(is tesseract-ocr-chi-sim installed?)");
+  for (const gchar * p = out; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    if (!g_unichar_isspace (c) && !g_unichar_ispunct (c))
+      g_string_append_unichar (squeezed, c);
+  }
+  g_string_free (img, TRUE);
+  g_free (out);
+  g_free (rgb);
+  g_free (pgm);
+  return g_string_free (squeezed, FALSE);
+}

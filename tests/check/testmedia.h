@@ -32,6 +32,29 @@ gint cc_test_cli (const gchar * const *args, gchar ** out, gchar ** err);
 /* Decodes the frame shown at time t (seconds) to packed RGB. */
 guint8 *cc_test_frame_rgb (const gchar * path, gdouble t, gint * width,
     gint * height);
+/* What a rectangle [x0, x1) x [y0, y1) of a packed RGB frame shows:
+ * mean BT.709 luma (0-255), the mean absolute deviation of each of R, G
+ * and B (colour variation), and detail: the mean squared luma step to the
+ * right and lower neighbours (high-frequency energy, which a blur
+ * removes and a sharp copy keeps). */
+typedef struct {
+  gdouble luma;
+  gdouble spread[3];
+  gdouble detail;
+} CcRegionStats;
+void cc_test_region_stats (const guint8 * rgb, gint width, gint x0, gint y0,
+    gint x1, gint y1, CcRegionStats * stats);
+/* Pixels of the rectangle where two RGB frames of the same width differ by
+ * more than threshold in any component. */
+guint cc_test_count_changed (const guint8 * a, const guint8 * b, gint width,
+    gint x0, gint y0, gint x1, gint y1, gint threshold);
+
+/* The text tesseract (chi_sim) reads in rows [y0, y1) of the frame shown
+ * at t, without spaces and punctuation. Only near-white pixels count as
+ * ink: captions and the school name are white, and a busy picture behind
+ * them is then no text. */
+gchar *cc_test_ocr_white (const gchar * video, gdouble t, gint y0, gint y1);
+
 /* Mean luma of every decoded frame, with its running time in seconds. */
 GArray *cc_test_frame_lumas (const gchar * path, GArray ** times);
 /* Decoded audio as interleaved S16 stereo at 48 kHz. */
