@@ -411,6 +411,91 @@ GST_START_TEST (test_encoder_configuration)
 
 GST_END_TEST;
 
+/* Every frame marked as a keyframe (a muxer that trusts its encoder too
+ * much): the analysis pass then hands the decoder P-frames without their
+ * references, which no decoder can show. The job must still succeed, with
+ * the video signal reported missing and the choice made from the rest. */
+static GstPadProbeReturn
+mark_all_keyframes (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_keyframes_not_decodable)
+{
+  gchar *src = cc_test_path ("liar.mkv"), *out = cc_test_path ("out");
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=750 "
+      "pattern=ball ! video/x-raw,width=192,height=108,framerate=25/1 ! "
+      "x264enc key-int-max=100000 bframes=0 ! h264parse name=p ! "
+      "matroskamux name=m ! filesink location=%s audiotestsrc "
+      "num-buffers=1500 samplesperbuffer=960 ! "
+      "audio/x-raw,rate=48000,channels=2 ! vorbisenc ! m.", src);
+  const gchar *args[] = { "process", src, "-o", out, "--category",
+    "overview", "--platform-cut", "auto", "--quality", "draft", "--quiet",
+    NULL
+  };
+  GError *err = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &err);
+  GstElement *parse;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  JsonParser *parser;
+  JsonObject *report, *plat, *video;
+  gchar *so, *se, *platform;
+  gint code;
+
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+  parse = gst_bin_get_by_name (GST_BIN (pipeline), "p");
+  pad = gst_element_get_static_pad (parse, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_all_keyframes,
+      NULL, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (parse);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  code = cc_test_cli (args, &so, &se);
+  fail_unless (code == 0, "exit %d: %s", code, se);
+  platform = g_build_filename (out, "platform.mp4", NULL);
+  assert_delivery (platform, 360, 640);
+  report = load_report (out, &parser);
+  plat = json_object_get_object_member (json_object_get_object_member
+      (report, "outputs"), "platform");
+  video = json_object_get_object_member (json_object_get_object_member (plat,
+          "signals"), "video");
+  fail_if (json_object_get_boolean_member (video, "used"));
+  fail_unless (strstr (json_object_get_string_member (video, "missing"),
+          "keyframes") != NULL, "%s", json_object_get_string_member (video,
+          "missing"));
+  fail_unless (json_object_get_boolean_member (json_object_get_object_member
+          (json_object_get_object_member (plat, "signals"), "audio"),
+          "used"));
+  fail_if (json_object_has_member (plat, "video_signals"));
+  g_object_unref (parser);
+
+  g_free (platform);
+  g_free (so);
+  g_free (se);
+  g_free (desc);
+  g_free (src);
+  g_free (out);
+  cc_test_cleanup ();
+}
+
+GST_END_TEST;
+
 static Suite *
 matrix_suite (void)
 {
@@ -421,6 +506,7 @@ matrix_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_loop_test (tc, test_encoder_configuration, 0,
       G_N_ELEMENTS (cases));
+  tcase_add_test (tc, test_keyframes_not_decodable);
   return s;
 }
 
