@@ -1221,6 +1221,44 @@ GST_START_TEST (test_probe_command)
 
 GST_END_TEST;
 
+/* --on-too-long warn delivers the whole video with exit 0, says so on the
+ * terminal and in the report. */
+GST_START_TEST (test_on_too_long_warn)
+{
+  gchar *src = make_timed_source (6.0);
+  gchar *outdir = cc_test_path ("out");
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--fps", "10", "--max-duration", "4", "--on-too-long", "warn", NULL
+  };
+  gchar *err = NULL;
+  gint code = cc_test_cli (args, NULL, &err);
+  JsonParser *parser;
+  JsonObject *report, *o;
+
+  fail_unless (code == 0, "exit %d: %s", code, err);
+  fail_unless (strstr (err, "warning") && strstr (err, "longer than the "
+          "maximum"), "no warning: %s", err);
+  fail_unless (ffprobe_longest (full) > 5.9, "output cut to %.3f s",
+      ffprobe_longest (full));
+  report = load_report (outdir, &parser);
+  fail_unless_equals_string (json_object_get_string_member (object_at
+          (report, "job"), "on_too_long"), "warn");
+  o = object_at (report, "outputs.full");
+  fail_if (json_object_get_boolean_member (o, "rule_met"), "report says the "
+      "4 s rule was met by a 6 s output");
+  fail_if (json_object_get_boolean_member (o, "trimmed"));
+  fail_unless_equals_string (json_object_get_string_member (object_at
+          (report, "result"), "status"), "done");
+  g_object_unref (parser);
+  g_free (err);
+  g_free (src);
+  g_free (outdir);
+  g_free (full);
+}
+
+GST_END_TEST;
+
 /* Mean luma of the decoded frame shown at t. */
 static gdouble
 luma_at (GArray * lumas, GArray * times, gdouble t)
@@ -1385,9 +1423,10 @@ GST_START_TEST (test_craftsman_and_no_platform_cut)
   g_free (listing);
   report = load_report (out_none, &parser);
   o = object_at (report, "outputs");
-  fail_unless (!json_object_has_member (o, "platform") ||
+  /* every field is present, null when it does not apply (the guide) */
+  fail_unless (json_object_has_member (o, "platform") &&
       json_object_get_null_member (o, "platform"), "report has a platform "
-      "output");
+      "output, or no platform field");
   fail_unless (json_object_has_member (o, "full"));
   g_object_unref (parser);
 
@@ -1718,6 +1757,7 @@ cli_suite (void)
   tcase_add_test (tc, test_logo_jpeg);
   tcase_add_test (tc, test_quiet);
   tcase_add_test (tc, test_threads);
+  tcase_add_test (tc, test_on_too_long_warn);
   return s;
 }
 

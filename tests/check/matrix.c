@@ -15,6 +15,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "testmedia.h"
+#include "cccutlist.h"
 
 #define SOURCE_SECONDS 185
 
@@ -288,18 +289,20 @@ mean_diff (const guint8 * a, const guint8 * b, gint n, gboolean flip)
 }
 
 /* The output shows the picture the way ffmpeg displays the source: the
- * same side up (a turn the wrong way round, or none, differs far more). */
+ * same side up (a turn the wrong way round, or none, differs far more).
+ * The frame at t_out of the output is the source's frame at t_src. Draft
+ * encoding and scaling leave a difference of 5 to 40 per channel on
+ * this busy test picture; the picture turned over differs by 100 and more. */
 static void
-assert_same_picture (const gchar * source, const gchar * output, gint w,
-    gint h)
+assert_same_picture (const gchar * source, gdouble t_src,
+    const gchar * output, gdouble t_out, gint w, gint h)
 {
-  const gdouble t = 12.0;
-  guint8 *a = rgb_frame (source, t, w, h);
-  guint8 *b = rgb_frame (output, t, w, h);
+  guint8 *a = rgb_frame (source, t_src, w, h);
+  guint8 *b = rgb_frame (output, t_out, w, h);
   gdouble same = mean_diff (a, b, w * h, FALSE);
   gdouble turned = mean_diff (a, b, w * h, TRUE);
 
-  fail_unless (same < 12.0 && turned > 2 * same,
+  fail_unless (same < 45.0 && turned > 3 * same,
       "%s does not show %s upright: difference %.1f, turned %.1f", output,
       source, same, turned);
   g_free (a);
@@ -372,18 +375,27 @@ GST_START_TEST (test_encoder_configuration)
   plat_s = assert_delivery (platform, 360, 640);
   fail_unless (plat_s >= 44.9 && plat_s <= 60.0, "%s: platform cut %.3f s",
       c->name, plat_s);
-  if (c->portrait) {
-    /* portrait on screen, and the right way round */
-    assert_same_picture (src, full, 18, 32);
-    assert_same_picture (src, platform, 18, 32);
-  } else {
-    assert_same_picture (src, full, 32, 18);
-  }
-
   /* what the automatic choice went by, as the report tells it */
   report = load_report (out, &parser);
   plat = json_object_get_object_member (json_object_get_object_member
       (report, "outputs"), "platform");
+  /* right side up, and for phones portrait on screen: the full cut at the
+   * same time as the source, the platform cut one second into its first
+   * segment */
+  {
+    GArray *spans = cc_cutlist_parse (json_object_get_string_member (plat,
+            "segments"), NULL);
+    gdouble s0;
+
+    fail_unless (spans != NULL && spans->len > 0);
+    s0 = g_array_index (spans, CcSpan, 0).start / (gdouble) GST_SECOND;
+    g_array_unref (spans);
+    assert_same_picture (src, 12.0, full, 12.0, c->portrait ? 18 : 32,
+        c->portrait ? 32 : 18);
+    if (c->portrait)
+      assert_same_picture (src, s0 + 1.0, platform, 1.0, 18, 32);
+  }
+
   sig = json_object_get_object_member (plat, "signals");
   fail_unless (sig != NULL, "%s: the report names no signals", c->name);
   fail_unless (json_object_get_boolean_member
