@@ -1637,6 +1637,13 @@ build_silence_branch (GstSubmissionBin * self)
   g_object_set (src, "caps", caps, "format", GST_FORMAT_TIME,
       "block", FALSE, "max-bytes", (guint64) 0, NULL);
   gst_caps_unref (caps);
+  /* The silence lasts as long as the source: a duration rule's trim fade
+   * asks for it, and without an answer would hold the fade window of
+   * silence that the muxer needs before the video can reach the cut. */
+  GST_OBJECT_LOCK (self);
+  if (GST_CLOCK_TIME_IS_VALID (self->src_duration))
+    gst_app_src_set_duration (GST_APP_SRC (src), self->src_duration);
+  GST_OBJECT_UNLOCK (self);
   if (!gst_element_link (src, first))
     return FALSE;
   gst_element_sync_state_with_parent (src);

@@ -1259,6 +1259,40 @@ GST_START_TEST (test_on_too_long_warn)
 
 GST_END_TEST;
 
+/* A source without sound trimmed with a fade: the generated silence must
+ * be trimmed too, without holding the muxer (it once waited for the
+ * stall timeout). */
+GST_START_TEST (test_trim_without_audio)
+{
+  gchar *src = cc_test_path ("mute.mp4"), *out = cc_test_path ("out");
+  gchar *full = g_build_filename (out, "full.mp4", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=150 ! "
+      "video/x-raw,width=320,height=180,framerate=25/1 ! x264enc ! "
+      "mp4mux ! filesink location=%s", src);
+  const gchar *args[] = { "process", src, "-o", out, "--max-duration", "4",
+    "--on-too-long", "trim", "--quality", "draft", "--platform-cut", "none",
+    "--stall-timeout", "20", "--quiet", NULL
+  };
+  gchar *so, *se;
+  gint code;
+
+  cc_test_launch (desc);
+  code = cc_test_cli (args, &so, &se);
+  fail_unless (code == 0, "exit %d: %s", code, se);
+  /* 4 s, the AAC track within one frame of it */
+  fail_unless (fabs (ffprobe_longest (full) - 4.0) < 0.025, "%.3f s",
+      ffprobe_longest (full));
+  g_free (so);
+  g_free (se);
+  g_free (desc);
+  g_free (full);
+  g_free (src);
+  g_free (out);
+  cc_test_cleanup ();
+}
+
+GST_END_TEST;
+
 /* Mean luma of the decoded frame shown at t. */
 static gdouble
 luma_at (GArray * lumas, GArray * times, gdouble t)
@@ -1758,6 +1792,7 @@ cli_suite (void)
   tcase_add_test (tc, test_quiet);
   tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_on_too_long_warn);
+  tcase_add_test (tc, test_trim_without_audio);
   return s;
 }
 
