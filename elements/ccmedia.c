@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Raw media helpers: stream kind from caps, buffer durations, and fades
- * (video frames towards black, interleaved audio towards silence; the
+ * (video frames towards black, audio towards silence; the
  * buffer must be writable).
  */
 #include "ccmedia.h"
@@ -63,27 +63,12 @@ cc_media_fade_video (const GstVideoInfo * info, GstBuffer * buf, gdouble gain)
   gst_video_frame_unmap (&frame);
 }
 
-void
-cc_media_fade_audio (const GstAudioInfo * info, GstBuffer * buf,
-    guint first, gint n, gdouble g0, gdouble g1)
+/* One run of frames of one plane (or of an interleaved buffer). */
+static void
+fade_samples (GstAudioFormat format, guint8 * p, guint frames, guint ch,
+    gdouble g0, gdouble g1)
 {
-  guint ch = GST_AUDIO_INFO_CHANNELS (info);
-  gsize bpf = GST_AUDIO_INFO_BPF (info);
-  GstMapInfo map;
-  guint total, frames;
-  guint8 *p;
-
-  if (GST_AUDIO_INFO_LAYOUT (info) != GST_AUDIO_LAYOUT_INTERLEAVED ||
-      !gst_buffer_map (buf, &map, GST_MAP_READWRITE))
-    return;
-  total = (guint) (map.size / bpf);
-  if (first >= total) {
-    gst_buffer_unmap (buf, &map);
-    return;
-  }
-  frames = n < 0 ? total - first : MIN ((guint) n, total - first);
-  p = map.data + first * bpf;
-  switch (GST_AUDIO_INFO_FORMAT (info)) {
+  switch (format) {
     case GST_AUDIO_FORMAT_S16:
       cc_fade_s16 ((gint16 *) p, frames, ch, g0, g1);
       break;
@@ -99,5 +84,29 @@ cc_media_fade_audio (const GstAudioInfo * info, GstBuffer * buf,
     default:
       break;
   }
-  gst_buffer_unmap (buf, &map);
+}
+
+void
+cc_media_fade_audio (const GstAudioInfo * info, GstBuffer * buf,
+    guint first, gint n, gdouble g0, gdouble g1)
+{
+  guint ch = GST_AUDIO_INFO_CHANNELS (info);
+  gsize bps = GST_AUDIO_INFO_WIDTH (info) / 8;
+  gboolean planar =
+      GST_AUDIO_INFO_LAYOUT (info) == GST_AUDIO_LAYOUT_NON_INTERLEAVED;
+  GstAudioBuffer abuf;
+  guint total, frames;
+
+  /* decoders hand out planar audio (libav's AAC, MP2, Opus): each plane
+   * is faded as a mono run */
+  if (!gst_audio_buffer_map (&abuf, info, buf, GST_MAP_READWRITE))
+    return;
+  total = (guint) abuf.n_samples;
+  if (first < total) {
+    frames = n < 0 ? total - first : MIN ((guint) n, total - first);
+    for (guint i = 0; i < (guint) abuf.n_planes; i++)
+      fade_samples (GST_AUDIO_INFO_FORMAT (info), (guint8 *) abuf.planes[i] +
+          first * bps * (planar ? 1 : ch), frames, planar ? 1 : ch, g0, g1);
+  }
+  gst_audio_buffer_unmap (&abuf);
 }

@@ -1293,6 +1293,55 @@ GST_START_TEST (test_trim_without_audio)
 
 GST_END_TEST;
 
+static gdouble
+rms_between (GArray * s16, gdouble from, gdouble to)
+{
+  guint a = (guint) (from * 48000) * 2, b = (guint) (to * 48000) * 2;
+  gdouble sum = 0;
+
+  fail_unless (b <= s16->len && a < b);
+  for (guint i = a; i < b; i++) {
+    gdouble v = g_array_index (s16, gint16, i) / 32768.0;
+    sum += v * v;
+  }
+  return sqrt (sum / (b - a));
+}
+
+/* The trim fades the sound out with loudness normalisation off too: the
+ * decoder's planar audio then reaches the guard as it is. */
+GST_START_TEST (test_trim_fade_audio_unnormalised)
+{
+  gchar *src = make_timed_source (6.0), *out = cc_test_path ("out");
+  gchar *full = g_build_filename (out, "full.mp4", NULL);
+  const gchar *args[] = { "process", src, "-o", out, "--max-duration", "4",
+    "--on-too-long", "trim", "--quality", "draft", "--platform-cut", "none",
+    "--loudness", "off", "--quiet", NULL
+  };
+  gchar *so, *se;
+  GArray *pcm;
+  gdouble before, end;
+  gint code;
+
+  code = cc_test_cli (args, &so, &se);
+  fail_unless (code == 0, "exit %d: %s", code, se);
+  pcm = cc_test_audio_s16 (full);
+  before = rms_between (pcm, 2.0, 2.9);
+  end = rms_between (pcm, 3.85, 3.95);
+  fail_unless (before > 0.01, "no sound before the fade: %f", before);
+  /* the default 1 s fade leaves about a tenth of the level there */
+  fail_unless (end < before * 0.2, "not faded: %.4f before, %.4f at the end",
+      before, end);
+  g_array_unref (pcm);
+  g_free (so);
+  g_free (se);
+  g_free (full);
+  g_free (src);
+  g_free (out);
+  cc_test_cleanup ();
+}
+
+GST_END_TEST;
+
 /* Mean luma of the decoded frame shown at t. */
 static gdouble
 luma_at (GArray * lumas, GArray * times, gdouble t)
@@ -1793,6 +1842,7 @@ cli_suite (void)
   tcase_add_test (tc, test_threads);
   tcase_add_test (tc, test_on_too_long_warn);
   tcase_add_test (tc, test_trim_without_audio);
+  tcase_add_test (tc, test_trim_fade_audio_unnormalised);
   return s;
 }
 
