@@ -189,6 +189,13 @@ cc_disable_network_demuxers (void)
 
 /* VFR scan -------------------------------------------------------------- */
 
+/* Posted by the scan's appsink once it runs. An appsink that is not
+ * started yet answers every pull with "no sample, at EOS": a scan that
+ * picked it out of the bin between its adding and its start (a window the
+ * streaming thread holds open longer under load) judged from no packets
+ * and called a variable rate constant. */
+#define SCAN_READY "campuscut-vfr-scan-ready"
+
 static void
 scan_pad_added (GstElement * parsebin, GstPad * pad, GstElement * pipeline)
 {
@@ -197,6 +204,7 @@ scan_pad_added (GstElement * parsebin, GstPad * pad, GstElement * pipeline)
       (gst_caps_get_structure (caps, 0)), "video/");
   GstElement *sink;
   GstPad *sinkpad;
+  gboolean running;
 
   gst_caps_unref (caps);
   /* Only the first video stream is timed; the rest is drained. */
@@ -204,17 +212,22 @@ scan_pad_added (GstElement * parsebin, GstPad * pad, GstElement * pipeline)
     video = FALSE;
   if (video) {
     g_object_set_data (G_OBJECT (pipeline), "has-video", GINT_TO_POINTER (1));
-    sink = gst_element_factory_make ("appsink", "scan");
+    sink = gst_element_factory_make ("appsink", NULL);
     g_object_set (sink, "sync", FALSE, "async", FALSE, "max-buffers", 8, NULL);
   } else {
     sink = gst_element_factory_make ("fakesink", NULL);
     g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   }
   gst_bin_add (GST_BIN (pipeline), sink);
+  /* started before linked: parsebin pushes as soon as this returns */
+  running = gst_element_sync_state_with_parent (sink);
   sinkpad = gst_element_get_static_pad (sink, "sink");
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (sink);
+  if (video)
+    gst_element_post_message (sink, gst_message_new_application (GST_OBJECT
+            (sink), gst_structure_new (SCAN_READY, "running", G_TYPE_BOOLEAN,
+                running, NULL)));
 }
 
 static gint
@@ -224,23 +237,58 @@ compare_time (gconstpointer a, gconstpointer b)
   return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
-/* Returns TRUE when the first packets' presentation intervals vary. */
-static gboolean
-scan_variable_fps (const gchar * uri, guint timeout_s)
+static GstClockTime
+time_left (gint64 deadline)
 {
-  GstElement *pipeline, *src, *parse, *sink = NULL;
+  gint64 now = g_get_monotonic_time ();
+  return now < deadline ? (GstClockTime) (deadline - now) * GST_USECOND : 0;
+}
+
+/* Appends the sample's presentation time in stream time, if it has one,
+ * and frees it. Stream time, not the raw timestamp: the smallest is where
+ * the picture starts as the normaliser counts (a transport stream's clock
+ * starts before its first picture). */
+static void
+take_sample (GArray * pts, GstSample * sample)
+{
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  const GstSegment *seg = gst_sample_get_segment (sample);
+
+  if (buf && GST_BUFFER_PTS_IS_VALID (buf)) {
+    GstClockTime t = seg && seg->format == GST_FORMAT_TIME ?
+        gst_segment_to_stream_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (buf))
+        : GST_BUFFER_PTS (buf);
+    if (GST_CLOCK_TIME_IS_VALID (t))
+      g_array_append_val (pts, t);
+  }
+  gst_sample_unref (sample);
+}
+
+/* Sets *vfr when the first packets' presentation intervals vary. The
+ * verdict depends on the file alone: it is made from the first
+ * VFR_SCAN_PACKETS packets, or from every packet when the stream ends or
+ * fails before that, never from however many happened to arrive in time.
+ * Running out of time is an error (FALSE), not a verdict. */
+static gboolean
+scan_variable_fps (const gchar * uri, guint timeout_s, gboolean * vfr,
+    GstClockTime * start, GError ** error)
+{
+  GstElement *pipeline, *src, *parse;
+  GstAppSink *sink = NULL;
   GArray *pts;
   GstBus *bus;
-  gboolean vfr = FALSE;
+  gboolean ok = TRUE;
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s *
       G_USEC_PER_SEC;
 
+  *vfr = FALSE;
+  *start = 0;
   src = gst_element_make_from_uri (GST_URI_SRC, uri, NULL, NULL);
   parse = gst_element_factory_make ("parsebin", NULL);
   if (!src || !parse) {
     gst_clear_object (&src);
     gst_clear_object (&parse);
-    return FALSE;
+    return TRUE;
   }
   pipeline = gst_pipeline_new ("vfr-scan");
   gst_bin_add_many (GST_BIN (pipeline), src, parse, NULL);
@@ -254,36 +302,63 @@ scan_variable_fps (const gchar * uri, guint timeout_s)
       GST_STATE_CHANGE_FAILURE)
     goto out;
 
-  while (pts->len < VFR_SCAN_PACKETS && g_get_monotonic_time () < deadline) {
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR |
-        GST_MESSAGE_EOS);
-    GstSample *sample;
+  /* Until the video appsink runs. An error or the end of the stream
+   * first means that no video packet comes: that is the verdict's input,
+   * not a race, since parsebin exposes its pads before any data flows. */
+  while (sink == NULL) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, time_left (deadline),
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS | GST_MESSAGE_APPLICATION);
+    const GstStructure *s;
+    gboolean running = FALSE;
 
-    if (msg) {
+    if (msg == NULL)
+      goto timeout;
+    s = gst_message_get_structure (msg);
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_APPLICATION) {
       gst_message_unref (msg);
-      break;
+      goto judge;
     }
-    if (sink == NULL) {
-      sink = gst_bin_get_by_name (GST_BIN (pipeline), "scan");
-      if (sink == NULL) {
-        g_usleep (5000);
-        continue;
+    if (gst_structure_has_name (s, SCAN_READY)) {
+      gst_structure_get_boolean (s, "running", &running);
+      /* a sink that cannot start is this machine's fault, not the file's:
+       * no verdict either way, as when the elements are missing */
+      if (!running) {
+        gst_message_unref (msg);
+        goto out;
       }
+      sink = GST_APP_SINK (gst_object_ref (GST_MESSAGE_SRC (msg)));
     }
-    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
-        100 * GST_MSECOND);
-    if (sample == NULL) {
-      if (gst_app_sink_is_eos (GST_APP_SINK (sink)))
-        break;
-      continue;
-    }
-    if (GST_BUFFER_PTS_IS_VALID (gst_sample_get_buffer (sample))) {
-      GstClockTime t = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
-      g_array_append_val (pts, t);
-    }
-    gst_sample_unref (sample);
+    gst_message_unref (msg);
   }
 
+  /* Pulled until the appsink itself is at EOS, which it reports only once
+   * its queue is empty; the bus's EOS says nothing about that queue. */
+  while (pts->len < VFR_SCAN_PACKETS) {
+    GstSample *sample = gst_app_sink_try_pull_sample (sink,
+        MIN (time_left (deadline), 100 * GST_MSECOND));
+    GstMessage *msg;
+
+    if (sample) {
+      take_sample (pts, sample);
+      continue;
+    }
+    if (gst_app_sink_is_eos (sink))
+      break;
+    /* The thread that failed pushed its packets before posting the error:
+     * they all wait in the appsink. */
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg) {
+      gst_message_unref (msg);
+      while (pts->len < VFR_SCAN_PACKETS &&
+          (sample = gst_app_sink_try_pull_sample (sink, 0)))
+        take_sample (pts, sample);
+      break;
+    }
+    if (time_left (deadline) == 0)
+      goto timeout;
+  }
+
+judge:
   if (pts->len >= 4) {
     GstClockTime dmin = GST_CLOCK_TIME_NONE, dmax = 0;
     /* Packets come in decode order: with B-frames the window's last
@@ -292,6 +367,7 @@ scan_variable_fps (const gchar * uri, guint timeout_s)
         pts->len - VFR_REORDER_SLACK : pts->len - 1;
 
     g_array_sort (pts, compare_time);
+    *start = g_array_index (pts, GstClockTime, 0);
     for (guint i = 1; i < usable; i++) {
       GstClockTime d = g_array_index (pts, GstClockTime, i) -
           g_array_index (pts, GstClockTime, i - 1);
@@ -300,7 +376,7 @@ scan_variable_fps (const gchar * uri, guint timeout_s)
       dmin = MIN (dmin, d);
       dmax = MAX (dmax, d);
     }
-    vfr = GST_CLOCK_TIME_IS_VALID (dmin) && dmax > dmin * VFR_RATIO;
+    *vfr = GST_CLOCK_TIME_IS_VALID (dmin) && dmax > dmin * VFR_RATIO;
   }
 
 out:
@@ -309,7 +385,15 @@ out:
   gst_object_unref (bus);
   gst_object_unref (pipeline);
   g_array_free (pts, TRUE);
-  return vfr;
+  return ok;
+
+timeout:
+  /* the discoverer's message: to the user both read the file's start */
+  g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+      _("reading the file's headers took longer than %u s; the file is "
+          "damaged or not a video"), timeout_s);
+  ok = FALSE;
+  goto out;
 }
 
 /* Discoverer ------------------------------------------------------------ */
@@ -547,8 +631,9 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
   p->n_subtitle = g_list_length (streams);
   gst_discoverer_stream_info_list_free (streams);
 
-  if (p->n_video > 0)
-    p->variable_fps = scan_variable_fps (uri, timeout_s);
+  if (p->n_video > 0 && !scan_variable_fps (uri, timeout_s, &p->variable_fps,
+          &p->content_start, error))
+    goto out;
   ok = TRUE;
 
 out:
@@ -640,6 +725,8 @@ cc_probe_to_json (const CcProbe * p)
       json_builder_add_double_value (b, p->fps_n / (gdouble) p->fps_d);
     else
       json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "content_start_s");
+    json_builder_add_double_value (b, p->content_start / (gdouble) GST_SECOND);
     json_builder_set_member_name (b, "variable_frame_rate");
     json_builder_add_boolean_value (b, p->variable_fps);
     json_builder_set_member_name (b, "interlaced");
