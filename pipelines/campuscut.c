@@ -793,6 +793,30 @@ analysis_failed (Job * job, const GError * err)
         "is chosen without it\n"), job->input, why);
 }
 
+/* The loudness of the platform segments, measured as the bin will cut
+ * them: in stream time, which starts before the first picture in a
+ * transport stream. */
+static gboolean
+measure_platform_loudness (Job * job, const CcProbe * probe, GError ** error)
+{
+  GArray *spans = cc_cutlist_parse (job->platform_segments, NULL);
+  gchar *in_stream_time;
+  gboolean ok;
+
+  for (guint i = 0; spans && i < spans->len; i++) {
+    g_array_index (spans, CcSpan, i).start += probe->content_start;
+    g_array_index (spans, CcSpan, i).end += probe->content_start;
+  }
+  in_stream_time = spans ? cc_cutlist_format ((CcSpan *) spans->data,
+      spans->len) : g_strdup (job->platform_segments);
+  ok = cc_measure_loudness (probe->uri, in_stream_time,
+      &job->platform_loudness, NULL, NULL, NULL, error);
+  g_free (in_stream_time);
+  if (spans)
+    g_array_unref (spans);
+  return ok;
+}
+
 /* Decides the platform cut before anything is decoded: the given list, or
  * the automatic choice from captions and the audio's loudness; then
  * measures the loudness of exactly that cut. */
@@ -861,8 +885,7 @@ decide_platform_cut (Job * job, const CcProbe * probe)
   g_array_unref (spans);
 
   if (job->input_loudness.has_audio &&
-      !cc_measure_loudness (probe->uri, job->platform_segments,
-          &job->platform_loudness, NULL, NULL, NULL, &err)) {
+      !measure_platform_loudness (job, probe, &err)) {
     /* the platform cut is then normalised as it plays (live mode) */
     job->platform_loudness_missing = g_strdup (err ? err->message :
         "the analysis failed");
@@ -1104,6 +1127,12 @@ run_process (Job * job)
             &err))
       analysis_failed (job, err);
     g_clear_error (&err);
+    /* keyframes come in stream time; the choice counts from the first
+     * picture */
+    for (guint i = 0; job->keyframes && i < job->keyframes->len; i++) {
+      CcKeyframe *kf = &g_array_index (job->keyframes, CcKeyframe, i);
+      kf->t = kf->t > probe.content_start ? kf->t - probe.content_start : 0;
+    }
     if (job->input_loudness.has_audio &&
         !(job->input_loudness.integrated >= CC_LOUDNESS_GATE_LUFS) &&
         !job->quiet)
@@ -1134,6 +1163,9 @@ run_process (Job * job)
       (guint64) (job->trim_fade_s * GST_SECOND), "school", job->school,
       "logo", job->logo, "captions", job->captions, "loudness",
       job->loudness, NULL);
+  /* segments, captions and the duration rule count from the first
+   * picture, as every player shows it */
+  g_object_set (bin, "content-start", (guint64) probe.content_start, NULL);
   if (job->input_loudness.has_audio)
     g_object_set (bin, "input-loudness",
         isfinite (job->input_loudness.integrated) ?

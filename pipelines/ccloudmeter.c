@@ -86,7 +86,19 @@ measure_thumbnail (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     if (k->have_prev)
       diff += (guint64) ABS (cur[i] - k->prev[i]);
   }
-  kf.t = GST_BUFFER_PTS (buf);
+  {
+    /* in stream time, as the platform segments are given */
+    GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+    const GstSegment *seg = NULL;
+
+    if (ev)
+      gst_event_parse_segment (ev, &seg);
+    kf.t = seg && seg->format == GST_FORMAT_TIME ?
+        gst_segment_to_stream_time (seg, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf)) : GST_BUFFER_PTS (buf);
+    if (ev)
+      gst_event_unref (ev);
+  }
   kf.luma = sum / (gdouble) sizeof (cur);
   kf.change = k->have_prev ? diff / (gdouble) sizeof (cur) : 255.0;
   memcpy (k->prev, cur, sizeof (cur));

@@ -30,6 +30,7 @@ typedef struct {
   gint par_n, par_d;
   gint fps_n, fps_d;
   gboolean variable_fps;
+  GstClockTime content_start;   /* stream time of the first picture */
   gboolean interlaced;
   guint bit_depth;
   gchar *chroma_format;         /* 4:2:0, 4:2:2, 4:4:4, or NULL */
