@@ -553,30 +553,17 @@ ocr_region (const gchar * video, gdouble t, gint y0, gint y1)
   guint8 *rgb = cc_test_frame_rgb (video, t, &w, &h);
   gchar *ppm = cc_test_path ("frame.ppm");
   GString *img = g_string_new (NULL);
-  const gchar *argv[] = { "tesseract", ppm, "stdout", "-l", "chi_sim",
-    "--psm", "6", NULL
-  };
-  gchar *out = NULL;
-  GString *squeezed = g_string_new (NULL);
-  gint status;
+  gchar *text;
 
   g_string_append_printf (img, "P6\n%d %d\n255\n", w, y1 - y0);
   g_string_append_len (img, (gchar *) rgb + (gsize) y0 * w * 3,
       (gssize) w * (y1 - y0) * 3);
   fail_unless (g_file_set_contents (ppm, img->str, (gssize) img->len, NULL));
-  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
-          | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL),
-      "tesseract missing: scripts/bootstrap.sh --with-tests installs it");
-  for (const gchar * p = out; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (!g_unichar_isspace (c) && !g_unichar_ispunct (c))
-      g_string_append_unichar (squeezed, c);
-  }
+  text = cc_test_ocr_image (ppm);
   g_string_free (img, TRUE);
-  g_free (out);
   g_free (rgb);
   g_free (ppm);
-  return g_string_free (squeezed, FALSE);
+  return text;
 }
 
 /* Captions from a GBK file burned into the full cut read back by OCR. */

@@ -439,18 +439,37 @@ cc_test_count_changed (const guint8 * a, const guint8 * b, gint width,
 }
 
 gchar *
+cc_test_ocr_image (const gchar * image)
+{
+  const gchar *argv[] = { "tesseract", image, "stdout", "-l", "chi_sim",
+    "--psm", "6", NULL
+  };
+  GString *squeezed = g_string_new (NULL);
+  gchar *out = NULL;
+  gint status;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
+          | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL),
+      "tesseract missing: scripts/bootstrap.sh --with-tests installs it");
+  fail_unless (g_spawn_check_wait_status (status, NULL), "tesseract failed "
+      "(is tesseract-ocr-chi-sim installed?)");
+  for (const gchar * p = out; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    if (!g_unichar_isspace (c) && !g_unichar_ispunct (c))
+      g_string_append_unichar (squeezed, c);
+  }
+  g_free (out);
+  return g_string_free (squeezed, FALSE);
+}
+
+gchar *
 cc_test_ocr_white (const gchar * video, gdouble t, gint y0, gint y1)
 {
   gint w, h;
   guint8 *rgb = cc_test_frame_rgb (video, t, &w, &h);
   gchar *pgm = cc_test_path ("ocr.pgm");
   GString *img = g_string_new (NULL);
-  const gchar *argv[] = { "tesseract", pgm, "stdout", "-l", "chi_sim",
-    "--psm", "6", NULL
-  };
-  GString *squeezed = g_string_new (NULL);
-  gchar *out = NULL;
-  gint status;
+  gchar *text;
 
   fail_unless (y0 >= 0 && y1 <= h && y1 > y0, "rows %d-%d outside a %d high "
       "frame", y0, y1, h);
@@ -465,19 +484,9 @@ cc_test_ocr_white (const gchar * video, gdouble t, gint y0, gint y1)
     }
   }
   fail_unless (g_file_set_contents (pgm, img->str, (gssize) img->len, NULL));
-  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_SEARCH_PATH
-          | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL),
-      "tesseract missing: scripts/bootstrap.sh --with-tests installs it");
-  fail_unless (g_spawn_check_wait_status (status, NULL), "tesseract failed "
-      "(is tesseract-ocr-chi-sim installed?)");
-  for (const gchar * p = out; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (!g_unichar_isspace (c) && !g_unichar_ispunct (c))
-      g_string_append_unichar (squeezed, c);
-  }
+  text = cc_test_ocr_image (pgm);
   g_string_free (img, TRUE);
-  g_free (out);
   g_free (rgb);
   g_free (pgm);
-  return g_string_free (squeezed, FALSE);
+  return text;
 }

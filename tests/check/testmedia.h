@@ -49,6 +49,9 @@ void cc_test_region_stats (const guint8 * rgb, gint width, gint x0, gint y0,
 guint cc_test_count_changed (const guint8 * a, const guint8 * b, gint width,
     gint x0, gint y0, gint x1, gint y1, gint threshold);
 
+/* Chinese text tesseract reads in an image file (PNM), without spaces
+ * and punctuation. */
+gchar *cc_test_ocr_image (const gchar * image);
 /* The text tesseract (chi_sim) reads in rows [y0, y1) of the frame shown
  * at t, without spaces and punctuation. Only near-white pixels count as
  * ink: captions and the school name are white, and a busy picture behind
