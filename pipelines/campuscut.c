@@ -793,28 +793,51 @@ analysis_failed (Job * job, const GError * err)
         "is chosen without it\n"), job->input, why);
 }
 
+/* A cut list in the bin's stream time, which starts before the first
+ * picture in a transport stream (caller frees). */
+static gchar *
+in_stream_time (const gchar * segments, GstClockTime content_start)
+{
+  GArray *spans = cc_cutlist_parse (segments, NULL);
+  gchar *shifted;
+
+  if (spans == NULL)
+    return g_strdup (segments);
+  for (guint i = 0; i < spans->len; i++) {
+    g_array_index (spans, CcSpan, i).start += content_start;
+    g_array_index (spans, CcSpan, i).end += content_start;
+  }
+  shifted = cc_cutlist_format ((CcSpan *) spans->data, spans->len);
+  g_array_unref (spans);
+  return shifted;
+}
+
 /* The loudness of the platform segments, measured as the bin will cut
- * them: in stream time, which starts before the first picture in a
- * transport stream. */
+ * them. */
 static gboolean
 measure_platform_loudness (Job * job, const CcProbe * probe, GError ** error)
 {
-  GArray *spans = cc_cutlist_parse (job->platform_segments, NULL);
-  gchar *in_stream_time;
-  gboolean ok;
-
-  for (guint i = 0; spans && i < spans->len; i++) {
-    g_array_index (spans, CcSpan, i).start += probe->content_start;
-    g_array_index (spans, CcSpan, i).end += probe->content_start;
-  }
-  in_stream_time = spans ? cc_cutlist_format ((CcSpan *) spans->data,
-      spans->len) : g_strdup (job->platform_segments);
-  ok = cc_measure_loudness (probe->uri, in_stream_time,
+  gchar *segments = in_stream_time (job->platform_segments,
+      probe->content_start);
+  gboolean ok = cc_measure_loudness (probe->uri, segments,
       &job->platform_loudness, NULL, NULL, NULL, error);
-  g_free (in_stream_time);
-  if (spans)
-    g_array_unref (spans);
+
+  g_free (segments);
   return ok;
+}
+
+/* What the full cut keeps of the source: all of it, or up to the maximum
+ * when --on-too-long trim will cut it there. */
+static GstClockTime
+kept_duration (const Job * job, const CcProbe * probe)
+{
+  guint64 min, max;
+
+  job_limits (job, &min, &max);
+  if (max && GST_CLOCK_TIME_IS_VALID (probe->duration) &&
+      probe->duration > max && g_strcmp0 (job->on_too_long, "trim") == 0)
+    return max;
+  return probe->duration;
 }
 
 /* Decides the platform cut before anything is decoded: the given list, or
@@ -829,7 +852,8 @@ decide_platform_cut (Job * job, const CcProbe * probe)
   if (g_strcmp0 (job->platform_cut, "auto") == 0) {
     CcCutSignals sig = { 0 };
 
-    sig.duration = probe->duration;
+    /* the platform cut comes from what the full cut keeps */
+    sig.duration = kept_duration (job, probe);
     sig.captions = job->caption_track;
     if (job->input_loudness.momentary) {
       sig.loudness = (gdouble *) job->input_loudness.momentary->data;
@@ -1122,11 +1146,23 @@ run_process (Job * job)
     job->keyframes = g_array_new (FALSE, FALSE, sizeof (CcKeyframe));
   if ((probe.n_audio > 0 && cc_loudness_preset (job->loudness)) ||
       job->keyframes) {
-    if (!cc_measure_loudness (probe.uri, NULL, &job->input_loudness,
+    /* a trimmed cut is normalised for what it keeps, not for the whole
+     * source */
+    gchar *kept = NULL;
+
+    if (kept_duration (job, &probe) != probe.duration) {
+      CcSpan span = { 0, kept_duration (job, &probe) };
+      gchar *list = cc_cutlist_format (&span, 1);
+
+      kept = in_stream_time (list, probe.content_start);
+      g_free (list);
+    }
+    if (!cc_measure_loudness (probe.uri, kept, &job->input_loudness,
             job->keyframes, &job->keyframes_offered, &job->keyframes_missing,
             &err))
       analysis_failed (job, err);
     g_clear_error (&err);
+    g_free (kept);
     /* keyframes come in stream time; the choice counts from the first
      * picture */
     for (guint i = 0; job->keyframes && i < job->keyframes->len; i++) {

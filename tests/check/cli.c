@@ -1329,6 +1329,39 @@ GST_START_TEST (test_trim_fade_audio_unnormalised)
 
 GST_END_TEST;
 
+/* A trimmed cut is normalised for what it keeps: a quiet talk followed
+ * by loud music past the maximum must come out at the target, not at the
+ * gain that suits the music. */
+GST_START_TEST (test_trim_normalises_what_it_keeps)
+{
+  gchar *src = cc_test_path ("quiet-then-loud.mp4"), *out = cc_test_path
+      ("out");
+  const gchar *gen[] = { "ffmpeg", "-nostdin", "-v", "error", "-y", "-f",
+    "lavfi", "-i", "testsrc2=size=192x108:rate=25", "-f", "lavfi", "-i",
+    "sine=f=440:r=48000,volume=if(lt(t\\,20)\\,0.03\\,0.9):eval=frame",
+    "-t", "30", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset",
+    "ultrafast", "-c:a", "aac", "-b:a", "192k", src, NULL
+  };
+  const gchar *args[] = { "process", src, "-o", out, "--max-duration", "20",
+    "--on-too-long", "trim", "--quality", "draft", "--platform-cut", "none",
+    "--quiet", NULL
+  };
+  gchar *so, *se;
+  gint code;
+
+  cc_test_run_tool (gen);
+  /* the output's own loudness check (the target within 0.5 LU) decides */
+  code = cc_test_cli (args, &so, &se);
+  fail_unless (code == 0, "exit %d: %s", code, se);
+  g_free (so);
+  g_free (se);
+  g_free (src);
+  g_free (out);
+  cc_test_cleanup ();
+}
+
+GST_END_TEST;
+
 /* Mean luma of the decoded frame shown at t. */
 static gdouble
 luma_at (GArray * lumas, GArray * times, gdouble t)
@@ -1830,6 +1863,7 @@ cli_suite (void)
   tcase_add_test (tc, test_on_too_long_warn);
   tcase_add_test (tc, test_trim_without_audio);
   tcase_add_test (tc, test_trim_fade_audio_unnormalised);
+  tcase_add_test (tc, test_trim_normalises_what_it_keeps);
   return s;
 }
 
