@@ -826,6 +826,20 @@ measure_platform_loudness (Job * job, const CcProbe * probe, GError ** error)
   return ok;
 }
 
+/* How long the source runs from its first picture: what campuscut
+ * delivers of it (a lead of sound before the picture is not kept). An
+ * indexed container declares where it ends on its own clock; an estimate
+ * (a transport stream's, from its clock's first and last values) is
+ * already about as long as the pictures. */
+static GstClockTime
+content_duration (const CcProbe * probe)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (probe->duration) || !probe->duration_exact)
+    return probe->duration;
+  return probe->duration > probe->content_start ?
+      probe->duration - probe->content_start : 0;
+}
+
 /* What the full cut keeps of the source: all of it, or up to the maximum
  * when --on-too-long trim will cut it there. */
 static GstClockTime
@@ -835,9 +849,10 @@ kept_duration (const Job * job, const CcProbe * probe)
 
   job_limits (job, &min, &max);
   if (max && GST_CLOCK_TIME_IS_VALID (probe->duration) &&
-      probe->duration > max && g_strcmp0 (job->on_too_long, "trim") == 0)
+      content_duration (probe) > max &&
+      g_strcmp0 (job->on_too_long, "trim") == 0)
     return max;
-  return probe->duration;
+  return content_duration (probe);
 }
 
 /* Decides the platform cut before anything is decoded: the given list, or
@@ -1150,7 +1165,7 @@ run_process (Job * job)
      * source */
     gchar *kept = NULL;
 
-    if (kept_duration (job, &probe) != probe.duration) {
+    if (kept_duration (job, &probe) != content_duration (&probe)) {
       CcSpan span = { 0, kept_duration (job, &probe) };
       gchar *list = cc_cutlist_format (&span, 1);
 
@@ -1276,11 +1291,12 @@ run_process (Job * job)
     expect.fps_d = job->fps_d;
     job_limits (job, &expect.min_duration, &expect.max_duration);
     expect.rule_tolerance = CC_DURATION_TOLERANCE_NS;
-    expect.duration = probe.duration;
+    /* the cut runs from the first picture to the end */
+    expect.duration = content_duration (&probe);
     /* --on-too-long warn delivers the whole source */
     if (expect.max_duration && GST_CLOCK_TIME_IS_VALID (probe.duration) &&
         g_strcmp0 (job->on_too_long, "warn") != 0)
-      expect.duration = MIN (probe.duration, expect.max_duration);
+      expect.duration = MIN (expect.duration, expect.max_duration);
     expect.tolerance = cc_duration_tolerance (&probe, job->fps_n, job->fps_d);
     full_thread = read_output_start (&full_read, job, full, &expect);
 

@@ -1881,9 +1881,11 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
       gst_caps_unref (caps);
       return;
     }
+    /* the guard first: it compares the end with the declared duration,
+     * both on the file's own clock */
+    add_gap_guard (self, pad, "video", &self->decoded_video_end);
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         content_start_probe, self, NULL);
-    add_gap_guard (self, pad, "video", &self->decoded_video_end);
     ok = build_video_branch (self, pad, caps);
     /* Upstream, through the decoder, to the demuxer. */
     if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &dur) && dur >= 0) {
@@ -1896,9 +1898,9 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
+    add_gap_guard (self, pad, "audio", NULL);
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         content_start_probe, self, NULL);
-    add_gap_guard (self, pad, "audio", NULL);
     ok = build_audio_branch (self, pad);
   }
 
