@@ -33,7 +33,7 @@ typedef struct {
   guint8 prev[THUMB_W * THUMB_H];
   gboolean have_prev;
   GstElement *scan;             /* the decoding bin, NULL once given up */
-  GstElement *appsrc;
+  GstElement *appsrc;           /* a reference of our own */
   gint failed;                  /* atomic: stop feeding the scan */
   gchar *missing;               /* why the video signals are missing */
   guint fed;                    /* keyframes handed to the scan */
@@ -185,7 +185,8 @@ link_keyframe_scan (GstElement * pipeline, GstPad * pad, KeyframeScan * k)
   g_signal_connect (bin, "deep-element-added",
       G_CALLBACK (tolerate_decode_errors), NULL);
   k->scan = bin;
-  k->appsrc = src;
+  /* the tap may still push into it while the main thread gives up */
+  k->appsrc = gst_object_ref (src);
   gst_bin_add_many (GST_BIN (pipeline), tap, bin, NULL);
 
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, keep_keyframes, k, NULL);
@@ -409,6 +410,7 @@ out:
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
+  gst_clear_object (&scan.appsrc);
   if (keyframes_missing)
     *keyframes_missing = g_steal_pointer (&scan.missing);
   g_free (scan.missing);
