@@ -319,11 +319,14 @@ bus_cb (GstBus * bus, GstMessage * msg, gpointer data)
         g_free (rule);
       } else if (exit_code_for_error (msg, err) == EXIT_BAD_INPUT) {
         job_fail (job, EXIT_BAD_INPUT, err->message);
+      } else if (g_strcmp0 (error_element (msg), "submissionbin") == 0) {
+        /* the bin's own: a stall, a missing element, a bad encoder
+         * setting; each says what it is */
+        job_fail (job, EXIT_INTERNAL, err->message);
       } else {
         gchar *m = g_strdup_printf (_("campuscut failed on this file (%s): "
-            "%s; GStreamer reads the file, the failure is campuscut's: "
-            "please report it with report.json"), error_element (msg),
-            err->message);
+            "%s; the file itself was not found at fault: please report "
+            "this with report.json"), error_element (msg), err->message);
 
         job_fail (job, EXIT_INTERNAL, m);
         g_free (m);
