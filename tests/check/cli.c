@@ -1362,6 +1362,46 @@ GST_START_TEST (test_trim_normalises_what_it_keeps)
 
 GST_END_TEST;
 
+/* A failure of campuscut's own on a good file is exit 1, never "bad
+ * input": here an encoder that cannot start (a second pass without the
+ * first's statistics). The message and the report name the element, and
+ * nothing is delivered. */
+GST_START_TEST (test_internal_failure_is_exit_1)
+{
+  gchar *src = make_timed_source (3.0), *out = cc_test_path ("out");
+  const gchar *args[] = { "process", src, "-o", out, "--quality", "draft",
+    "--platform-cut", "none", "--video-encoder",
+    "x264enc pass=pass2 multipass-cache-file=/nonexistent/stats", NULL
+  };
+  JsonParser *parser;
+  JsonObject *result;
+  gchar *so, *se, *listing;
+  gint code;
+
+  code = cc_test_cli (args, &so, &se);
+  fail_unless_equals_int (code, 1);
+  fail_unless (strstr (se, "x264enc") != NULL, "%s", se);
+  fail_unless (strstr (se, "not found at fault") != NULL, "%s", se);
+  listing = cc_test_list_dir (out);
+  fail_unless_equals_string (listing, "report.json");
+  result = object_at (load_report (out, &parser), "result");
+  fail_unless_equals_string (json_object_get_string_member (result,
+          "status"), "failed");
+  fail_unless_equals_string (json_object_get_string_member (result,
+          "element"), "x264enc");
+  fail_unless (strstr (json_object_get_string_member (result, "debug"),
+          "gstx264enc.c") != NULL);
+  g_object_unref (parser);
+  g_free (listing);
+  g_free (so);
+  g_free (se);
+  g_free (src);
+  g_free (out);
+  cc_test_cleanup ();
+}
+
+GST_END_TEST;
+
 /* Mean luma of the decoded frame shown at t. */
 static gdouble
 luma_at (GArray * lumas, GArray * times, gdouble t)
@@ -1864,6 +1904,7 @@ cli_suite (void)
   tcase_add_test (tc, test_trim_without_audio);
   tcase_add_test (tc, test_trim_fade_audio_unnormalised);
   tcase_add_test (tc, test_trim_normalises_what_it_keeps);
+  tcase_add_test (tc, test_internal_failure_is_exit_1);
   return s;
 }
 
