@@ -1694,6 +1694,13 @@ out:
   cc_loudness_clear (&job.input_loudness);
   cc_loudness_clear (&job.platform_loudness);
   g_free (job.error_file);
+  g_free (job.error_element);
+  g_free (job.error_debug);
+  g_free (job.keyframes_missing);
+  g_free (job.loudness_missing);
+  g_free (job.platform_loudness_missing);
+  if (job.warned)
+    g_hash_table_unref (job.warned);
   g_free (job.duration_verdict);
   g_free (job.duration_action);
   return ret;
