@@ -2326,17 +2326,18 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
   GST_BIN_CLASS (parent_class)->handle_message (bin, message);
 }
 
-/* Whether an error is the input's fault: what the decoders and demuxers
- * say about the data, and the bin's own findings about it (truncation,
- * timestamp gaps, a playlist instead of a video). A flow error ("Internal
- * data stream error") only says that a stream stopped: its cause is
- * downstream (negotiation, an encoder) or was already reported. */
+/* Whether a child's error is the input's fault: what the decoders and
+ * demuxers say about the data. A flow error ("Internal data stream
+ * error") only says that a stream stopped: its cause is downstream
+ * (negotiation, an encoder) or was already reported. The bin's own errors
+ * never pass through here: they are posted with their stage
+ * (BIN_ERROR_*). */
 static const gchar *
 error_stage (GstSubmissionBin * self, GstObject * src, const GError * err)
 {
-  gboolean in_decoder = src == GST_OBJECT_CAST (self) ||
-      (self->decodebin && (src == GST_OBJECT_CAST (self->decodebin) ||
-          gst_object_has_as_ancestor (src, GST_OBJECT_CAST (self->decodebin))));
+  gboolean in_decoder = self->decodebin &&
+      (src == GST_OBJECT_CAST (self->decodebin) ||
+      gst_object_has_as_ancestor (src, GST_OBJECT_CAST (self->decodebin)));
 
   if (err->domain == GST_RESOURCE_ERROR &&
       (err->code == GST_RESOURCE_ERROR_WRITE ||

@@ -96,6 +96,16 @@ run_to_eos (GstElement * pipeline, gchar ** error_message, GQuark * domain,
 }
 
 void
+cc_test_run (GstElement * pipeline)
+{
+  gchar *msg = NULL;
+
+  if (!run_to_eos (pipeline, &msg, NULL, NULL))
+    fail ("generating media failed: %s\n  pipeline: %s", msg,
+        GST_ELEMENT_NAME (pipeline));
+}
+
+void
 cc_test_launch (const gchar * description)
 {
   GError *err = NULL;

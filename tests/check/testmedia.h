@@ -17,6 +17,9 @@ gchar *cc_test_path (const gchar * name);
 
 /* Runs a gst-launch description to EOS; fails the test on error. */
 void cc_test_launch (const gchar * description);
+/* The same for a pipeline the test built (and keeps), e.g. with probes;
+ * it is left in NULL. */
+void cc_test_run (GstElement * pipeline);
 /* Runs a test-only tool (ffmpeg) that the bootstrap installs. */
 void cc_test_run_tool (const gchar * const *argv);
 
