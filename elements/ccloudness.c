@@ -37,6 +37,34 @@ cc_loudness_preset (const gchar * name)
   return NULL;
 }
 
+G_STATIC_ASSERT (G_N_ELEMENTS (presets) == CC_LOUDNESS_OFF);
+
+const CcLoudnessPreset *
+cc_loudness_target_preset (CcLoudnessTarget target)
+{
+  return (guint) target < G_N_ELEMENTS (presets) ? &presets[target] : NULL;
+}
+
+const gchar *
+cc_loudness_target_to_string (CcLoudnessTarget target)
+{
+  const CcLoudnessPreset *p = cc_loudness_target_preset (target);
+
+  return p ? p->name : "off";
+}
+
+gboolean
+cc_loudness_target_from_string (const gchar * str, CcLoudnessTarget * target)
+{
+  const CcLoudnessPreset *p = cc_loudness_preset (str);
+
+  if (p)
+    *target = (CcLoudnessTarget) (p - presets);
+  else if (str && g_ascii_strcasecmp (str, "off") == 0)
+    *target = CC_LOUDNESS_OFF;
+  return p || (str && g_ascii_strcasecmp (str, "off") == 0);
+}
+
 /* Limiter --------------------------------------------------------------- */
 
 /* frames of history needed for the interpolation around a frame */

@@ -18,8 +18,24 @@ typedef struct {
   const gchar *description;
 } CcLoudnessPreset;
 
+/* The presets by id, in the order of cc_loudness_presets(); OFF is no
+ * normalisation (no preset). */
+typedef enum {
+  CC_LOUDNESS_WEB = 0,
+  CC_LOUDNESS_MOBILE,
+  CC_LOUDNESS_QUIET,
+  CC_LOUDNESS_EBU,
+  CC_LOUDNESS_OFF,
+} CcLoudnessTarget;
+
 const CcLoudnessPreset *cc_loudness_preset (const gchar * name);
 const CcLoudnessPreset *cc_loudness_presets (guint * n);
+/* NULL for CC_LOUDNESS_OFF */
+const CcLoudnessPreset *cc_loudness_target_preset (CcLoudnessTarget target);
+const gchar *cc_loudness_target_to_string (CcLoudnessTarget target);
+/* Preset names and "off", any case. */
+gboolean cc_loudness_target_from_string (const gchar * str,
+    CcLoudnessTarget * target);
 
 /* Below this a programme counts as silent (BS.1770 absolute gate). */
 #define CC_LOUDNESS_GATE_LUFS (-70.0)

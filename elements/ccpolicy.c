@@ -190,3 +190,99 @@ cc_duration_rule_text (CcCategory category, guint64 min_ns, guint64 max_ns)
   g_free (who);
   return rule;
 }
+
+CcDurationVerdict
+cc_declared_duration_verdict (guint64 duration_ns, gboolean exact,
+    guint64 min_ns, guint64 max_ns, gboolean too_long_rejects)
+{
+  guint64 margin = exact ? 0 : CC_ESTIMATED_DURATION_MARGIN_NS;
+  CcDurationVerdict v;
+
+  /* widen the limits by the margin: what the data decides stays open */
+  v = cc_duration_check (duration_ns, min_ns > margin ? min_ns - margin : 0,
+      max_ns ? max_ns + margin : 0);
+  if (v == CC_DURATION_TOO_LONG && !too_long_rejects)
+    v = CC_DURATION_OK;
+  return v;
+}
+
+gboolean
+cc_container_has_exact_duration (const gchar * media_type)
+{
+  static const gchar *indexed[] = {
+    "video/quicktime", "video/x-matroska", "video/webm", "video/x-msvideo",
+  };
+
+  for (guint i = 0; media_type && i < G_N_ELEMENTS (indexed); i++)
+    if (strcmp (media_type, indexed[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+cc_klass_reads_elsewhere (const gchar * klass)
+{
+  return klass && (strstr (klass, "Adaptive") || strstr (klass, "Network"));
+}
+
+gchar *
+cc_frame_size_problem (guint w, guint h)
+{
+  if (w <= CC_MAX_FRAME_EDGE && h <= CC_MAX_FRAME_EDGE)
+    return NULL;
+  return g_strdup_printf (_("the picture claims to be %ux%u pixels, more "
+          "than any camera records (at most %u a side); the file is damaged"),
+      w, h, CC_MAX_FRAME_EDGE);
+}
+
+static const gchar *too_long_ids[] = { "error", "trim", "warn" };
+static const gchar *aspect_ids[] = { "portrait", "source" };
+
+static gboolean
+id_from_string (const gchar * const *ids, guint n, const gchar * str,
+    gint * out)
+{
+  for (guint i = 0; str && i < n; i++) {
+    if (g_ascii_strcasecmp (str, ids[i]) == 0) {
+      *out = (gint) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const gchar *
+cc_too_long_to_string (CcTooLong action)
+{
+  return (guint) action < G_N_ELEMENTS (too_long_ids) ?
+      too_long_ids[action] : NULL;
+}
+
+gboolean
+cc_too_long_from_string (const gchar * str, CcTooLong * action)
+{
+  gint i;
+
+  if (!id_from_string (too_long_ids, G_N_ELEMENTS (too_long_ids), str, &i))
+    return FALSE;
+  *action = (CcTooLong) i;
+  return TRUE;
+}
+
+const gchar *
+cc_platform_aspect_to_string (CcPlatformAspect aspect)
+{
+  return (guint) aspect < G_N_ELEMENTS (aspect_ids) ?
+      aspect_ids[aspect] : NULL;
+}
+
+gboolean
+cc_platform_aspect_from_string (const gchar * str, CcPlatformAspect * aspect)
+{
+  gint i;
+
+  if (!id_from_string (aspect_ids, G_N_ELEMENTS (aspect_ids), str, &i))
+    return FALSE;
+  *aspect = (CcPlatformAspect) i;
+  return TRUE;
+}

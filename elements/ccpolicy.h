@@ -40,6 +40,41 @@ typedef struct {
   guint rc_lookahead;
 } CcQualityPreset;
 
+/* What to do with a submission longer than its maximum; mirrors
+ * GstCampuscutTooLong (the elements' property type). */
+typedef enum {
+  CC_TOO_LONG_ERROR = 0,
+  CC_TOO_LONG_TRIM,
+  CC_TOO_LONG_WARN,
+} CcTooLong;
+
+/* The platform cut's frame: 9:16 over a blurred copy, or the source's
+ * own aspect like the full cut. */
+typedef enum {
+  CC_PLATFORM_PORTRAIT = 0,
+  CC_PLATFORM_SOURCE,
+} CcPlatformAspect;
+
+/* Defaults of the settings the elements and the CLI share: defined here
+ * only, used by the bin's property specs and the CLI's options. */
+#define CC_DEFAULT_CATEGORY CC_CATEGORY_NONE
+#define CC_DEFAULT_QUALITY CC_QUALITY_STANDARD
+#define CC_DEFAULT_FPS_N 25
+#define CC_DEFAULT_FPS_D 1
+#define CC_DEFAULT_VIDEO_ENCODER "x264enc"
+#define CC_DEFAULT_AUDIO_BITRATE 160000
+#define CC_DEFAULT_STALL_TIMEOUT_S 60
+#define CC_DEFAULT_ON_TOO_LONG CC_TOO_LONG_ERROR
+#define CC_DEFAULT_TRIM_FADE_NS (G_GUINT64_CONSTANT (1000000000))
+#define CC_DEFAULT_LOUDNESS CC_LOUDNESS_WEB
+#define CC_DEFAULT_PLATFORM_ASPECT CC_PLATFORM_PORTRAIT
+
+const gchar *cc_too_long_to_string (CcTooLong action);
+gboolean cc_too_long_from_string (const gchar * str, CcTooLong * action);
+const gchar *cc_platform_aspect_to_string (CcPlatformAspect aspect);
+gboolean cc_platform_aspect_from_string (const gchar * str,
+    CcPlatformAspect * aspect);
+
 const gchar *cc_category_to_string (CcCategory category);
 gboolean cc_category_from_string (const gchar * str, CcCategory * category);
 /* Duration rule of a category in nanoseconds; 0 means no limit. */
@@ -65,6 +100,36 @@ typedef enum {
  * hours of repeated frames. */
 #define CC_MAX_FRAME_EDGE 8192
 #define CC_MAX_TIMESTAMP_GAP_NS (G_GUINT64_CONSTANT (60) * 1000000000)
+
+/* A declared duration that misses a limit by less than this is not
+ * trusted to reject a file when the container only estimates it (from
+ * the bitrate or the clock's first and last values): the decoded data
+ * decides then. */
+#define CC_ESTIMATED_DURATION_MARGIN_NS (G_GUINT64_CONSTANT (5000000000))
+
+/* The one rule for rejecting a file on its header, before anything is
+ * decoded (the CLI's pre-flight and submissionbin both use it): the
+ * verdict when the declared duration breaks the limits (0 = none) beyond
+ * doubt, CC_DURATION_OK otherwise. exact: the container indexes every
+ * sample (cc_container_has_exact_duration); too_long_rejects: a long file
+ * is an error rather than trimmed or let through. */
+CcDurationVerdict cc_declared_duration_verdict (guint64 duration_ns,
+    gboolean exact, guint64 min_ns, guint64 max_ns,
+    gboolean too_long_rejects);
+
+/* Containers whose declared duration comes from an index of every sample
+ * (MP4/MOV, Matroska/WebM, AVI), by media type ("video/quicktime"); the
+ * others (MPEG-PS/TS, FLV, ASF) estimate it. */
+gboolean cc_container_has_exact_duration (const gchar * media_type);
+
+/* Element classes (a factory's klass metadata) that read other files or
+ * the network on an input's behalf: adaptive-streaming and network
+ * elements. An upload is one file; these are never used on it. */
+gboolean cc_klass_reads_elsewhere (const gchar * klass);
+
+/* The problem with a picture of w x h pixels for a user to read, or NULL
+ * when it is within CC_MAX_FRAME_EDGE (caller frees). */
+gchar *cc_frame_size_problem (guint w, guint h);
 
 /* Verdict for a duration against limits in nanoseconds (0 = no limit),
  * allowing CC_DURATION_TOLERANCE_NS either way. */

@@ -4,7 +4,12 @@
  * its own GLib-only enum.
  */
 #include "gstcampuscutenums.h"
+#include "ccloudness.h"
 #include "ccpolicy.h"
+
+G_STATIC_ASSERT ((gint) GST_CAMPUSCUT_TOO_LONG_ERROR == (gint) CC_TOO_LONG_ERROR);
+G_STATIC_ASSERT ((gint) GST_CAMPUSCUT_TOO_LONG_TRIM == (gint) CC_TOO_LONG_TRIM);
+G_STATIC_ASSERT ((gint) GST_CAMPUSCUT_TOO_LONG_WARN == (gint) CC_TOO_LONG_WARN);
 
 #define DEFINE_ENUM_TYPE(func, name, ...)                               \
 GType                                                                   \
@@ -44,3 +49,10 @@ DEFINE_ENUM_TYPE (gst_campuscut_too_long_get_type, "GstCampuscutTooLong",
 DEFINE_ENUM_TYPE (gst_campuscut_too_short_get_type, "GstCampuscutTooShort",
     {GST_CAMPUSCUT_TOO_SHORT_ERROR, "Fail with a STREAM error", "error"},
     {GST_CAMPUSCUT_TOO_SHORT_WARN, "Post a warning", "warn"});
+
+DEFINE_ENUM_TYPE (gst_campuscut_loudness_get_type, "GstCampuscutLoudness",
+    {CC_LOUDNESS_WEB, "Web and social video: -16 LUFS, -1 dBTP", "web"},
+    {CC_LOUDNESS_MOBILE, "GY/T 377 mobile: -15 LUFS, -1 dBTP", "mobile"},
+    {CC_LOUDNESS_QUIET, "Quiet rooms: -24 LUFS, -2 dBTP", "quiet"},
+    {CC_LOUDNESS_EBU, "EBU R128 broadcast: -23 LUFS, -1 dBTP", "ebu"},
+    {CC_LOUDNESS_OFF, "Leave the loudness as it is", "off"});

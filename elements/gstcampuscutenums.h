@@ -26,6 +26,9 @@ GType gst_campuscut_category_get_type (void);
 GType gst_campuscut_quality_get_type (void);
 #define GST_TYPE_CAMPUSCUT_TOO_LONG (gst_campuscut_too_long_get_type ())
 GType gst_campuscut_too_long_get_type (void);
+/* values are CcLoudnessTarget's */
+#define GST_TYPE_CAMPUSCUT_LOUDNESS (gst_campuscut_loudness_get_type ())
+GType gst_campuscut_loudness_get_type (void);
 #define GST_TYPE_CAMPUSCUT_TOO_SHORT (gst_campuscut_too_short_get_type ())
 GType gst_campuscut_too_short_get_type (void);
 

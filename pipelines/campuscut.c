@@ -185,24 +185,17 @@ file_size (const gchar * path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
-/* Bytes written so far: submissionbin keeps everything unfinished (partial
- * outputs, the muxers' faststart data) in hidden files beside the outputs. */
+/* Bytes written so far, unfinished files included: the bin counts them. */
 static guint64
 bytes_written (const Job * job)
 {
-  GDir *dir = g_dir_open (job->outdir, 0, NULL);
-  const gchar *name;
+  GstElement *bin = gst_bin_get_by_name (GST_BIN (job->pipeline), "job");
   guint64 total = 0;
 
-  while (dir && (name = g_dir_read_name (dir))) {
-    if (name[0] == '.') {
-      gchar *p = g_build_filename (job->outdir, name, NULL);
-      total += file_size (p);
-      g_free (p);
-    }
+  if (bin) {
+    g_object_get (bin, "bytes-written", &total, NULL);
+    gst_object_unref (bin);
   }
-  if (dir)
-    g_dir_close (dir);
   return total;
 }
 
@@ -1135,10 +1128,11 @@ run_process (Job * job)
     CcDurationVerdict v;
 
     job_limits (job, &min, &max);
-    v = cc_duration_check (probe.duration, min, max);
-    if (GST_CLOCK_TIME_IS_VALID (probe.duration) && (v ==
-            CC_DURATION_TOO_SHORT || (v == CC_DURATION_TOO_LONG &&
-                g_strcmp0 (job->on_too_long, "error") == 0))) {
+    v = GST_CLOCK_TIME_IS_VALID (probe.duration) ?
+        cc_declared_duration_verdict (probe.duration, probe.duration_exact,
+        min, max, g_strcmp0 (job->on_too_long, "error") == 0) :
+        CC_DURATION_OK;
+    if (v != CC_DURATION_OK) {
       gchar *rule = job_rule_text (job);
       gchar *m = g_strdup_printf ("%.1f s; %s%s",
           probe.duration / (gdouble) GST_SECOND, rule,
@@ -1215,8 +1209,8 @@ run_process (Job * job)
       "video-encoder", job->video_encoder, "stall-timeout",
       job->stall_timeout, "threads", job->threads, "trim-fade",
       (guint64) (job->trim_fade_s * GST_SECOND), "school", job->school,
-      "logo", job->logo, "captions", job->captions, "loudness",
-      job->loudness, NULL);
+      "logo", job->logo, "captions", job->captions, NULL);
+  gst_util_set_object_arg (G_OBJECT (bin), "loudness", job->loudness);
   /* segments, captions and the duration rule count from the first
    * picture, as every player shows it */
   g_object_set (bin, "content-start", (guint64) probe.content_start, NULL);
@@ -1548,14 +1542,14 @@ main (int argc, char **argv)
 
   limit_malloc_arenas ();
   setup_i18n ();
-  job.category = CC_CATEGORY_NONE;
-  job.quality = CC_QUALITY_STANDARD;
-  job.fps_n = 25;
-  job.fps_d = 1;
-  job.stall_timeout = 60;
+  job.category = CC_DEFAULT_CATEGORY;
+  job.quality = CC_DEFAULT_QUALITY;
+  job.fps_n = CC_DEFAULT_FPS_N;
+  job.fps_d = CC_DEFAULT_FPS_D;
+  job.stall_timeout = CC_DEFAULT_STALL_TIMEOUT_S;
   job.min_duration_s = job.max_duration_s = -1;
   job.max_output_mb = 4096;
-  job.trim_fade_s = 1.0;
+  job.trim_fade_s = CC_DEFAULT_TRIM_FADE_NS / (gdouble) GST_SECOND;
 
   ctx = g_option_context_new ("COMMAND INPUT");
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
@@ -1577,7 +1571,7 @@ main (int argc, char **argv)
     ret = usage_error (ctx, _("no command given"));
     goto out;
   }
-  cc_disable_network_demuxers ();
+  cc_disable_remote_elements ();
 
   if (g_strcmp0 (argv[1], "probe") == 0) {
     if (argc != 3) {
@@ -1666,7 +1660,7 @@ main (int argc, char **argv)
     goto out;
   }
   if (job.video_encoder == NULL)
-    job.video_encoder = g_strdup ("x264enc");
+    job.video_encoder = g_strdup (CC_DEFAULT_VIDEO_ENCODER);
   job.input = g_strdup (argv[2]);
   ret = run_process (&job);
 

@@ -52,12 +52,13 @@ cc_probe_clear (CcProbe * p)
 static gboolean
 check_frame_size (guint w, guint h, GError ** error)
 {
-  if (w <= CC_MAX_FRAME_EDGE && h <= CC_MAX_FRAME_EDGE)
+  gchar *problem = cc_frame_size_problem (w, h);
+
+  if (problem == NULL)
     return TRUE;
-  g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
-      _("the picture claims to be %ux%u pixels, more than any camera "
-          "records (at most %u a side); the file is damaged"), w, h,
-      CC_MAX_FRAME_EDGE);
+  g_set_error_literal (error, GST_STREAM_ERROR, GST_STREAM_ERROR_DECODE,
+      problem);
+  g_free (problem);
   return FALSE;
 }
 
@@ -169,7 +170,7 @@ manifest:
 }
 
 void
-cc_disable_network_demuxers (void)
+cc_disable_remote_elements (void)
 {
   GstRegistry *reg = gst_registry_get ();
   GList *features = gst_registry_get_feature_list (reg,
@@ -180,8 +181,7 @@ cc_disable_network_demuxers (void)
     const gchar *klass = gst_element_factory_get_metadata (f,
         GST_ELEMENT_METADATA_KLASS);
 
-    if (klass && strstr (klass, "Demux") && (strstr (klass, "Adaptive") ||
-            strstr (klass, "Network")))
+    if (cc_klass_reads_elsewhere (klass))
       gst_plugin_feature_set_rank (GST_PLUGIN_FEATURE (f), GST_RANK_NONE);
   }
   gst_plugin_feature_list_free (features);
@@ -602,12 +602,8 @@ cc_probe_file (const gchar * path, guint timeout_s, CcProbe * p,
       p->container = g_strdup (gst_structure_get_name (s));
       p->container_variant = dup_caps_string (s, "variant");
       p->container_name = gst_pb_utils_get_codec_description (caps);
-      /* These index every sample; MPEG-PS/TS, FLV, ASF declare a duration
-       * estimated from the bitrate or without the last frame. */
-      p->duration_exact = gst_structure_has_name (s, "video/quicktime") ||
-          gst_structure_has_name (s, "video/x-matroska") ||
-          gst_structure_has_name (s, "video/webm") ||
-          gst_structure_has_name (s, "video/x-msvideo");
+      p->duration_exact =
+          cc_container_has_exact_duration (gst_structure_get_name (s));
       gst_caps_unref (caps);
     }
     gst_discoverer_stream_info_unref (top);

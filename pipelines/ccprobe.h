@@ -60,7 +60,8 @@ const gchar *cc_probe_audio_layout (const CcProbe * probe);
 gboolean cc_check_input_file (const gchar * path, GError ** error);
 
 /* Keeps every GStreamer user in this process from autoplugging elements that
- * fetch further files or URLs (HLS/DASH/MSS demuxers, SDP). */
-void cc_disable_network_demuxers (void);
+ * fetch further files or URLs (cc_klass_reads_elsewhere: HLS/DASH/MSS
+ * demuxers, network sources). */
+void cc_disable_remote_elements (void);
 
 G_END_DECLS

@@ -125,7 +125,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_submission_bin_debug);
 #define DEFAULT_MAX_DURATION -1
 #define DEFAULT_ON_TOO_LONG GST_CAMPUSCUT_TOO_LONG_ERROR
 #define DEFAULT_TRIM_FADE GST_SECOND
-#define DEFAULT_LOUDNESS "web"
+#define DEFAULT_LOUDNESS CC_DEFAULT_LOUDNESS
 /* AAC coding lets true peaks rise a little; normalise below the ceiling
  * by this much so the delivered file still keeps it. */
 #define AAC_PEAK_MARGIN_DB 0.5
@@ -164,6 +164,7 @@ enum
   PROP_PLATFORM_ASPECT,
   PROP_PLATFORM_INPUT_LOUDNESS,
   PROP_CONTENT_START,
+  PROP_BYTES_WRITTEN,
 };
 
 /* The bin's own errors carry the same details as its children's (see
@@ -218,7 +219,7 @@ struct _GstSubmissionBin
   gchar *school;
   gchar *logo;
   gchar *captions;
-  gchar *loudness;
+  CcLoudnessTarget loudness;
   gdouble input_loudness;
   gchar *platform_location;
   gchar *platform_segments;
@@ -248,6 +249,7 @@ struct _GstSubmissionBin
   gboolean trimmed;             /* a guard cut the stream at the maximum */
   GstClockTime src_duration;
   gboolean duration_exact;
+  gchar *container;             /* media type typefinding found */
   GstClockTime video_end;       /* running time reached by the video output */
   GstClockTime audio_end;       /* same for the source's own audio */
   GstSegment video_segment;
@@ -257,9 +259,6 @@ struct _GstSubmissionBin
   GstClockID watchdog;
   gint64 last_progress;         /* g_get_monotonic_time () of the last buffer */
 };
-
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
-    GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
 
 #define gst_submission_bin_parent_class parent_class
 G_DEFINE_TYPE (GstSubmissionBin, gst_submission_bin, GST_TYPE_BIN);
@@ -396,10 +395,9 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   g_object_class_install_property (gobject_class, PROP_LOUDNESS,
-      g_param_spec_string ("loudness", "Loudness",
-          "Loudness preset: web (-16 LUFS, -1 dBTP), mobile (-15, -1), quiet "
-          "(-24, -2), ebu (-23, -1), or off", DEFAULT_LOUDNESS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      g_param_spec_enum ("loudness", "Loudness",
+          "Loudness target of the outputs (EBU R128 measurement)",
+          GST_TYPE_CAMPUSCUT_LOUDNESS, DEFAULT_LOUDNESS, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_INPUT_LOUDNESS,
       g_param_spec_double ("input-loudness", "Input loudness",
@@ -442,8 +440,11 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           "stream time 0", 0, G_MAXUINT64, 0, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
-  /* Outputs are files; the template only documents that no pad is static. */
-  gst_element_class_add_static_pad_template (element_class, &src_template);
+  g_object_class_install_property (gobject_class, PROP_BYTES_WRITTEN,
+      g_param_spec_uint64 ("bytes-written", "Bytes written",
+          "Bytes the outputs hold so far, unfinished files included (for a "
+          "limit on what a job may write)", 0, G_MAXUINT64, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_set_static_metadata (element_class,
       "Campaign submission normaliser", "Generic/Bin/Transcoder",
@@ -453,6 +454,7 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_CAMPUSCUT_CATEGORY, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_CAMPUSCUT_QUALITY, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CAMPUSCUT_LOUDNESS, 0);
 
   GST_DEBUG_CATEGORY_INIT (gst_submission_bin_debug, "submissionbin", 0,
       "campuscut submission normaliser");
@@ -473,7 +475,7 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->max_duration = DEFAULT_MAX_DURATION;
   self->on_too_long = DEFAULT_ON_TOO_LONG;
   self->trim_fade = DEFAULT_TRIM_FADE;
-  self->loudness = g_strdup (DEFAULT_LOUDNESS);
+  self->loudness = DEFAULT_LOUDNESS;
   self->platform_portrait = TRUE;
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
@@ -495,9 +497,9 @@ gst_submission_bin_finalize (GObject * object)
   g_free (self->school);
   g_free (self->logo);
   g_free (self->captions);
-  g_free (self->loudness);
   g_free (self->platform_location);
   g_free (self->platform_segments);
+  g_free (self->container);
   g_free (self->plat.part_location);
   g_free (self->plat.faststart_location);
 
@@ -570,8 +572,7 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
       self->captions = g_value_dup_string (value);
       break;
     case PROP_LOUDNESS:
-      g_free (self->loudness);
-      self->loudness = g_value_dup_string (value);
+      self->loudness = g_value_get_enum (value);
       break;
     case PROP_INPUT_LOUDNESS:
       self->input_loudness = g_value_get_double (value);
@@ -598,6 +599,24 @@ gst_submission_bin_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+}
+
+static guint64
+file_size (const gchar * path)
+{
+  GStatBuf st;
+
+  return path && g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* Under the object lock. */
+static guint64
+bytes_written (GstSubmissionBin * self)
+{
+  return file_size (self->part_location) +
+      file_size (self->faststart_location) +
+      file_size (self->plat.part_location) +
+      file_size (self->plat.faststart_location);
 }
 
 static void
@@ -657,7 +676,7 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->captions);
       break;
     case PROP_LOUDNESS:
-      g_value_set_string (value, self->loudness);
+      g_value_set_enum (value, self->loudness);
       break;
     case PROP_INPUT_LOUDNESS:
       g_value_set_double (value, self->input_loudness);
@@ -676,6 +695,9 @@ gst_submission_bin_get_property (GObject * object, guint prop_id,
       break;
     case PROP_CONTENT_START:
       g_value_set_uint64 (value, self->content_start);
+      break;
+    case PROP_BYTES_WRITTEN:
+      g_value_set_uint64 (value, bytes_written (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -701,8 +723,8 @@ make_child (GstSubmissionBin * self, const gchar * factory, const gchar * name)
     gst_element_post_message (GST_ELEMENT_CAST (self),
         gst_missing_element_message_new (GST_ELEMENT_CAST (self), factory));
     BIN_ERROR_PROCESSING (self, CORE, MISSING_PLUGIN,
-        ("The GStreamer element '%s' is missing; install the Debian "
-            "package that provides it (see scripts/bootstrap.sh).", factory),
+        ("The GStreamer element '%s' is missing; install the GStreamer "
+            "plugin that provides it.", factory),
         (NULL));
     return NULL;
   }
@@ -776,17 +798,17 @@ make_guard (GstSubmissionBin * self, const gchar * name, guint64 min,
 /* Rejects a source whose container states a duration outside the rule
  * before a single frame is decoded. FALSE when it posted the error. */
 static gboolean
-check_declared_duration (GstSubmissionBin * self, GstClockTime declared)
+check_declared_duration (GstSubmissionBin * self, GstClockTime declared,
+    gboolean exact)
 {
   guint64 min, max;
   CcDurationVerdict v;
   gchar *rule;
 
   duration_limits (self, &min, &max);
-  v = cc_duration_check (declared, min, max);
-  if (v == CC_DURATION_OK ||
-      (v == CC_DURATION_TOO_LONG &&
-          self->on_too_long != GST_CAMPUSCUT_TOO_LONG_ERROR))
+  v = cc_declared_duration_verdict (declared, exact, min, max,
+      self->on_too_long == GST_CAMPUSCUT_TOO_LONG_ERROR);
+  if (v == CC_DURATION_OK)
     return TRUE;
 
   gst_element_post_message (GST_ELEMENT_CAST (self),
@@ -1447,7 +1469,7 @@ aac_priming_reset_probe (GstPad * pad, GstPadProbeInfo * info,
 static GstElement *
 make_loudnorm (GstSubmissionBin * self, gboolean platform)
 {
-  const CcLoudnessPreset *p = cc_loudness_preset (self->loudness);
+  const CcLoudnessPreset *p = cc_loudness_target_preset (self->loudness);
   GstElement *ln;
 
   if (p == NULL)
@@ -1491,7 +1513,7 @@ append_audio_tail (GstSubmissionBin * self, GstElement ** chain, guint * n,
       "audio-guard", 0, aac_floor (max));
   if (platform && chain[*n - 1])
     gst_util_set_object_arg (G_OBJECT (chain[*n - 1]), "on-too-long", "trim");
-  if (normalise && cc_loudness_preset (self->loudness))
+  if (normalise && cc_loudness_target_preset (self->loudness))
     chain[(*n)++] = make_loudnorm (self, platform);
   chain[(*n)++] = make_child (self, "audioconvert", platform ?
       "platform-encode-convert" : "audio-encode-convert");
@@ -1660,21 +1682,40 @@ is_manifest_caps (const GstCaps * caps)
           (caps, 0)));
 }
 
+/* decodebin's GstAutoplugSelectResult, which no public header declares */
+typedef enum
+{
+  AUTOPLUG_SELECT_TRY = 0,
+  AUTOPLUG_SELECT_EXPOSE = 1,
+  AUTOPLUG_SELECT_SKIP = 2,
+} AutoplugSelectResult;
+
 /* An upload is one file: nothing may fetch further files or URLs for it. */
-static gint
+static AutoplugSelectResult
 autoplug_select_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
     GstElementFactory * factory, gpointer user_data)
 {
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (user_data);
   const gchar *klass = gst_element_factory_get_metadata (factory,
       GST_ELEMENT_METADATA_KLASS);
 
-  if (is_manifest_caps (caps) || (klass && (strstr (klass, "Adaptive") ||
-              strstr (klass, "Network") || strstr (klass, "Source")))) {
-    GST_INFO ("refusing to autoplug %s for %" GST_PTR_FORMAT,
+  /* the first caps decodebin plugs for are what typefinding found: the
+   * container, whose kind says whether its duration is exact */
+  GST_OBJECT_LOCK (self);
+  if (self->container == NULL)
+    self->container = g_strdup (gst_structure_get_name
+        (gst_caps_get_structure (caps, 0)));
+  GST_OBJECT_UNLOCK (self);
+  /* a decoder never needs a source element: one would read elsewhere */
+  if (is_manifest_caps (caps) || cc_klass_reads_elsewhere (klass) ||
+      (klass && strstr (klass, "Source"))) {
+    GST_INFO_OBJECT (self, "refusing to autoplug %s for %" GST_PTR_FORMAT,
         GST_OBJECT_NAME (factory), caps);
-    return 2;                   /* GST_AUTOPLUG_SELECT_SKIP */
+    return AUTOPLUG_SELECT_SKIP;
   }
-  return 0;                     /* GST_AUTOPLUG_SELECT_TRY */
+  GST_DEBUG_OBJECT (self, "autoplugging %s for %" GST_PTR_FORMAT,
+      GST_OBJECT_NAME (factory), caps);
+  return AUTOPLUG_SELECT_TRY;
 }
 
 static void
@@ -1691,28 +1732,6 @@ unknown_type_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
   }
 }
 
-/* Containers whose declared duration comes from an index of every sample;
- * the others (MPEG-PS/TS, FLV metadata) estimate it from the bitrate. */
-static gboolean
-demuxer_has_exact_duration (GstSubmissionBin * self)
-{
-  static const gchar *exact[] = { "qtdemux", "matroskademux", "avidemux" };
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (self->decodebin));
-  GValue item = G_VALUE_INIT;
-  gboolean found = FALSE;
-
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&item));
-
-    for (guint i = 0; f && i < G_N_ELEMENTS (exact); i++)
-      if (g_strcmp0 (GST_OBJECT_NAME (f), exact[i]) == 0)
-        found = TRUE;
-    g_value_reset (&item);
-  }
-  g_value_unset (&item);
-  gst_iterator_free (it);
-  return found;
-}
 
 /* A decoded stream whose timestamps jump by more than
  * CC_MAX_TIMESTAMP_GAP_NS is damaged (or made to look hours long from a
@@ -1867,17 +1886,20 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
 
   if (g_str_has_prefix (name, "video/x-raw") && !self->have_video) {
     gint64 dur = -1;
-    gboolean exact = demuxer_has_exact_duration (self);
+    gboolean exact;
     gint w = 0, h = 0;
+    gchar *problem;
 
+    GST_OBJECT_LOCK (self);
+    exact = cc_container_has_exact_duration (self->container);
+    GST_OBJECT_UNLOCK (self);
     self->have_video = used = TRUE;
     gst_structure_get_int (gst_caps_get_structure (caps, 0), "width", &w);
     gst_structure_get_int (gst_caps_get_structure (caps, 0), "height", &h);
-    if (w > CC_MAX_FRAME_EDGE || h > CC_MAX_FRAME_EDGE) {
-      BIN_ERROR_INPUT (self, STREAM, DECODE,
-          ("The picture claims to be %dx%d pixels, more than any camera "
-              "records (at most %d a side); the file is damaged.", w, h,
-              CC_MAX_FRAME_EDGE), (NULL));
+    problem = cc_frame_size_problem ((guint) w, (guint) h);
+    if (problem) {
+      BIN_ERROR_INPUT (self, STREAM, DECODE, ("%s", problem), (NULL));
+      g_free (problem);
       gst_caps_unref (caps);
       return;
     }
@@ -1893,8 +1915,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
       self->src_duration = (GstClockTime) dur;
       self->duration_exact = exact;
       GST_OBJECT_UNLOCK (self);
-      if (exact)
-        check_declared_duration (self, (GstClockTime) dur);
+      check_declared_duration (self, (GstClockTime) dur, exact);
     }
   } else if (g_str_has_prefix (name, "audio/x-raw") && !self->have_audio) {
     self->have_audio = used = TRUE;
@@ -2126,6 +2147,7 @@ reset_run_state (GstSubmissionBin * self)
   self->decoded_video_end = GST_CLOCK_TIME_NONE;
   self->silence_samples = 0;
   self->duration_exact = FALSE;
+  g_clear_pointer (&self->container, g_free);
   gst_segment_init (&self->video_segment, GST_FORMAT_TIME);
   GST_OBJECT_UNLOCK (self);
   note_progress (self);
