@@ -78,7 +78,8 @@ gboolean cc_platform_aspect_from_string (const gchar * str,
 const gchar *cc_category_to_string (CcCategory category);
 gboolean cc_category_from_string (const gchar * str, CcCategory * category);
 /* Duration rule of a category in nanoseconds; 0 means no limit. */
-void cc_category_limits (CcCategory category, guint64 * min_ns, guint64 * max_ns);
+void cc_category_limits (CcCategory category, guint64 * min_ns,
+    guint64 * max_ns);
 guint64 cc_category_max (CcCategory category);
 
 typedef enum {

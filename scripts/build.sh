@@ -6,4 +6,8 @@ cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
   meson setup build --buildtype=debugoptimized -Dwerror=true >/dev/null
 fi
-ninja -C build >/dev/null
+# quiet when it works; the compiler's words when it does not
+if ! ninja -C build > build/ninja.log 2>&1; then
+  grep -v '^\[' build/ninja.log >&2
+  exit 1
+fi
