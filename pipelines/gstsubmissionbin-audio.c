@@ -98,8 +98,16 @@ make_loudnorm (GstSubmissionBin * self, gboolean platform)
     gst_util_set_object_arg (G_OBJECT (ln), "mode", "two-pass");
     g_object_set (ln, "input-loudness", platform ?
         self->platform_input_loudness : self->input_loudness, NULL);
+    GST_INFO_OBJECT (self, "%s cut loudness: %s, two-pass from %.2f LUFS to "
+        "%.1f LUFS, true peak %.1f dBTP", platform ? "platform" : "full",
+        p->name, platform ? self->platform_input_loudness :
+        self->input_loudness, p->target_lufs,
+        p->ceiling_dbtp - AAC_PEAK_MARGIN_DB);
   } else {
     gst_util_set_object_arg (G_OBJECT (ln), "mode", "live");
+    GST_INFO_OBJECT (self, "%s cut loudness: %s, live to %.1f LUFS, true "
+        "peak %.1f dBTP (not measured beforehand)", platform ? "platform" :
+        "full", p->name, p->target_lufs, p->ceiling_dbtp - AAC_PEAK_MARGIN_DB);
   }
   return ln;
 }

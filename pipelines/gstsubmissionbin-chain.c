@@ -9,6 +9,8 @@
 
 #include <gst/pbutils/pbutils.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "gstsubmissionbin-private.h"
 
 guint
@@ -37,8 +39,8 @@ submission_make_child (GstSubmissionBin * self, const gchar * factory,
     gst_element_post_message (GST_ELEMENT_CAST (self),
         gst_missing_element_message_new (GST_ELEMENT_CAST (self), factory));
     BIN_ERROR_PROCESSING (self, CORE, MISSING_PLUGIN,
-        ("The GStreamer element '%s' is missing; install the GStreamer "
-            "plugin that provides it.", factory),
+        (_("The GStreamer element '%s' is missing; install the GStreamer "
+            "plugin that provides it."), factory),
         (NULL));
     return NULL;
   }

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "gstsubmissionbin-private.h"
 
 /* Rejects a source whose container states a duration outside the rule
@@ -39,7 +41,7 @@ check_declared_duration (GstSubmissionBin * self, GstClockTime declared,
               "media", G_TYPE_STRING, "other", NULL)));
   rule = cc_duration_rule_text (self->category, min, max);
   BIN_ERROR_INPUT (self, STREAM, FAILED,
-      ("%.1f s; %s.", declared / (gdouble) GST_SECOND, rule),
+      (_("%.1f s; %s."), declared / (gdouble) GST_SECOND, rule),
       ("declared duration %" GST_TIME_FORMAT, GST_TIME_ARGS (declared)));
   g_free (rule);
   return FALSE;
@@ -96,8 +98,8 @@ unknown_type_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
     gchar *type = gst_caps_to_string (caps);
 
     BIN_ERROR_INPUT (self, STREAM, WRONG_TYPE,
-        ("The input is a streaming playlist or manifest, not a video file; "
-            "upload the video file itself."), ("type %s", type));
+        (_("The input is a streaming playlist or manifest, not a video file; "
+            "upload the video file itself.")), ("type %s", type));
     g_free (type);
   }
 }
@@ -110,7 +112,7 @@ unknown_type_cb (GstElement * bin, GstPad * pad, GstCaps * caps,
 typedef struct
 {
   GstSubmissionBin *self;       /* not a reference: the bin owns the pad */
-  const gchar *what;
+  gboolean video;               /* else audio */
   GstClockTime last;
   GstSegment segment;
   GstClockTime *end;            /* where the data ended (stream time), or NULL;
@@ -140,11 +142,19 @@ timestamp_gap_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     return GST_PAD_PROBE_OK;
   if (GST_CLOCK_TIME_IS_VALID (g->last) && ts > g->last +
       CC_MAX_TIMESTAMP_GAP_NS) {
-    BIN_ERROR_INPUT (g->self, STREAM, DECODE,
-        ("The %s jumps from %.1f s to %.1f s: the file's timestamps are "
-            "damaged.", g->what, g->last / (gdouble) GST_SECOND,
-            ts / (gdouble) GST_SECOND),
-        ("gap of %" GST_TIME_FORMAT, GST_TIME_ARGS (ts - g->last)));
+    gdouble from = g->last / (gdouble) GST_SECOND;
+    gdouble to = ts / (gdouble) GST_SECOND;
+
+    if (g->video)
+      BIN_ERROR_INPUT (g->self, STREAM, DECODE,
+          (_("The video jumps from %.1f s to %.1f s: the file's timestamps "
+                  "are damaged."), from, to),
+          ("gap of %" GST_TIME_FORMAT, GST_TIME_ARGS (ts - g->last)));
+    else
+      BIN_ERROR_INPUT (g->self, STREAM, DECODE,
+          (_("The audio jumps from %.1f s to %.1f s: the file's timestamps "
+                  "are damaged."), from, to),
+          ("gap of %" GST_TIME_FORMAT, GST_TIME_ARGS (ts - g->last)));
     return GST_PAD_PROBE_DROP;
   }
   if (!GST_CLOCK_TIME_IS_VALID (g->last) || ts > g->last)
@@ -208,13 +218,13 @@ content_start_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void
-add_gap_guard (GstSubmissionBin * self, GstPad * pad, const gchar * what,
+add_gap_guard (GstSubmissionBin * self, GstPad * pad, gboolean video,
     GstClockTime * end)
 {
   GapGuard *g = g_new0 (GapGuard, 1);
 
   g->self = self;
-  g->what = what;
+  g->video = video;
   g->last = GST_CLOCK_TIME_NONE;
   gst_segment_init (&g->segment, GST_FORMAT_TIME);
   g->end = end;
@@ -283,7 +293,7 @@ video_pad_added (GstSubmissionBin * self, GstPad * pad, GstCaps * caps)
   }
   /* the guard first: it compares the end with the declared duration,
    * both on the file's own clock */
-  add_gap_guard (self, pad, "video", &self->decoded_video_end);
+  add_gap_guard (self, pad, TRUE, &self->decoded_video_end);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       content_start_probe, self, NULL);
   ok = submission_video_build (self, pad, caps);
@@ -335,7 +345,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
     ok = video_pad_added (self, pad, caps);
   } else if (g_str_has_prefix (name, "audio/x-raw") &&
       claim_stream (self, &self->have_audio)) {
-    add_gap_guard (self, pad, "audio", NULL);
+    add_gap_guard (self, pad, FALSE, NULL);
     gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         content_start_probe, self, NULL);
     ok = submission_audio_build (self, pad);
@@ -346,7 +356,7 @@ pad_added_cb (GstElement * decodebin, GstPad * pad, GstSubmissionBin * self)
 
   if (!ok)
     BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
-        ("Could not build the %s branch of the normaliser.", name), (NULL));
+        (_("Could not build the %s branch of the normaliser."), name), (NULL));
   gst_caps_unref (caps);
 }
 
@@ -361,13 +371,13 @@ no_more_pads_cb (GstElement * decodebin, GstSubmissionBin * self)
   GST_OBJECT_UNLOCK (self);
   if (!have_video) {
     BIN_ERROR_INPUT (self, STREAM, WRONG_TYPE,
-        ("The input has no video stream; the campaign needs a video file."),
+        (_("The input has no video stream; the campaign needs a video file.")),
         (NULL));
     return;
   }
   if (!have_audio && !submission_audio_build_silence (self))
     BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
-        ("Could not build the silent audio track."), (NULL));
+        (_("Could not build the silent audio track.")), (NULL));
 }
 
 /* The source element for the uri and decodebin, with every safety hook:
@@ -382,7 +392,7 @@ submission_input_build (GstSubmissionBin * self)
   src = gst_element_make_from_uri (GST_URI_SRC, self->uri, "source", &err);
   if (src == NULL) {
     BIN_ERROR_INPUT (self, RESOURCE, NOT_FOUND,
-        ("Cannot read '%s': %s", self->uri, err->message), (NULL));
+        (_("Cannot read '%s': %s"), self->uri, err->message), (NULL));
     g_clear_error (&err);
     return FALSE;
   }

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "gstsubmissionbin-private.h"
 
 /* Data that ends this much before the declared duration means a truncated
@@ -64,7 +66,7 @@ submission_output_open (GstSubmissionBin * self, SubmissionOutput * out,
   out->audio_pad = gst_element_request_pad_simple (out->mux, "audio_%u");
   if (!gst_element_link (out->mux, out->sink)) {
     BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
-        ("Could not link the normaliser's fixed elements."), (NULL));
+        (_("Could not link the normaliser's fixed elements.")), (NULL));
     return FALSE;
   }
   GST_INFO_OBJECT (self, "%s cut goes to %s, written as %s", out->name,
@@ -146,8 +148,8 @@ input_complete (GstSubmissionBin * self)
 truncated:
   {
     BIN_ERROR_INPUT (self, STREAM, DEMUX,
-        ("The input ends at %.1f s but declares %.1f s: the file is "
-            "truncated (an incomplete upload?). Upload the complete file.",
+        (_("The input ends at %.1f s but declares %.1f s: the file is "
+            "truncated (an incomplete upload?). Upload the complete file."),
             reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
         (NULL));
     return FALSE;
@@ -155,18 +157,24 @@ truncated:
 lying_header:
   {
     BIN_ERROR_INPUT (self, STREAM, DEMUX,
-        ("The input declares %.1f s but holds %.1f s: its header is "
-            "damaged. Export the video again from the editing program.",
+        (_("The input declares %.1f s but holds %.1f s: its header is "
+            "damaged. Export the video again from the editing program."),
             declared / (gdouble) GST_SECOND, reached / (gdouble) GST_SECOND),
         (NULL));
     return FALSE;
   }
 nothing_decoded:
   {
-    BIN_ERROR_INPUT (self, STREAM, DECODE,
-        ("The input's %s could not be decoded at all: the file is damaged "
-            "or truncated. Upload the complete, original file.",
-            no_video ? "video" : "audio"), (NULL));
+    if (no_video)
+      BIN_ERROR_INPUT (self, STREAM, DECODE,
+          (_("The input's video could not be decoded at all: the file is "
+                  "damaged or truncated. Upload the complete, original "
+                  "file.")), (NULL));
+    else
+      BIN_ERROR_INPUT (self, STREAM, DECODE,
+          (_("The input's audio could not be decoded at all: the file is "
+                  "damaged or truncated. Upload the complete, original "
+                  "file.")), (NULL));
     return FALSE;
   }
 }
@@ -181,9 +189,14 @@ submission_output_finish (GstSubmissionBin * self, SubmissionOutput * out)
   if (out == &self->out[OUTPUT_FULL] && !input_complete (self))
     return FALSE;
   if (g_rename (out->part_location, out->location) != 0) {
-    BIN_ERROR_OUTPUT (self, RESOURCE, WRITE,
-        ("Could not move the finished %s cut into place at '%s': %s",
-            out->name, out->location, g_strerror (errno)), (NULL));
+    if (out == &self->out[OUTPUT_FULL])
+      BIN_ERROR_OUTPUT (self, RESOURCE, WRITE,
+          (_("Could not move the finished output into place at '%s': %s"),
+              out->location, g_strerror (errno)), (NULL));
+    else
+      BIN_ERROR_OUTPUT (self, RESOURCE, WRITE,
+          (_("Could not move the finished platform cut into place at "
+                  "'%s': %s"), out->location, g_strerror (errno)), (NULL));
     return FALSE;
   }
   GST_OBJECT_LOCK (self);
@@ -261,8 +274,8 @@ watchdog_cb (GstClock * clock, GstClockTime time, GstClockID id,
   GST_OBJECT_UNLOCK (self);
 
   BIN_ERROR_PROCESSING (self, STREAM, FAILED,
-      ("The job made no progress for %u s; the input may be damaged, or the "
-          "machine is overloaded.", timeout),
+      (_("The job made no progress for %u s; the input may be damaged, or the "
+          "machine is overloaded."), timeout),
       ("stall-timeout %u s exceeded", timeout));
   return TRUE;
 }

@@ -11,6 +11,8 @@
 #include <gst/base/gstbasetransform.h>
 #include <gst/video/video.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "gstsubmissionbin-private.h"
 
 GstCaps *
@@ -171,6 +173,11 @@ apply_x264_settings (GstSubmissionBin * self, GstElement * enc,
   /* The fast presets turn off the tools that make a stream High profile;
    * the campaign requires High, so keep them on. */
   g_object_set (enc, "dct8x8", TRUE, "cabac", TRUE, NULL);
+  GST_INFO_OBJECT (self, "%s encoder: x264 %s, CRF %u, VBV %u kbit/s, GOP "
+      "%u, %u B-frames, threads %s", platform ? "platform" : "full",
+      p->speed_preset, p->crf, p->vbv_max_kbps, MAX (gop, 1), p->bframes,
+      self->threads ? "as set" : self->platform_location ?
+      (platform ? "1" : "one per core") : "x264's own");
 }
 
 static GstElement *
@@ -212,7 +219,7 @@ make_video_encoder (GstSubmissionBin * self, const gchar * name,
 bad_description:
   {
     BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
-        ("Invalid video-encoder description '%s': %s", self->video_encoder,
+        (_("Invalid video-encoder description '%s': %s"), self->video_encoder,
             err->message), (NULL));
     g_clear_error (&err);
     return NULL;
@@ -220,8 +227,8 @@ bad_description:
 bad_property:
   {
     BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
-        ("Invalid video-encoder description '%s': each setting after the "
-            "factory name must be an existing property=value", self->
+        (_("Invalid video-encoder description '%s': each setting after the "
+            "factory name must be an existing property=value"), self->
             video_encoder), (NULL));
     g_strfreev (argv);
     return NULL;

@@ -101,6 +101,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "gstsubmissionbin-private.h"
 
 GST_DEBUG_CATEGORY (gst_submission_bin_debug);
@@ -597,12 +599,12 @@ build (GstSubmissionBin * self)
 
   if (self->uri == NULL || self->full_location == NULL) {
     BIN_ERROR_PROCESSING (self, RESOURCE, NOT_FOUND,
-        ("Both 'uri' and 'full-location' must be set."), (NULL));
+        (_("Both 'uri' and 'full-location' must be set.")), (NULL));
     return FALSE;
   }
   if (self->platform_location && self->platform_segments == NULL) {
     BIN_ERROR_PROCESSING (self, LIBRARY, SETTINGS,
-        ("A platform cut needs platform-segments."), (NULL));
+        (_("A platform cut needs platform-segments.")), (NULL));
     return FALSE;
   }
 
