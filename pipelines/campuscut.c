@@ -178,13 +178,6 @@ format_time (GstClockTime t)
   return g_strdup_printf ("%u:%02u", s / 60, s % 60);
 }
 
-static guint64
-file_size (const gchar * path)
-{
-  GStatBuf st;
-  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
-}
-
 /* Bytes written so far, unfinished files included: the bin counts them. */
 static guint64
 bytes_written (const Job * job)
