@@ -28,12 +28,12 @@
 
 #include "cccaptions.h"
 #include "cccutlist.h"
-#include "ccloudmeter.h"
+#include "ccanalysis.h"
 #include "ccloudness.h"
 #include "ccpolicy.h"
 #include "cctext.h"
 #include "ccprobe.h"
-#include "ccreport.h"
+#include "ccchecks.h"
 
 enum
 {
