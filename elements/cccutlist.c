@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Cut lists: parsing, formatting, and the automatic platform-cut choice.
+ * Cut lists: parsing, formatting, the automatic choice, the platform cut.
  *
  * The choice works on units a viewer would not want split: a caption cue,
  * or a run of cues with short pauses, padded into the pauses; without
  * captions, runs of sound between silences. Each unit is scored by how
  * loud (alive) it is and how much of it is silent; the opening unit is
  * always kept (the hook), then the best units until the cut is full, and
- * the result is put back in story order.
+ * the result is put back in story order. The platform cut, given or
+ * chosen, is then put on the output's frame grid and checked.
  */
 #include <math.h>
 #include <string.h>
@@ -432,4 +433,55 @@ cc_cutlist_choose (const CcCutSignals * sig)
 done:
   g_array_unref (units);
   return out;
+}
+
+/* The platform cut ------------------------------------------------------ */
+
+GArray *
+cc_cutlist_choice_spans (const GPtrArray * choices)
+{
+  GArray *spans = g_array_sized_new (FALSE, FALSE, sizeof (CcSpan),
+      choices->len);
+
+  for (guint i = 0; i < choices->len; i++)
+    g_array_append_val (spans, ((CcCutChoice *) g_ptr_array_index (choices,
+                i))->span);
+  return spans;
+}
+
+void
+cc_cutlist_snap (GArray * spans, guint64 frame)
+{
+  g_return_if_fail (frame > 0);
+
+  for (guint i = 0; i < spans->len; i++) {
+    CcSpan *sp = &g_array_index (spans, CcSpan, i);
+    /* to the nearest frame, a half frame rounding up, without overflow */
+    guint64 start = sp->start / frame + (sp->start % frame >= frame - frame
+        / 2);
+
+    sp->start = start * frame;
+    sp->end = sp->end / frame * frame;
+    if (sp->end <= sp->start) {
+      g_array_remove_index (spans, i);
+      i--;
+    }
+  }
+}
+
+CcCutFit
+cc_cutlist_fit (GArray * spans, GPtrArray * choices, guint64 frame,
+    guint64 max_total, guint64 * total)
+{
+  cc_cutlist_snap (spans, frame);
+  if (choices && choices->len == spans->len)
+    for (guint i = 0; i < spans->len; i++)
+      ((CcCutChoice *) g_ptr_array_index (choices, i))->span =
+          g_array_index (spans, CcSpan, i);
+  *total = cc_cutlist_total ((CcSpan *) spans->data, spans->len);
+  if (spans->len == 0)
+    return CC_CUT_EMPTY;
+  if (*total > max_total)
+    return CC_CUT_TOO_LONG;
+  return CC_CUT_FITS;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Cut lists for the platform cut: the text syntax media teams write and
- * the report prints ("00:12.5-00:40,01:35-02:07"), and the automatic
- * choice of segments from the signals a source offers. GLib-only.
+ * Cut lists for the platform cut: syntax, automatic choice, frame grid.
+ *
+ * The text syntax media teams write and the report prints
+ * ("00:12.5-00:40,01:35-02:07"), the automatic choice of segments from the
+ * signals a source offers, and the cut on the output's frame grid.
+ * GLib-only.
  */
 #pragma once
 
@@ -55,5 +58,34 @@ typedef struct {
  * avoiding silent, black and frozen stretches and keeping the opening. Returns CcCutChoice*
  * (free with g_ptr_array_unref). */
 GPtrArray *cc_cutlist_choose (const CcCutSignals * sig);
+
+/* The platform cut ------------------------------------------------------ */
+
+/* The automatic platform cut fills at least this much (45 s) of the
+ * platform category's maximum: its CcCutSignals.min_total. */
+#define CC_PLATFORM_CUT_MIN (G_GUINT64_CONSTANT (45) * 1000000000)
+
+/* The spans of cc_cutlist_choose's choices, in order (array of CcSpan). */
+GArray *cc_cutlist_choice_spans (const GPtrArray * choices);
+
+/* Puts spans (CcSpan) on the output's frame grid, frame ns apart: starts to
+ * the nearest frame, ends down to a whole frame, so that no clipped frame
+ * makes a track longer than its list. Spans left empty are removed. */
+void cc_cutlist_snap (GArray * spans, guint64 frame);
+
+/* Whether a platform cut can be made. */
+typedef enum {
+  CC_CUT_FITS = 0,
+  CC_CUT_EMPTY,                 /* nothing is left on the frame grid */
+  CC_CUT_TOO_LONG,              /* longer than the maximum */
+} CcCutFit;
+
+/* Snaps spans with cc_cutlist_snap and checks what is left: something, and
+ * at most max_total; *total receives its length. choices, the
+ * cc_cutlist_choose result the spans came from (or NULL), then hold the
+ * spans as cut, so that each reason names what is delivered; when the grid
+ * removed a span they are left as chosen. */
+CcCutFit cc_cutlist_fit (GArray * spans, GPtrArray * choices, guint64 frame,
+    guint64 max_total, guint64 * total);
 
 G_END_DECLS

@@ -2,7 +2,8 @@
  *
  * cutlist: the list syntax, frame- and sample-accurate joins, fades at the
  * joins, audio and video ending together, segments with a non-zero start,
- * EOS after the last segment, and the automatic choice of segments.
+ * EOS after the last segment, the automatic choice of segments, and the
+ * platform cut on the frame grid.
  */
 #include <math.h>
 #include <string.h>
@@ -391,6 +392,91 @@ GST_START_TEST (test_auto_choice)
 
 GST_END_TEST;
 
+/* The platform cut on the output's frame grid: starts to the nearest frame,
+ * ends down to a whole frame, spans left empty dropped; the reasons of an
+ * automatic choice follow the spans as cut; nothing left or over the
+ * maximum is refused. */
+static CcCutFit
+fit_text (const gchar * text, guint64 frame, GPtrArray * choices,
+    guint64 * total, GArray ** out)
+{
+  GArray *spans = cc_cutlist_parse (text, NULL);
+  CcCutFit fit;
+
+  fail_unless (spans != NULL, "%s", text);
+  fit = cc_cutlist_fit (spans, choices, frame, 60 * GST_SECOND, total);
+  if (out)
+    *out = spans;
+  else
+    g_array_unref (spans);
+  return fit;
+}
+
+GST_START_TEST (test_platform_fit)
+{
+  guint64 frame = 40 * MS, ntsc, total = 1;
+  GPtrArray *choices = g_ptr_array_new_with_free_func (g_free);
+  GArray *spans;
+  CcSpan *sp;
+
+  /* 25 fps: 19 ms rounds down, 20 ms (half a frame) up; the middle span
+   * is left empty and dropped */
+  fail_unless_equals_int (fit_text ("0:00.019-0:01.039,0:02.020-0:02.050,"
+          "0:03.021-0:04", frame, NULL, &total, &spans), CC_CUT_FITS);
+  fail_unless_equals_int (spans->len, 2);
+  sp = (CcSpan *) spans->data;
+  fail_unless_equals_uint64 (sp[0].start, 0);
+  fail_unless_equals_uint64 (sp[0].end, 1000 * MS);
+  fail_unless_equals_uint64 (sp[1].start, 3040 * MS);
+  fail_unless_equals_uint64 (sp[1].end, 4000 * MS);
+  fail_unless_equals_uint64 (total, 1960 * MS);
+  g_array_unref (spans);
+
+  /* choices take the spans as cut, and only when none was dropped */
+  for (guint i = 0; i < 2; i++) {
+    CcCutChoice *c = g_new0 (CcCutChoice, 1);
+
+    c->span.start = (i * 3000 + 21) * MS;
+    c->span.end = (i * 3000 + 1039) * MS;
+    g_ptr_array_add (choices, c);
+  }
+  spans = cc_cutlist_choice_spans (choices);
+  fail_unless_equals_int (spans->len, 2);
+  fail_unless_equals_int (cc_cutlist_fit (spans, choices, frame,
+          60 * GST_SECOND, &total), CC_CUT_FITS);
+  g_array_unref (spans);
+  sp = &((CcCutChoice *) g_ptr_array_index (choices, 1))->span;
+  fail_unless_equals_uint64 (sp->start, 3040 * MS);
+  fail_unless_equals_uint64 (sp->end, 4000 * MS);
+  fail_unless_equals_int (fit_text ("0:00.500-0:01,0:02.020-0:02.050", frame,
+          choices, &total, NULL), CC_CUT_FITS);
+  sp = &((CcCutChoice *) g_ptr_array_index (choices, 0))->span;
+  fail_unless_equals_uint64 (sp->start, 40 * MS);     /* not 520 ms */
+  fail_unless_equals_uint64 (total, 480 * MS);
+
+  /* nothing left, or more than the maximum once on the grid */
+  fail_unless_equals_int (fit_text ("0:02.020-0:02.050", frame, NULL, &total,
+          NULL), CC_CUT_EMPTY);
+  fail_unless_equals_uint64 (total, 0);
+  fail_unless_equals_int (fit_text ("0:00-1:00.039", frame, NULL, &total,
+          NULL), CC_CUT_FITS);
+  fail_unless_equals_uint64 (total, 60 * GST_SECOND);
+  fail_unless_equals_int (fit_text ("0:00-1:00.040", frame, NULL, &total,
+          NULL), CC_CUT_TOO_LONG);
+
+  /* 30000/1001 fps: the end is a whole number of frames, under a frame
+   * short of the list's */
+  ntsc = gst_util_uint64_scale_int (GST_SECOND, 1001, 30000);
+  fail_unless_equals_int (fit_text ("0:00-0:10", ntsc, NULL, &total, NULL),
+      CC_CUT_FITS);
+  fail_unless_equals_uint64 (total % ntsc, 0);
+  fail_unless (total <= 10 * GST_SECOND && 10 * GST_SECOND - total < ntsc);
+
+  g_ptr_array_unref (choices);
+}
+
+GST_END_TEST;
+
 static Suite *
 cutlist_suite (void)
 {
@@ -405,6 +491,7 @@ cutlist_suite (void)
   tcase_add_test (tc, test_nonzero_start);
   tcase_add_test (tc, test_after_end_behind_tee);
   tcase_add_test (tc, test_auto_choice);
+  tcase_add_test (tc, test_platform_fit);
   return s;
 }
 

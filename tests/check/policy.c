@@ -9,7 +9,7 @@
 #include "testmedia.h"
 #include "ccpolicy.h"
 #include "ccmp4.h"
-#include "ccreport.h"
+#include "ccchecks.h"
 
 #define S(x) ((guint64) ((x) * GST_SECOND + 0.5))
 

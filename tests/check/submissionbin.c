@@ -12,7 +12,7 @@
 #include "testmedia.h"
 #include "ccpolicy.h"
 #include "ccprobe.h"
-#include "ccreport.h"
+#include "ccchecks.h"
 #include "ccmp4.h"
 
 static void

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Output conformance checks and their JSON form: every point of the
- * campaign's delivery format, verified on the written file by reading it
- * back, never from what the pipeline was asked to do.
+ * Output conformance checks and their JSON form.
+ *
+ * Every point of the campaign's delivery format, verified on the written
+ * file by reading it back, never from what the pipeline was asked to do.
  */
 #pragma once
 

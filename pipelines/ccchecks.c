@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Output conformance checks. Each check reads the output file through an
- * independent path (discoverer and a box walk) and states what it found.
+ * Output conformance checks: the delivery format verified on written files.
+ *
+ * Each check reads the output file through an independent path
+ * (discoverer and a box walk) and states what it found.
  */
 #include <string.h>
 
-#include "ccreport.h"
+#include "ccchecks.h"
 #include "ccmp4.h"
 
 /* H.264 Annex A table A-1: MaxMBPS and MaxFS per level. */

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The analysis pass before the encode: the audio's loudness, and for the
- * automatic platform cut tiny pictures of the video's keyframes.
- * decodebin is told to stop at any video caps, so a 3-minute 1080p file
- * costs its audio decode, a demux and a decode of its keyframes.
+ * The analysis pass before the encode: loudness and keyframe pictures.
+ *
+ * It measures the audio's loudness and, for the automatic platform cut,
+ * makes tiny pictures of the video's keyframes. decodebin is told to stop
+ * at any video caps, so a 3-minute 1080p file costs its audio decode, a
+ * demux and a decode of its keyframes.
  */
 #include <math.h>
 #include <string.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 
-#include "ccloudmeter.h"
+#include "ccanalysis.h"
 
 #define THUMB_W 32
 #define THUMB_H 18

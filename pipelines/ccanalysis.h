@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The fast analysis pass: decodes only the audio of a file (video is
- * demuxed and dropped, never decoded) and measures it with loudnorm.
+ * The analysis pass before the encode: loudness and keyframe pictures.
+ *
+ * The audio is decoded and measured with loudnorm; of the video only the
+ * keyframes are decoded, as tiny pictures, and only when asked for.
  */
 #pragma once
 

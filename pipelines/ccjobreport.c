@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccjobreport: a job's report.json and the entries that go into it.
+ *
+ * The report is what a batch server and a reviewer read of a job: what
+ * came in, what was asked, what came out and how each output was checked,
+ * and how the job ended. Its field names and values are an interface.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <glib/gstdio.h>
+
+#include "ccchecks.h"
+#include "ccjobreport.h"
+
+static const gchar *phase_names[N_PHASES] = { "probe_s", "analysis_s",
+  "encode_s", "checks_s"
+};
+
+static void
+set_member_double_or_null (JsonBuilder * b, const gchar * name,
+    GstClockTime t)
+{
+  json_builder_set_member_name (b, name);
+  if (GST_CLOCK_TIME_IS_VALID (t))
+    json_builder_add_double_value (b, t / (gdouble) GST_SECOND);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_db (JsonBuilder * b, const gchar * name, gdouble v)
+{
+  json_builder_set_member_name (b, name);
+  if (isfinite (v))
+    json_builder_add_double_value (b, round (v * 100) / 100);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_size (JsonBuilder * b, const gchar * file)
+{
+  GStatBuf st;
+
+  json_builder_set_member_name (b, "size_bytes");
+  json_builder_add_int_value (b, g_stat (file, &st) == 0 ?
+      (gint64) st.st_size : -1);
+}
+
+/* A measured loudness, or null when there is no audio. */
+static void
+add_loudness_measured (JsonBuilder * b, const gchar * name,
+    const CcLoudness * l)
+{
+  json_builder_set_member_name (b, name);
+  if (l && l->has_audio) {
+    json_builder_begin_object (b);
+    add_db (b, "integrated_lufs", l->integrated);
+    add_db (b, "range_lu", l->range);
+    add_db (b, "true_peak_dbtp", l->true_peak);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
+}
+
+/* The job's loudness target, how it was applied and the input's
+ * measurement. */
+static void
+add_loudness_setting (JsonBuilder * b, const CcJob * job)
+{
+  const CcLoudnessPreset *p = cc_loudness_target_preset (job->loudness);
+
+  json_builder_set_member_name (b, "loudness");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "preset");
+  json_builder_add_string_value (b,
+      cc_loudness_target_to_string (job->loudness));
+  add_db (b, "target_lufs", p ? p->target_lufs : NAN);
+  add_db (b, "ceiling_dbtp", p ? p->ceiling_dbtp : NAN);
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_string_value (b, p == NULL ? "off" :
+      job->input_loudness.has_audio ? "two-pass" : "live");
+  if (job->loudness_missing) {
+    json_builder_set_member_name (b, "input_missing");
+    json_builder_add_string_value (b, job->loudness_missing);
+  }
+  if (job->platform_loudness_missing) {
+    json_builder_set_member_name (b, "platform_input_missing");
+    json_builder_add_string_value (b, job->platform_loudness_missing);
+  }
+  add_loudness_measured (b, "input", &job->input_loudness);
+  json_builder_end_object (b);
+}
+
+/* What the job was asked to do. */
+static void
+add_settings (JsonBuilder * b, const CcJob * job)
+{
+  guint64 min_ns, max_ns;
+  gchar *rule = cc_job_rule_text (job);
+  gchar fps[32];
+
+  cc_job_limits (job, &min_ns, &max_ns);
+  json_builder_set_member_name (b, "job");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "category");
+  json_builder_add_string_value (b, cc_category_to_string (job->category));
+  set_member_double_or_null (b, "min_duration_s", min_ns ? min_ns :
+      GST_CLOCK_TIME_NONE);
+  set_member_double_or_null (b, "max_duration_s", max_ns ? max_ns :
+      GST_CLOCK_TIME_NONE);
+  json_builder_set_member_name (b, "rule");
+  json_builder_add_string_value (b, rule);
+  json_builder_set_member_name (b, "on_too_long");
+  json_builder_add_string_value (b, cc_too_long_to_string (job->on_too_long));
+  add_loudness_setting (b, job);
+  json_builder_set_member_name (b, "quality");
+  json_builder_add_string_value (b, cc_quality_to_string (job->quality));
+  json_builder_set_member_name (b, "fps");
+  g_snprintf (fps, sizeof (fps), "%d/%d", job->fps_n, job->fps_d);
+  json_builder_add_string_value (b, fps);
+  json_builder_set_member_name (b, "video_encoder");
+  json_builder_add_string_value (b, job->video_encoder);
+  json_builder_end_object (b);
+  g_free (rule);
+}
+
+/* How the job ended, and where its time went: probe (and caption check),
+ * analysis pass, encoding, output checks. */
+static void
+add_result (JsonBuilder * b, const CcJob * job)
+{
+  static const gchar *status[] = {
+    "done", "failed", "usage", "rejected", "bad-input"
+  };
+
+  json_builder_set_member_name (b, "result");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_string_value (b, status[CLAMP (job->exit_code, 0, 4)]);
+  json_builder_set_member_name (b, "exit_code");
+  json_builder_add_int_value (b, job->exit_code);
+  json_builder_set_member_name (b, "message");
+  if (job->error_message)
+    json_builder_add_string_value (b, job->error_message);
+  else
+    json_builder_add_null_value (b);
+  if (job->error_message && job->error_element) {
+    /* for the bug report: which element failed, and what it said */
+    json_builder_set_member_name (b, "element");
+    json_builder_add_string_value (b, job->error_element);
+    json_builder_set_member_name (b, "debug");
+    json_builder_add_string_value (b, job->error_debug ? job->error_debug :
+        "");
+  }
+  json_builder_set_member_name (b, "elapsed_s");
+  json_builder_add_double_value (b, (g_get_monotonic_time () -
+          job->started_us) / (gdouble) G_USEC_PER_SEC);
+  json_builder_set_member_name (b, "phases");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (phase_names); i++) {
+    json_builder_set_member_name (b, phase_names[i]);
+    json_builder_add_double_value (b, job->phases[i]);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+gboolean
+cc_job_write_report (CcJob * job, const gchar * path, JsonNode * probe,
+    JsonNode * captions, JsonNode * outputs, GError ** error)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonGenerator *gen = json_generator_new ();
+  JsonNode *root;
+  gchar *text;
+  gboolean ok;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "tool");
+  json_builder_add_string_value (b, "campuscut " VERSION);
+
+  json_builder_set_member_name (b, "input");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, job->input);
+  add_size (b, job->input);
+  json_builder_set_member_name (b, "probe");
+  json_builder_add_value (b, probe ? probe : json_node_new (JSON_NODE_NULL));
+  json_builder_end_object (b);
+
+  add_settings (b, job);
+
+  json_builder_set_member_name (b, "captions");
+  json_builder_add_value (b, captions ? captions :
+      json_node_new (JSON_NODE_NULL));
+
+  json_builder_set_member_name (b, "outputs");
+  json_builder_add_value (b, outputs ? outputs :
+      json_node_new (JSON_NODE_NULL));
+
+  add_result (b, job);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  ok = g_file_set_contents (path, text, -1, error);
+
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (gen);
+  g_object_unref (b);
+  return ok;
+}
+
+JsonNode *
+cc_job_report_captions (const CcJob * job, const CcCaptionTrack * track,
+    GPtrArray * warnings, const gchar * missing)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, job->captions);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, cc_caption_format_name (track->format));
+  json_builder_set_member_name (b, "encoding");
+  json_builder_add_string_value (b, track->encoding);
+  json_builder_set_member_name (b, "cues");
+  json_builder_add_int_value (b, track->cues->len);
+  json_builder_set_member_name (b, "missing_glyphs");
+  json_builder_add_string_value (b, missing ? missing : "");
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < warnings->len; i++)
+    json_builder_add_string_value (b, g_ptr_array_index (warnings, i));
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  return node;
+}
+
+static JsonObject *
+signal_entry (gboolean used, const gchar * missing)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_boolean_member (o, "used", used);
+  if (missing)
+    json_object_set_string_member (o, "missing", missing);
+  return o;
+}
+
+/* Which signals the automatic platform cut went by, and why any is
+ * missing: a reviewer reading a choice must know what it could see. */
+static JsonObject *
+signals_entry (const CcJob * job)
+{
+  JsonObject *o = json_object_new ();
+  gboolean captions = job->caption_track && job->caption_track->cues->len;
+  gboolean audio = job->input_loudness.momentary &&
+      job->input_loudness.momentary->len;
+
+  json_object_set_object_member (o, "captions", signal_entry (captions,
+          captions ? NULL : job->captions ? "the caption file has no cue" :
+          "no caption file was given"));
+  json_object_set_object_member (o, "audio", signal_entry (audio,
+          audio ? NULL : job->loudness_missing ? job->loudness_missing :
+          "the file has no audio"));
+  json_object_set_object_member (o, "video", signal_entry
+      (job->keyframes_missing == NULL && job->keyframes &&
+          job->keyframes->len > 0, job->keyframes_missing ?
+          job->keyframes_missing : (job->keyframes && job->keyframes->len) ?
+          NULL : "the video has no keyframe"));
+  return o;
+}
+
+/* What the automatic choice saw of the picture. */
+static JsonObject *
+video_signals_entry (const CcJob * job)
+{
+  JsonObject *sigs = json_object_new ();
+  guint black = 0, still = 0;
+
+  for (guint i = 0; i < job->keyframes->len; i++) {
+    CcKeyframe *kf = &g_array_index (job->keyframes, CcKeyframe, i);
+    black += kf->luma < 24.0;
+    still += i > 0 && kf->change < 0.75;
+  }
+  json_object_set_int_member (sigs, "keyframes", job->keyframes->len);
+  /* keyframes the decoder could not take alone (open GOP) */
+  json_object_set_int_member (sigs, "undecodable_keyframes",
+      job->keyframes_offered - MIN (job->keyframes_offered,
+          job->keyframes->len));
+  json_object_set_int_member (sigs, "black_keyframes", black);
+  json_object_set_int_member (sigs, "frozen_keyframes", still);
+  return sigs;
+}
+
+/* The platform cut's segments, and how and why they were chosen. */
+static void
+add_platform_choice (JsonObject * e, const CcJob * job)
+{
+  JsonArray *reasons = json_array_new ();
+
+  json_object_set_string_member (e, "segments", job->platform_segments);
+  json_object_set_string_member (e, "chosen",
+      job->platform_reasons ? "auto" : "given");
+  for (guint i = 0; job->platform_reasons &&
+      i < job->platform_reasons->len; i++) {
+    CcCutChoice *c = g_ptr_array_index (job->platform_reasons, i);
+    JsonObject *why = json_object_new ();
+    gchar *seg = cc_cutlist_format (&c->span, 1);
+
+    json_object_set_string_member (why, "segment", seg);
+    json_object_set_string_member (why, "reason", c->reason);
+    json_array_add_object_element (reasons, why);
+    g_free (seg);
+  }
+  json_object_set_array_member (e, "reasons", reasons);
+  if (job->platform_reasons)
+    json_object_set_object_member (e, "signals", signals_entry (job));
+  if (job->keyframes && job->keyframes_missing == NULL)
+    json_object_set_object_member (e, "video_signals",
+        video_signals_entry (job));
+}
+
+/* Whether the output meets its duration rule, as its check found. */
+static gboolean
+rule_met (GPtrArray * checks)
+{
+  gboolean met = TRUE;
+
+  for (guint i = 0; i < checks->len; i++) {
+    CcCheck *c = g_ptr_array_index (checks, i);
+    if (g_strcmp0 (c->name, "duration-rule") == 0)
+      met = c->pass;
+  }
+  return met;
+}
+
+JsonNode *
+cc_job_report_output (const CcJob * job, const gchar * name,
+    const gchar * file, const CcProbe * o, GPtrArray * checks,
+    const CcLoudness * loud)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+  gchar *base = g_path_get_basename (file);
+  /* the platform cut has the platform category's rule, whatever the
+   * job's category */
+  gchar *rule = g_strcmp0 (name, "platform") == 0 ?
+      cc_duration_rule_text (CC_CATEGORY_PLATFORM, 0,
+      cc_category_max (CC_CATEGORY_PLATFORM)) : cc_job_rule_text (job);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "file");
+  json_builder_add_string_value (b, base);
+  add_size (b, file);
+  set_member_double_or_null (b, "duration_s", o->duration);
+  json_builder_set_member_name (b, "rule");
+  json_builder_add_string_value (b, rule);
+  json_builder_set_member_name (b, "rule_met");
+  json_builder_add_boolean_value (b, rule_met (checks));
+  json_builder_set_member_name (b, "trimmed");
+  json_builder_add_boolean_value (b, job->trimmed);
+  add_loudness_measured (b, "loudness", loud);
+  json_builder_set_member_name (b, "verdict");
+  json_builder_add_string_value (b, cc_checks_all_pass (checks) ? "pass" :
+      "fail");
+  json_builder_set_member_name (b, "checks");
+  json_builder_add_value (b, cc_checks_to_json (checks));
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  g_object_unref (b);
+  g_free (base);
+  g_free (rule);
+
+  if (g_str_equal (name, "platform"))
+    add_platform_choice (json_node_get_object (node), job);
+  return node;
+}

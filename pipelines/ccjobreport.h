@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccjobreport: a job's report.json and the entries that go into it.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ccjob.h"
+
+G_BEGIN_DECLS
+
+/* Writes report.json to path: the input and its probe, the job's
+ * settings, the captions, the outputs and the result. Takes the nodes
+ * (any may be NULL: not got that far). */
+gboolean cc_job_write_report (CcJob * job, const gchar * path,
+    JsonNode * probe, JsonNode * captions, JsonNode * outputs,
+    GError ** error);
+
+/* The "captions" entry: the file as read, and its cues' warnings. missing:
+ * characters the caption font cannot show, or NULL. */
+JsonNode *cc_job_report_captions (const CcJob * job,
+    const CcCaptionTrack * track, GPtrArray * warnings,
+    const gchar * missing);
+
+/* The entry of one output ("full" or "platform") read back from file:
+ * its probe o, its checks (CcCheck*) and loudness; the platform cut's
+ * also says how its segments were chosen. */
+JsonNode *cc_job_report_output (const CcJob * job, const gchar * name,
+    const gchar * file, const CcProbe * o, GPtrArray * checks,
+    const CcLoudness * loud);
+
+G_END_DECLS
