@@ -244,7 +244,9 @@ gst_caption_burn_init (GstCaptionBurn * self)
   self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
   self->active = g_array_new (FALSE, FALSE, sizeof (guint));
   cc_blender_init (&self->blender);
-  cc_frame_store_init (&self->store);
+  cc_blender_set_debug (&self->blender, GST_OBJECT_CAST (self),
+      GST_CAT_DEFAULT);
+  cc_frame_store_init (&self->store, GST_CAT_DEFAULT);
 }
 
 static void

@@ -243,7 +243,9 @@ gst_school_watermark_init (GstSchoolWatermark * self)
   self->font = g_strdup (DEFAULT_FONT);
   self->dirty = TRUE;
   cc_blender_init (&self->blender);
-  cc_frame_store_init (&self->store);
+  cc_blender_set_debug (&self->blender, GST_OBJECT_CAST (self),
+      GST_CAT_DEFAULT);
+  cc_frame_store_init (&self->store, GST_CAT_DEFAULT);
 }
 
 static void
