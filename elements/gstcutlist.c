@@ -84,7 +84,8 @@ struct _GstCutList
   gboolean stop_upstream;
 
   /* made at READY to PAUSED, before the pads are active, and only read
-   * until the next time (by queries and seeks too, from any thread) */
+   * until the next time: by the streaming thread as they are, by queries
+   * and seeks (any thread) under the object lock */
   GArray *spans;                /* CcSpan */
   GArray *out_start;            /* guint64 output time of each span */
   guint64 total;
@@ -273,11 +274,34 @@ gst_cut_list_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Replaces the spans, for the streaming thread (not running yet) and for
+ * queries and seeks (under the object lock). */
+static void
+set_spans (GstCutList * self, GArray * spans, GArray * out_start,
+    guint64 total)
+{
+  GArray *old_spans, *old_start;
+
+  GST_OBJECT_LOCK (self);
+  old_spans = self->spans;
+  old_start = self->out_start;
+  self->spans = spans;
+  self->out_start = out_start;
+  self->total = total;
+  GST_OBJECT_UNLOCK (self);
+  if (old_spans)
+    g_array_unref (old_spans);
+  if (old_start)
+    g_array_unref (old_start);
+}
+
 static gboolean
 load_spans (GstCutList * self)
 {
   gchar *text = NULL, *location = NULL, *normal;
   GError *err = NULL;
+  GArray *spans, *out_start;
+  guint64 total = 0;
 
   GST_OBJECT_LOCK (self);
   if (self->segments)
@@ -290,33 +314,29 @@ load_spans (GstCutList * self)
     goto no_list;
   if (text == NULL && !g_file_get_contents (location, &text, NULL, &err))
     goto unreadable;
-  if (self->spans)
-    g_array_unref (self->spans);
-  self->spans = cc_cutlist_parse (g_strstrip (text), &err);
-  if (self->spans == NULL)
+  spans = cc_cutlist_parse (g_strstrip (text), &err);
+  if (spans == NULL)
     goto bad_list;
 
-  if (self->out_start)
-    g_array_unref (self->out_start);
-  self->out_start = g_array_new (FALSE, FALSE, sizeof (guint64));
-  self->total = 0;
-  for (guint i = 0; i < self->spans->len; i++) {
-    CcSpan *sp = &g_array_index (self->spans, CcSpan, i);
+  out_start = g_array_new (FALSE, FALSE, sizeof (guint64));
+  for (guint i = 0; i < spans->len; i++) {
+    CcSpan *sp = &g_array_index (spans, CcSpan, i);
     GST_INFO_OBJECT (self, "segment %u: source %" GST_TIME_FORMAT " to %"
         GST_TIME_FORMAT " kept, at %" GST_TIME_FORMAT " of the output", i + 1,
         GST_TIME_ARGS (sp->start), GST_TIME_ARGS (sp->end),
-        GST_TIME_ARGS (self->total));
-    g_array_append_val (self->out_start, self->total);
-    self->total += sp->end - sp->start;
+        GST_TIME_ARGS (total));
+    g_array_append_val (out_start, total);
+    total += sp->end - sp->start;
   }
-  normal = cc_cutlist_format ((CcSpan *) self->spans->data, self->spans->len);
+  set_spans (self, spans, out_start, total);
+  normal = cc_cutlist_format ((CcSpan *) spans->data, spans->len);
   GST_INFO_OBJECT (self, "cut list %s: %u segment(s), %" GST_TIME_FORMAT
-      " in all", normal, self->spans->len, GST_TIME_ARGS (self->total));
+      " in all", normal, spans->len, GST_TIME_ARGS (total));
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self),
           gst_structure_new ("campuscut-cutlist", "segments", G_TYPE_STRING,
-              normal, "count", G_TYPE_UINT, self->spans->len, "duration",
-              G_TYPE_UINT64, self->total, NULL)));
+              normal, "count", G_TYPE_UINT, spans->len, "duration",
+              G_TYPE_UINT64, total, NULL)));
   g_free (normal);
   g_free (text);
   g_free (location);
@@ -340,6 +360,7 @@ unreadable:
   }
 bad_list:
   {
+    set_spans (self, NULL, NULL, 0);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (_("Cut list: %s"),
             err->message), (NULL));
     g_clear_error (&err);
@@ -683,47 +704,55 @@ source_time (GstCutList * self, guint64 out)
   return g_array_index (self->spans, CcSpan, 0).start;
 }
 
+/* A seek in output time: upstream seeks to the source time the output
+ * time falls on, and the output segment starts at the output time. */
+static gboolean
+seek (GstCutList * self, GstEvent * event)
+{
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType st, sp;
+  gint64 start, stop;
+  guint64 source;
+  guint32 seqnum = gst_event_get_seqnum (event);
+  GstEvent *up;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &st, &start, &sp,
+      &stop);
+  if (format != GST_FORMAT_TIME || rate <= 0 || st != GST_SEEK_TYPE_SET ||
+      start < 0) {
+    GST_DEBUG_OBJECT (self, "refusing %" GST_PTR_FORMAT ": only forward "
+        "seeks to a time", event);
+    gst_event_unref (event);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  start = MIN ((guint64) start, self->total);
+  source = source_time (self, (guint64) start);
+  self->out_base = (guint64) start;
+  self->seqnum = seqnum;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "seek to output %" GST_TIME_FORMAT ": source %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (start), GST_TIME_ARGS (source));
+  up = gst_event_new_seek (rate, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET,
+      (gint64) source, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (up, seqnum);
+  gst_event_unref (event);
+  return gst_pad_push_event (self->sinkpad, up);
+}
+
 static gboolean
 gst_cut_list_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstCutList *self = GST_CUT_LIST (parent);
+  gboolean have_spans;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && self->spans) {
-    gdouble rate;
-    GstFormat format;
-    GstSeekFlags flags;
-    GstSeekType st, sp;
-    gint64 start, stop;
-    GstEvent *up;
-    gboolean ok;
-    guint32 seqnum;
-
-    gst_event_parse_seek (event, &rate, &format, &flags, &st, &start, &sp,
-        &stop);
-    if (format != GST_FORMAT_TIME || rate <= 0 || st != GST_SEEK_TYPE_SET ||
-        start < 0) {
-      GST_DEBUG_OBJECT (self, "refusing %" GST_PTR_FORMAT ": only forward "
-          "seeks to a time", event);
-      gst_event_unref (event);
-      return FALSE;             /* only forward seeks to a position */
-    }
-    start = MIN ((guint64) start, self->total);
-    seqnum = gst_event_get_seqnum (event);
-    GST_OBJECT_LOCK (self);
-    self->out_base = (guint64) start;
-    self->seqnum = seqnum;
-    GST_OBJECT_UNLOCK (self);
-    GST_DEBUG_OBJECT (self, "seek to output %" GST_TIME_FORMAT ": source %"
-        GST_TIME_FORMAT, GST_TIME_ARGS (start),
-        GST_TIME_ARGS (source_time (self, (guint64) start)));
-    up = gst_event_new_seek (rate, GST_FORMAT_TIME, flags,
-        GST_SEEK_TYPE_SET, (gint64) source_time (self, (guint64) start),
-        GST_SEEK_TYPE_NONE, -1);
-    gst_event_set_seqnum (up, seqnum);
-    gst_event_unref (event);
-    ok = gst_pad_push_event (self->sinkpad, up);
-    return ok;
-  }
+  GST_OBJECT_LOCK (self);
+  have_spans = self->spans != NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && have_spans)
+    return seek (self, event);
   return gst_pad_event_default (pad, parent, event);
 }
 
@@ -732,11 +761,18 @@ gst_cut_list_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstCutList *self = GST_CUT_LIST (parent);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION && self->spans) {
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION) {
     GstFormat f;
+    gboolean have_spans;
+    guint64 total;
+
+    GST_OBJECT_LOCK (self);
+    have_spans = self->spans != NULL;
+    total = self->total;
+    GST_OBJECT_UNLOCK (self);
     gst_query_parse_duration (query, &f, NULL);
-    if (f == GST_FORMAT_TIME) {
-      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) self->total);
+    if (have_spans && f == GST_FORMAT_TIME) {
+      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) total);
       return TRUE;
     }
   }
