@@ -211,7 +211,7 @@ gst_loud_norm_preset_get_type (void)
     GType t;
 
     for (guint i = 0; i < n; i++) {
-      gchar *name = g_strdup_printf ("%s (%.0f LUFS, %.0f dBTP)",
+      gchar *name = g_strdup_printf ("%s: %.0f LUFS, %.0f dBTP",
           p[i].description, p[i].target_lufs, p[i].ceiling_dbtp);
 
       name[0] = g_ascii_toupper (name[0]);
