@@ -766,7 +766,7 @@ cc_caption_no_line_end (gunichar c)
 static gboolean
 is_word_char (gunichar c)
 {
-  return c < 0x2e80 && g_unichar_isalnum (c);
+  return c < CC_CAPTION_CJK_FIRST && g_unichar_isalnum (c);
 }
 
 gint

@@ -82,6 +82,11 @@ typedef struct {
 CcCaptionTrack *cc_caption_track_retime (const CcCaptionTrack * track,
     const CcSpan * spans, guint n_spans);
 
+/* Where the CJK blocks begin (CJK Radicals Supplement): letters and digits
+ * below it (Latin, Greek, Cyrillic) form words that spaces separate; the
+ * captions' Chinese, from it on, runs on without spaces. */
+#define CC_CAPTION_CJK_FIRST 0x2e80
+
 /* Characters that must not start a line (closing punctuation) and must not
  * end one (opening punctuation), after Chinese typesetting practice. */
 gboolean cc_caption_no_line_start (gunichar c);

@@ -7,6 +7,10 @@
 #include "ccmedia.h"
 #include "ccfade.h"
 
+/* 8-bit black: Y' of limited-range video, and the zero of Cb and Cr. */
+#define BLACK_Y_LIMITED 16
+#define CHROMA_ZERO 128
+
 void
 cc_media_from_caps (CcMedia * m, GstCaps * caps)
 {
@@ -50,7 +54,8 @@ cc_media_fade_video (const GstVideoInfo * info, GstBuffer * buf, gdouble gain)
           GST_MAP_READWRITE))
     return;
   for (guint c = 0; c < GST_VIDEO_FORMAT_INFO_N_COMPONENTS (f); c++) {
-    guint8 black = yuv ? (c == 0 ? (full ? 0 : 16) : 128) : 0;
+    guint8 black = yuv ? (c == GST_VIDEO_COMP_Y ? (full ? 0 : BLACK_Y_LIMITED) :
+        CHROMA_ZERO) : 0;
 
     if (c == GST_VIDEO_COMP_A && GST_VIDEO_FORMAT_INFO_HAS_ALPHA (f))
       continue;

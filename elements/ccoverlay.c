@@ -12,6 +12,17 @@
 
 #include "ccoverlay.h"
 
+/* The elements' own debug categories: what the blender and the frame
+ * store do shows under GST_DEBUG=<element>:N. */
+#define BLENDER_LOG(b, level, ...) G_STMT_START {                        \
+  if ((b)->cat)                                                         \
+    GST_CAT_LEVEL_LOG ((b)->cat, level, (b)->owner, __VA_ARGS__);       \
+} G_STMT_END
+#define STORE_LOG(s, obj, level, ...) G_STMT_START {                    \
+  if ((s)->cat)                                                         \
+    GST_CAT_LEVEL_LOG ((s)->cat, level, obj, __VA_ARGS__);              \
+} G_STMT_END
+
 GstVideoOverlayRectangle *
 cc_overlay_rectangle_from_surface (cairo_surface_t * surface, gint x, gint y,
     gdouble opacity)
@@ -97,6 +108,13 @@ cc_blender_init (CcBlender * b)
 }
 
 void
+cc_blender_set_debug (CcBlender * b, GstObject * owner, GstDebugCategory * cat)
+{
+  b->owner = owner;
+  b->cat = cat;
+}
+
+void
 cc_blender_clear (CcBlender * b)
 {
   if (b->layers)
@@ -137,57 +155,33 @@ find_spans (const guint8 * px, gint w, gint h, gint step, gint * span)
   }
 }
 
-/* Converts one rectangle; FALSE when it needs the generic path (scaled). */
-static gboolean
-prepare_layer (CcBlendLayer * l, GstVideoOverlayRectangle * rect,
-    const GstVideoInfo * info)
+/* Kr and Kb of the frame's matrix: BT.709's for RGB or unknown matrices. */
+static void
+frame_kr_kb (const GstVideoInfo * info, gdouble * kr, gdouble * kb)
 {
-  GstVideoOverlayFormatFlags flags =
-      GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA |
-      GST_VIDEO_OVERLAY_FORMAT_FLAG_GLOBAL_ALPHA;
-  GstBuffer *pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb
-      (rect, flags);
-  gint rx, ry;
-  guint rw, rh;
-  GstVideoMeta *vmeta;
-  GstMapInfo map;
-  gdouble kr, kb;
+  if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, kr, kb))
+    gst_video_color_matrix_get_Kr_Kb (GST_VIDEO_COLOR_MATRIX_BT709, kr, kb);
+}
+
+/* Converts the rectangle's pixels (argb, laid out as vmeta says, its
+ * top-left corner at rx, ry in the frame) inside the layer's area: alpha
+ * and premultiplied Y' into l->luma, Cb and Cr at luma resolution into
+ * uv, in the frame's matrix and range. */
+static void
+convert_area (CcBlendLayer * l, const guint8 * argb, const GstVideoMeta * vmeta,
+    gint rx, gint ry, gdouble global, const GstVideoInfo * info, guint8 * uv)
+{
   gint offset[GST_VIDEO_MAX_COMPONENTS], scale[GST_VIDEO_MAX_COMPONENTS];
-  gdouble global = gst_video_overlay_rectangle_get_global_alpha (rect);
-  gint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
-  gint x1, y1;
-  guint8 *full_uv;
+  gdouble kr, kb;
 
-  gst_video_overlay_rectangle_get_render_rectangle (rect, &rx, &ry, &rw, &rh);
-  vmeta = pixels ? gst_buffer_get_video_meta (pixels) : NULL;
-  if (vmeta == NULL || vmeta->width != rw || vmeta->height != rh)
-    return FALSE;
-
-  memset (l, 0, sizeof (*l));
-  l->x = MAX (rx, 0);
-  l->y = MAX (ry, 0);
-  x1 = MIN (rx + (gint) rw, fw);
-  y1 = MIN (ry + (gint) rh, fh);
-  l->w = MAX (x1 - l->x, 0);
-  l->h = MAX (y1 - l->y, 0);
-  if (l->w == 0 || l->h == 0)
-    return TRUE;
-
-  if (!gst_video_color_matrix_get_Kr_Kb (info->colorimetry.matrix, &kr, &kb)) {
-    kr = 0.2126;                /* BT.709 for RGB or unknown matrices */
-    kb = 0.0722;
-  }
+  frame_kr_kb (info, &kr, &kb);
   gst_video_color_range_offsets (info->colorimetry.range, info->finfo,
       offset, scale);
-
-  l->luma = g_malloc ((gsize) l->w * l->h * 2);
-  full_uv = g_malloc ((gsize) l->w * l->h * 2);
-  gst_buffer_map (pixels, &map, GST_MAP_READ);
   for (gint r = 0; r < l->h; r++) {
-    const guint8 *src = map.data + vmeta->offset[0] +
+    const guint8 *src = argb + vmeta->offset[0] +
         (gsize) (l->y - ry + r) * vmeta->stride[0] + (gsize) (l->x - rx) * 4;
     guint8 *dst = l->luma + (gsize) r * l->w * 2;
-    guint8 *uv = full_uv + (gsize) r * l->w * 2;
+    guint8 *row_uv = uv + (gsize) r * l->w * 2;
 
     for (gint c = 0; c < l->w; c++) {
       /* native-endian ARGB32, premultiplied: B G R A in memory here */
@@ -196,7 +190,7 @@ prepare_layer (CcBlendLayer * l, GstVideoOverlayRectangle * rect,
 
       dst[2 * c] = (guint8) a;
       if (a == 0) {
-        dst[2 * c + 1] = uv[2 * c] = uv[2 * c + 1] = 0;
+        dst[2 * c + 1] = row_uv[2 * c] = row_uv[2 * c + 1] = 0;
         continue;
       }
       /* unpremultiply with the stored alpha, blend with the effective one */
@@ -207,14 +201,18 @@ prepare_layer (CcBlendLayer * l, GstVideoOverlayRectangle * rect,
       eb = (bb - ey) / (2.0 * (1.0 - kb));
       er = (rr - ey) / (2.0 * (1.0 - kr));
       dst[2 * c + 1] = (guint8) ((offset[0] + scale[0] * ey) * a / 255.0 + 0.5);
-      uv[2 * c] = (guint8) CLAMP (offset[1] + scale[1] * eb, 0, 255);
-      uv[2 * c + 1] = (guint8) CLAMP (offset[2] + scale[2] * er, 0, 255);
+      row_uv[2 * c] = (guint8) CLAMP (offset[1] + scale[1] * eb, 0, 255);
+      row_uv[2 * c + 1] = (guint8) CLAMP (offset[2] + scale[2] * er, 0, 255);
     }
   }
-  gst_buffer_unmap (pixels, &map);
+}
 
-  /* chroma samples cover 2x2 luma pixels; those outside the rectangle
-   * count as transparent */
+/* Averages Cb and Cr at luma resolution (uv, weighted by alpha) and the
+ * alpha into l->chroma. Chroma samples cover 2x2 luma pixels; those
+ * outside the rectangle count as transparent. */
+static void
+subsample_chroma (CcBlendLayer * l, const guint8 * uv)
+{
   l->cx = l->x / 2;
   l->cy = l->y / 2;
   l->cw = (l->x + l->w + 1) / 2 - l->cx;
@@ -238,15 +236,59 @@ prepare_layer (CcBlendLayer * l, GstVideoOverlayRectangle * rect,
             continue;
           k = (gsize) ly * l->w + lx;
           sa += l->luma[2 * k];
-          su += full_uv[2 * k] * l->luma[2 * k];
-          sv += full_uv[2 * k + 1] * l->luma[2 * k];
+          su += uv[2 * k] * l->luma[2 * k];
+          sv += uv[2 * k + 1] * l->luma[2 * k];
         }
       }
+      /* rounded means over the four samples: of alpha, and of Cb and Cr
+       * premultiplied by alpha (sum of u * a over 4 * 255) */
       d[0] = (guint8) ((sa + 2) / 4);
       d[1] = (guint8) ((su + 510) / 1020);
       d[2] = (guint8) ((sv + 510) / 1020);
     }
   }
+}
+
+/* Converts one rectangle; FALSE when it needs the generic path (scaled). */
+static gboolean
+prepare_layer (CcBlendLayer * l, GstVideoOverlayRectangle * rect,
+    const GstVideoInfo * info)
+{
+  GstVideoOverlayFormatFlags flags =
+      GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA |
+      GST_VIDEO_OVERLAY_FORMAT_FLAG_GLOBAL_ALPHA;
+  GstBuffer *pixels = gst_video_overlay_rectangle_get_pixels_unscaled_argb
+      (rect, flags);
+  gint rx, ry;
+  guint rw, rh;
+  GstVideoMeta *vmeta;
+  GstMapInfo map;
+  gdouble global = gst_video_overlay_rectangle_get_global_alpha (rect);
+  gint fw = GST_VIDEO_INFO_WIDTH (info), fh = GST_VIDEO_INFO_HEIGHT (info);
+  gint x1, y1;
+  guint8 *full_uv;
+
+  gst_video_overlay_rectangle_get_render_rectangle (rect, &rx, &ry, &rw, &rh);
+  vmeta = pixels ? gst_buffer_get_video_meta (pixels) : NULL;
+  if (vmeta == NULL || vmeta->width != rw || vmeta->height != rh)
+    return FALSE;
+
+  memset (l, 0, sizeof (*l));
+  l->x = MAX (rx, 0);
+  l->y = MAX (ry, 0);
+  x1 = MIN (rx + (gint) rw, fw);
+  y1 = MIN (ry + (gint) rh, fh);
+  l->w = MAX (x1 - l->x, 0);
+  l->h = MAX (y1 - l->y, 0);
+  if (l->w == 0 || l->h == 0)
+    return TRUE;
+
+  l->luma = g_malloc ((gsize) l->w * l->h * 2);
+  full_uv = g_malloc ((gsize) l->w * l->h * 2);
+  gst_buffer_map (pixels, &map, GST_MAP_READ);
+  convert_area (l, map.data, vmeta, rx, ry, global, info, full_uv);
+  gst_buffer_unmap (pixels, &map);
+  subsample_chroma (l, full_uv);
   g_free (full_uv);
 
   l->luma_span = g_new (gint, 2 * l->h);
@@ -328,6 +370,9 @@ cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
   if (comp == NULL)
     return;
   if (attach) {
+    BLENDER_LOG (b, GST_LEVEL_LOG, "composition %u attached as meta to %"
+        GST_PTR_FORMAT, gst_video_overlay_composition_get_seqnum (comp),
+        frame->buffer);
     gst_buffer_add_video_overlay_composition_meta (frame->buffer, comp);
     return;
   }
@@ -345,8 +390,16 @@ cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
     b->matrix = info->colorimetry.matrix;
     b->range = info->colorimetry.range;
     b->generic = !prepare (b, comp, info);
+    BLENDER_LOG (b, GST_LEVEL_DEBUG, "composition %u, %u rectangle(s), on "
+        "%s %dx%d: %s", b->seqnum,
+        gst_video_overlay_composition_n_rectangles (comp),
+        gst_video_format_to_string (b->format), b->width, b->height,
+        b->generic ? "generic blend (not progressive 8-bit 4:2:0, or a "
+        "scaled rectangle)" : "covered pixels of 8-bit 4:2:0 only");
   }
 
+  BLENDER_LOG (b, GST_LEVEL_LOG, "blending composition %u into %"
+      GST_PTR_FORMAT, b->seqnum, frame->buffer);
   if (b->generic) {
     gst_video_overlay_composition_blend (comp, frame);
     return;
@@ -356,10 +409,11 @@ cc_overlay_apply (CcBlender * b, GstVideoFrame * frame,
 }
 
 void
-cc_frame_store_init (CcFrameStore * s)
+cc_frame_store_init (CcFrameStore * s, GstDebugCategory * cat)
 {
   s->pool = NULL;
   gst_video_info_init (&s->info);
+  s->cat = cat;
 }
 
 void
@@ -382,7 +436,7 @@ cc_frame_store_set_info (CcFrameStore * s, const GstVideoInfo * info)
 }
 
 static gboolean
-frame_store_activate (CcFrameStore * s)
+frame_store_activate (CcFrameStore * s, GstObject * owner)
 {
   GstStructure *config;
   GstCaps *caps;
@@ -400,12 +454,17 @@ frame_store_activate (CcFrameStore * s)
   gst_buffer_pool_config_set_params (config, caps,
       (guint) GST_VIDEO_INFO_SIZE (&s->info), 0, 0);
   gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
-  gst_caps_unref (caps);
   if (!gst_buffer_pool_set_config (s->pool, config) ||
       !gst_buffer_pool_set_active (s->pool, TRUE)) {
+    STORE_LOG (s, owner, GST_LEVEL_WARNING, "no pool for %" GST_PTR_FORMAT,
+        caps);
     gst_clear_object (&s->pool);
+    gst_caps_unref (caps);
     return FALSE;
   }
+  STORE_LOG (s, owner, GST_LEVEL_DEBUG, "pool for copies of %" GST_PTR_FORMAT,
+      caps);
+  gst_caps_unref (caps);
   return TRUE;
 }
 
@@ -424,13 +483,19 @@ cc_frame_store_prepare (CcFrameStore * s, GstBaseTransform * trans,
     *out = in;
     return GST_FLOW_OK;
   }
+  /* The first copy says why at DEBUG, every one at LOG. */
+  STORE_LOG (s, trans, s->pool ? GST_LEVEL_LOG : GST_LEVEL_DEBUG,
+      "frame %" GST_TIME_FORMAT " cannot be drawn on in place (%s, held by "
+      "a tee, a queue or videorate): copying it",
+      GST_TIME_ARGS (GST_BUFFER_PTS (in)), gst_buffer_is_writable (in) ?
+      "its memory is shared" : "the buffer is shared");
   /* not negotiated, or no pool for this format: what basetransform does */
   if (GST_VIDEO_INFO_FORMAT (&s->info) == GST_VIDEO_FORMAT_UNKNOWN ||
-      !frame_store_activate (s)) {
+      !frame_store_activate (s, GST_OBJECT_CAST (trans))) {
+    STORE_LOG (s, trans, GST_LEVEL_LOG, "no pool: copied into new memory");
     *out = gst_buffer_make_writable (gst_buffer_ref (in));
     return GST_FLOW_OK;
   }
-
   ret = gst_buffer_pool_acquire_buffer (s->pool, out, NULL);
   if (ret != GST_FLOW_OK)
     return ret;

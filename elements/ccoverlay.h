@@ -34,9 +34,17 @@ typedef struct
   GstVideoColorMatrix matrix;
   GstVideoColorRange range;
   GArray *layers;
+  /* where the blender logs: its element, in the element's own category
+   * (NULL: it does not log) */
+  GstObject *owner;
+  GstDebugCategory *cat;
 } CcBlender;
 
 void cc_blender_init (CcBlender * b);
+/* Logs what the blender does (which path, per composition and frame) in
+ * cat as owner, so that GST_DEBUG=<element>:5 shows it. */
+void cc_blender_set_debug (CcBlender * b, GstObject * owner,
+    GstDebugCategory * cat);
 void cc_blender_clear (CcBlender * b);
 
 /* Attaches (attach = TRUE) or blends comp onto frame. */
@@ -53,9 +61,11 @@ typedef struct
 {
   GstBufferPool *pool;          /* created on the first copy */
   GstVideoInfo info;
+  GstDebugCategory *cat;        /* the element's, for why a frame is copied */
 } CcFrameStore;
 
-void cc_frame_store_init (CcFrameStore * s);
+/* cat: the owning element's debug category. */
+void cc_frame_store_init (CcFrameStore * s, GstDebugCategory * cat);
 void cc_frame_store_clear (CcFrameStore * s);
 /* The negotiated frame layout (from set_info). */
 void cc_frame_store_set_info (CcFrameStore * s, const GstVideoInfo * info);

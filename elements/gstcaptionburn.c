@@ -67,6 +67,7 @@
 #endif
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <ass/ass.h>
 #include <gst/video/gstvideofilter.h>
 
@@ -93,8 +94,22 @@ GST_DEBUG_CATEGORY_STATIC (gst_caption_burn_debug);
 /* Lines use at most this share of the frame width. */
 #define LINE_WIDTH_LANDSCAPE 0.86
 #define LINE_WIDTH_PORTRAIT 0.84
-/* When two lines cannot hold a caption, shrink the font down to this. */
+/* When two lines cannot hold a caption, shrink the font in these steps
+ * down to MIN_SHRINK. */
 #define MIN_SHRINK 0.7
+#define SHRINK_STEP 0.05
+/* Outline and shadow offset, relative to the font size, and their least
+ * widths in pixels: legible on white and on black at any frame size. */
+#define OUTLINE 0.09
+#define MIN_OUTLINE_PX 1.5
+#define SHADOW 0.05
+#define MIN_SHADOW_PX 1.0
+
+/* libass message levels (ass.h: 0 fatal to 7 verbose): errors and
+ * warnings become GStreamer warnings, its informational messages (the font
+ * it picked for a style) debug output, the rest is dropped. */
+#define ASS_LEVEL_WARN 2
+#define ASS_LEVEL_INFO 4
 
 enum
 {
@@ -111,20 +126,23 @@ struct _GstCaptionBurn
 {
   GstVideoFilter parent;
 
-  /* properties, under the object lock */
+  /* properties, under the object lock; dirty tells the streaming thread to
+   * render again */
   gchar *location;
   gchar *font;
   gdouble font_size, bottom_margin, max_cps;
   gchar *cut;
   gboolean dirty;
 
-  /* from start() to stop() */
+  /* made in start() and freed in stop(), before and after streaming; used
+   * by the streaming thread only in between */
   CcCaptionTrack *track;
   ASS_Library *ass_lib;
   ASS_Renderer *ass_renderer;
   ASS_Track *ass_track;
 
-  /* streaming thread */
+  /* streaming thread only (start() and stop() reset them before and after
+   * it runs) */
   GstVideoOverlayComposition *comp;
   CcBlender blender;
   CcFrameStore store;
@@ -244,7 +262,9 @@ gst_caption_burn_init (GstCaptionBurn * self)
   self->shown = g_array_new (FALSE, FALSE, sizeof (guint));
   self->active = g_array_new (FALSE, FALSE, sizeof (guint));
   cc_blender_init (&self->blender);
-  cc_frame_store_init (&self->store);
+  cc_blender_set_debug (&self->blender, GST_OBJECT_CAST (self),
+      GST_CAT_DEFAULT);
+  cc_frame_store_init (&self->store, GST_CAT_DEFAULT);
 }
 
 static void
@@ -375,13 +395,17 @@ post_analysis (GstCaptionBurn * self, const gchar * location,
       "cues", G_TYPE_UINT, self->track->cues->len,
       "missing-glyphs", G_TYPE_STRING, missing ? missing : "", NULL);
   gst_structure_take_value (s, "warnings", strings_to_list (warnings, &list));
+  GST_INFO_OBJECT (self, "'%s': %s in %s, %u cue(s), %u problem(s)%s%s",
+      location, cc_caption_format_name (self->track->format),
+      self->track->encoding, self->track->cues->len, warnings->len,
+      missing ? ", no glyph for: " : "", missing ? missing : "");
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
   if (missing)
     GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-        ("The caption font '%s' has no glyph for: %s. These characters would "
-            "show as boxes; fix the caption file or choose another font.",
-            font, missing), ("location %s", location));
+        (_("The caption font '%s' has no glyph for: %s. These characters "
+                "would show as boxes; fix the caption file or choose another "
+                "font."), font, missing), ("location %s", location));
   for (guint i = 0; i < warnings->len; i++)
     GST_INFO_OBJECT (self, "%s", (gchar *) g_ptr_array_index (warnings, i));
   g_ptr_array_unref (warnings);
@@ -392,11 +416,17 @@ post_analysis (GstCaptionBurn * self, const gchar * location,
 static void
 ass_log (gint level, const gchar * fmt, va_list args, gpointer data)
 {
-  if (level <= 2) {
-    gchar *m = g_strdup_vprintf (fmt, args);
-    GST_CAT_WARNING (gst_caption_burn_debug, "libass: %s", m);
-    g_free (m);
-  }
+  GstCaptionBurn *self = data;
+  GstDebugLevel as = level <= ASS_LEVEL_WARN ? GST_LEVEL_WARNING :
+      GST_LEVEL_DEBUG;
+  gchar *m;
+
+  if (level > ASS_LEVEL_INFO ||
+      gst_debug_category_get_threshold (GST_CAT_DEFAULT) < as)
+    return;
+  m = g_strdup_vprintf (fmt, args);
+  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, as, self, "libass: %s", m);
+  g_free (m);
 }
 
 static gboolean
@@ -445,12 +475,18 @@ gst_caption_burn_start (GstBaseTransform * trans)
       goto bad_cut;
     retimed = cc_caption_track_retime (self->track, (CcSpan *) spans->data,
         spans->len);
+    GST_INFO_OBJECT (self, "cut %s: %u of %u cue(s) fall in its %u "
+        "segment(s), moved to their times in the cut", cut,
+        retimed->cues->len, self->track->cues->len, spans->len);
     cc_caption_track_free (self->track);
     self->track = retimed;
     g_array_unref (spans);
   }
-  if (self->track->format == CC_CAPTION_ASS && !setup_ass (self))
-    goto ass_failed;
+  if (self->track->format == CC_CAPTION_ASS) {
+    if (!setup_ass (self))
+      goto ass_failed;
+    GST_INFO_OBJECT (self, "ASS: libass renders with the file's own styles");
+  }
 
   post_analysis (self, location, font, max_cps);
   self->video_end = GST_CLOCK_TIME_NONE;
@@ -463,7 +499,7 @@ gst_caption_burn_start (GstBaseTransform * trans)
   /* ERRORS */
 bad_cut:
   {
-    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, ("Cut list: %s",
+    GST_ELEMENT_ERROR (self, LIBRARY, SETTINGS, (_("Cut list: %s"),
             err->message), (NULL));
     g_clear_error (&err);
     g_free (location);
@@ -474,7 +510,7 @@ bad_cut:
 no_location:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No caption file given (location is not set)."), (NULL));
+        (_("No caption file given (location is not set).")), (NULL));
     g_free (font);
     g_free (cut);
     return FALSE;
@@ -483,11 +519,11 @@ bad_file:
   {
     if (err->domain == G_FILE_ERROR)
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Cannot read the caption file '%s': %s", location, err->message),
-          (NULL));
+          (_("Cannot read the caption file '%s': %s"), location,
+              err->message), (NULL));
     else
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("Caption file '%s': %s", location, err->message), (NULL));
+          (_("Caption file '%s': %s"), location, err->message), (NULL));
     g_clear_error (&err);
     g_free (location);
     g_free (font);
@@ -497,7 +533,7 @@ bad_file:
 ass_failed:
   {
     GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        ("libass could not load the ASS file '%s'.", location), (NULL));
+        (_("libass could not load the ASS file '%s'."), location), (NULL));
     g_free (location);
     g_free (font);
     g_free (cut);
@@ -545,6 +581,7 @@ gst_caption_burn_set_info (GstVideoFilter * filter, GstCaps * incaps,
   GstCaptionBurn *self = GST_CAPTION_BURN (filter);
   gint w = GST_VIDEO_INFO_WIDTH (in_info), h = GST_VIDEO_INFO_HEIGHT (in_info);
 
+  GST_INFO_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
   if (self->ass_renderer) {
     ass_set_frame_size (self->ass_renderer, w, h);
     ass_set_storage_size (self->ass_renderer, w, h);
@@ -570,9 +607,13 @@ report_unshown (GstCaptionBurn * self)
   unshown = g_ptr_array_new ();
   for (guint i = 0; i < all->len; i++) {
     const gchar *w = g_ptr_array_index (all, i);
-    if (strstr (w, "after the video ends") || strstr (w, "past the end"))
+    if (strstr (w, "after the video ends") || strstr (w, "past the end")) {
       g_ptr_array_add (unshown, (gpointer) w);
+      GST_INFO_OBJECT (self, "%s", w);
+    }
   }
+  GST_INFO_OBJECT (self, "video ended at %" GST_TIME_FORMAT ", %u cue(s) not "
+      "shown in full", GST_TIME_ARGS (self->video_end), unshown->len);
   s = gst_structure_new ("campuscut-captions-end",
       "video-end", G_TYPE_UINT64, (guint64) self->video_end, NULL);
   gst_structure_take_value (s, "unshown", strings_to_list (unshown, &list));
@@ -587,10 +628,18 @@ gst_caption_burn_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstCaptionBurn *self = GST_CAPTION_BURN (trans);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     report_unshown (self);
-  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    GST_DEBUG_OBJECT (self, "flushed: drawing the cues again");
     g_array_set_size (self->shown, 0);  /* redraw after a seek */
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+    const GstSegment *segment;
+
+    gst_event_parse_segment (event, &segment);
+    GST_DEBUG_OBJECT (self, "cues follow the stream time of the %"
+        GST_SEGMENT_FORMAT, segment);
+  }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
 
@@ -632,7 +681,7 @@ layout_caption (const gchar * text, CcTextStyle * st, gdouble max_w)
     for (guint i = 0; src_lines[i]; i++) {
       if (i && j->len && g_unichar_isalnum (g_utf8_get_char
               (g_utf8_prev_char (j->str + j->len))) && src_lines[i][0] &&
-          g_utf8_get_char (src_lines[i]) < 0x2e80)
+          g_utf8_get_char (src_lines[i]) < CC_CAPTION_CJK_FIRST)
         g_string_append_c (j, ' ');
       g_string_append (j, src_lines[i]);
     }
@@ -641,7 +690,7 @@ layout_caption (const gchar * text, CcTextStyle * st, gdouble max_w)
   g_strfreev (src_lines);
 
   for (gdouble scale = 1.0; scale >= MIN_SHRINK - 1e-9 && out == NULL;
-      scale -= 0.05) {
+      scale -= SHRINK_STEP) {
     gunichar *chars;
     gdouble *widths;
     guint n;
@@ -685,6 +734,9 @@ render_cues (GstCaptionBurn * self, const GstVideoInfo * info)
   GST_OBJECT_UNLOCK (self);
   max_w = (portrait ? LINE_WIDTH_PORTRAIT : LINE_WIDTH_LANDSCAPE) * fw;
   y = fh - bottom;
+  GST_DEBUG_OBJECT (self, "%s %dx%d: font %.1f px, %.0f px above the bottom, "
+      "lines up to %.0f px", portrait ? "portrait" : "landscape", fw, fh, size,
+      bottom, max_w);
 
   /* The newest cue at the bottom, earlier overlapping ones above it. */
   for (gint i = (gint) self->shown->len - 1; i >= 0; i--) {
@@ -694,7 +746,7 @@ render_cues (GstCaptionBurn * self, const GstVideoInfo * info)
     CcTextStyle st;
     cairo_surface_t *surface;
     gchar *text;
-    gint w, h;
+    gint w, h, x;
     GstVideoOverlayRectangle *rect;
 
     GST_OBJECT_LOCK (self);
@@ -702,21 +754,33 @@ render_cues (GstCaptionBurn * self, const GstVideoInfo * info)
     GST_OBJECT_UNLOCK (self);
     st = (CcTextStyle) {
       .font = font,.size_px = size,.fill_argb = 0xffffffff,
-      .outline_argb = 0xe0101010,.outline_px = MAX (1.5, size * 0.09),
-      .shadow_px = MAX (1.0, size * 0.05),.max_width_px = -1,
-      .align = PANGO_ALIGN_CENTER,
+      .outline_argb = 0xe0101010,.outline_px = MAX (MIN_OUTLINE_PX,
+          size * OUTLINE),.shadow_px = MAX (MIN_SHADOW_PX, size * SHADOW),
+      .max_width_px = -1,.align = PANGO_ALIGN_CENTER,
     };
     text = layout_caption (cue->text, &st, max_w);
     surface = cc_text_render (text, &st);
-    g_free (text);
-    g_free (font);
-    if (surface == NULL)
+    if (surface == NULL) {
+      g_free (text);
+      g_free (font);
       continue;
+    }
     w = cairo_image_surface_get_width (surface);
     h = cairo_image_surface_get_height (surface);
     y -= h;
-    rect = cc_overlay_rectangle_from_surface (surface,
-        CLAMP ((fw - w) / 2, 0, MAX (0, fw - w)), (gint) MAX (0.0, y), 1.0);
+    x = CLAMP ((fw - w) / 2, 0, MAX (0, fw - w));
+    if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_DEBUG) {
+      /* one log line: the line break shows as '|' */
+      g_strdelimit (text, "\n", '|');
+      GST_DEBUG_OBJECT (self, "cue %u (line %u) \"%s\": %dx%d at %d,%d%s%s",
+          g_array_index (self->shown, guint, i) + 1, cue->line, text, w, h, x,
+          (gint) MAX (0.0, y), st.size_px < size ? ", font shrunk to fit two "
+          "lines" : "", st.max_width_px > 0 ? ", wrapped by Pango" : "");
+    }
+    g_free (text);
+    g_free (font);
+    rect = cc_overlay_rectangle_from_surface (surface, x, (gint) MAX (0.0, y),
+        1.0);
     cairo_surface_destroy (surface);
     if (comp == NULL)
       comp = gst_video_overlay_composition_new (rect);
@@ -788,6 +852,42 @@ render_ass_images (ASS_Image * images)
   return comp;
 }
 
+static gboolean
+array_has (GArray * a, guint v)
+{
+  for (guint i = 0; i < a->len; i++)
+    if (g_array_index (a, guint, i) == v)
+      return TRUE;
+  return FALSE;
+}
+
+/* Which cues leave and which appear at t: the ones shown so far against
+ * the active ones. */
+static void
+log_cue_changes (GstCaptionBurn * self, GstClockTime t)
+{
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_DEBUG)
+    return;
+  for (guint i = 0; i < self->shown->len; i++) {
+    guint k = g_array_index (self->shown, guint, i);
+
+    if (!array_has (self->active, k))
+      GST_DEBUG_OBJECT (self, "%" GST_TIME_FORMAT ": cue %u (line %u) hidden",
+          GST_TIME_ARGS (t), k + 1, ((CcCaptionCue *) g_ptr_array_index
+              (self->track->cues, k))->line);
+  }
+  for (guint i = 0; i < self->active->len; i++) {
+    guint k = g_array_index (self->active, guint, i);
+    const CcCaptionCue *cue = g_ptr_array_index (self->track->cues, k);
+
+    if (!array_has (self->shown, k))
+      GST_DEBUG_OBJECT (self, "%" GST_TIME_FORMAT ": cue %u (line %u) shown, "
+          "%" GST_TIME_FORMAT " to %" GST_TIME_FORMAT, GST_TIME_ARGS (t),
+          k + 1, cue->line, GST_TIME_ARGS (cue->start),
+          GST_TIME_ARGS (cue->end));
+  }
+}
+
 static GstFlowReturn
 gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -813,12 +913,18 @@ gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
     self->ask_downstream = FALSE;
     self->attach = cc_overlay_peer_composes (GST_BASE_TRANSFORM_SRC_PAD
         (trans));
+    GST_INFO_OBJECT (self, "downstream %s: captions %s",
+        self->attach ? "composes overlay meta" : "does not compose overlay "
+        "meta", self->attach ? "travel as meta" : "are blended into frames");
   }
 
   GST_OBJECT_LOCK (self);
   dirty = self->dirty;
   self->dirty = FALSE;
   GST_OBJECT_UNLOCK (self);
+  if (dirty)
+    GST_DEBUG_OBJECT (self, "new caps or properties: rendering again");
+  GST_LOG_OBJECT (self, "frame at %" GST_TIME_FORMAT, GST_TIME_ARGS (st));
 
   if (self->ass_track) {
     gint changed = 0;
@@ -829,6 +935,8 @@ gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
       if (self->comp)
         gst_video_overlay_composition_unref (self->comp);
       self->comp = render_ass_images (images);
+      GST_DEBUG_OBJECT (self, "ASS image at %" GST_TIME_FORMAT ": %s",
+          GST_TIME_ARGS (st), self->comp ? "new" : "none");
     }
   } else {
     g_array_set_size (self->active, 0);
@@ -836,14 +944,13 @@ gst_caption_burn_transform_frame_ip (GstVideoFilter * filter,
     if (dirty || self->active->len != self->shown->len ||
         (self->active->len && memcmp (self->active->data, self->shown->data,
                 self->active->len * sizeof (guint)) != 0)) {
+      log_cue_changes (self, st);
       g_array_set_size (self->shown, 0);
       g_array_append_vals (self->shown, self->active->data, self->active->len);
       if (self->comp)
         gst_video_overlay_composition_unref (self->comp);
       self->comp = self->shown->len ? render_cues (self, &filter->in_info) :
           NULL;
-      GST_LOG_OBJECT (self, "%u cue(s) at %" GST_TIME_FORMAT, self->shown->len,
-          GST_TIME_ARGS (st));
     }
   }
 

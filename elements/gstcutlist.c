@@ -45,6 +45,7 @@
 #endif
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
@@ -58,6 +59,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_cut_list_debug);
 #define DEFAULT_SEGMENTS NULL
 #define DEFAULT_LOCATION NULL
 #define DEFAULT_FADE (150 * GST_MSECOND)
+#define MAX_FADE (5 * GST_SECOND)
+/* Audio fades in pieces of this many frames, the gain linear in each. */
+#define FADE_CHUNK_FRAMES 64
 
 enum
 {
@@ -79,18 +83,24 @@ struct _GstCutList
   guint64 fade;
   gboolean stop_upstream;
 
-  /* from READY->PAUSED */
+  /* made at READY to PAUSED, before the pads are active, and only read
+   * until the next time: by the streaming thread as they are, by queries
+   * and seeks (any thread) under the object lock */
   GArray *spans;                /* CcSpan */
   GArray *out_start;            /* guint64 output time of each span */
   guint64 total;
 
-  /* streaming */
+  /* under the object lock: a seek sets them from the application's
+   * thread, the streaming thread starts the output segment there */
+  GstClockTime out_base;        /* output time a seek asked for */
+  guint32 seqnum;
+
+  /* streaming thread only (READY to PAUSED resets them before it runs) */
   GstSegment segment;
   CcMedia media;
   guint idx;
   gboolean segment_sent, ended;
-  GstClockTime out_base;        /* output time a seek asked for */
-  guint32 seqnum;
+  gboolean copied;              /* a piece was copied to be faded */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -144,7 +154,7 @@ gst_cut_list_class_init (GstCutListClass * klass)
   g_object_class_install_property (gobject_class, PROP_FADE,
       g_param_spec_uint64 ("fade", "Fade",
           "Fade out and in at every join, in nanoseconds each way, raw audio "
-          "and video (0 = hard cuts)", 0, 5 * GST_SECOND, DEFAULT_FADE,
+          "and video (0 = hard cuts)", 0, MAX_FADE, DEFAULT_FADE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -264,11 +274,34 @@ gst_cut_list_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Replaces the spans, for the streaming thread (not running yet) and for
+ * queries and seeks (under the object lock). */
+static void
+set_spans (GstCutList * self, GArray * spans, GArray * out_start,
+    guint64 total)
+{
+  GArray *old_spans, *old_start;
+
+  GST_OBJECT_LOCK (self);
+  old_spans = self->spans;
+  old_start = self->out_start;
+  self->spans = spans;
+  self->out_start = out_start;
+  self->total = total;
+  GST_OBJECT_UNLOCK (self);
+  if (old_spans)
+    g_array_unref (old_spans);
+  if (old_start)
+    g_array_unref (old_start);
+}
+
 static gboolean
 load_spans (GstCutList * self)
 {
   gchar *text = NULL, *location = NULL, *normal;
   GError *err = NULL;
+  GArray *spans, *out_start;
+  guint64 total = 0;
 
   GST_OBJECT_LOCK (self);
   if (self->segments)
@@ -281,27 +314,29 @@ load_spans (GstCutList * self)
     goto no_list;
   if (text == NULL && !g_file_get_contents (location, &text, NULL, &err))
     goto unreadable;
-  if (self->spans)
-    g_array_unref (self->spans);
-  self->spans = cc_cutlist_parse (g_strstrip (text), &err);
-  if (self->spans == NULL)
+  spans = cc_cutlist_parse (g_strstrip (text), &err);
+  if (spans == NULL)
     goto bad_list;
 
-  if (self->out_start)
-    g_array_unref (self->out_start);
-  self->out_start = g_array_new (FALSE, FALSE, sizeof (guint64));
-  self->total = 0;
-  for (guint i = 0; i < self->spans->len; i++) {
-    CcSpan *sp = &g_array_index (self->spans, CcSpan, i);
-    g_array_append_val (self->out_start, self->total);
-    self->total += sp->end - sp->start;
+  out_start = g_array_new (FALSE, FALSE, sizeof (guint64));
+  for (guint i = 0; i < spans->len; i++) {
+    CcSpan *sp = &g_array_index (spans, CcSpan, i);
+    GST_INFO_OBJECT (self, "segment %u: source %" GST_TIME_FORMAT " to %"
+        GST_TIME_FORMAT " kept, at %" GST_TIME_FORMAT " of the output", i + 1,
+        GST_TIME_ARGS (sp->start), GST_TIME_ARGS (sp->end),
+        GST_TIME_ARGS (total));
+    g_array_append_val (out_start, total);
+    total += sp->end - sp->start;
   }
-  normal = cc_cutlist_format ((CcSpan *) self->spans->data, self->spans->len);
+  set_spans (self, spans, out_start, total);
+  normal = cc_cutlist_format ((CcSpan *) spans->data, spans->len);
+  GST_INFO_OBJECT (self, "cut list %s: %u segment(s), %" GST_TIME_FORMAT
+      " in all", normal, spans->len, GST_TIME_ARGS (total));
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self),
           gst_structure_new ("campuscut-cutlist", "segments", G_TYPE_STRING,
-              normal, "count", G_TYPE_UINT, self->spans->len, "duration",
-              G_TYPE_UINT64, self->total, NULL)));
+              normal, "count", G_TYPE_UINT, spans->len, "duration",
+              G_TYPE_UINT64, total, NULL)));
   g_free (normal);
   g_free (text);
   g_free (location);
@@ -311,21 +346,23 @@ load_spans (GstCutList * self)
 no_list:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No cut list given (set segments or location)."), (NULL));
+        (_("No cut list given (set segments or location).")), (NULL));
     return FALSE;
   }
 unreadable:
   {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Cannot read the cut list '%s': %s", location, err->message), (NULL));
+        (_("Cannot read the cut list '%s': %s"), location, err->message),
+        (NULL));
     g_clear_error (&err);
     g_free (location);
     return FALSE;
   }
 bad_list:
   {
-    GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cut list: %s", err->message),
-        (NULL));
+    set_spans (self, NULL, NULL, 0);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (_("Cut list: %s"),
+            err->message), (NULL));
     g_clear_error (&err);
     g_free (text);
     g_free (location);
@@ -350,25 +387,46 @@ join_gain (GstCutList * self, guint64 t, guint64 fade)
   return g;
 }
 
-/* Per-sample fade of interleaved audio starting at output time t0, in
- * chunks of 64 frames with linear gain inside each. */
+/* A piece that shares its memory with the input is copied when it is
+ * faded; says so, the first time at DEBUG, then at LOG. */
+static void
+note_copy (GstCutList * self, GstBuffer * out)
+{
+  if (gst_buffer_is_memory_range_writable (out, 0, -1))
+    return;
+  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, self->copied ? GST_LEVEL_LOG :
+      GST_LEVEL_DEBUG, self, "output %" GST_TIME_FORMAT " shares its memory "
+      "with the input: copied to fade it", GST_TIME_ARGS (GST_BUFFER_PTS
+          (out)));
+  self->copied = TRUE;
+}
+
+/* Per-sample fade of raw audio starting at output time t0, near a join
+ * only: chunks of FADE_CHUNK_FRAMES with a linear gain inside each. */
 static void
 fade_audio (GstCutList * self, GstBuffer * buf, guint64 t0, guint64 fade)
 {
   guint rate = GST_AUDIO_INFO_RATE (&self->media.audio);
   guint frames = (guint) (gst_buffer_get_size (buf) /
       GST_AUDIO_INFO_BPF (&self->media.audio));
+  gboolean fading = FALSE;
 
-  /* near a join only: 64-frame pieces with a linear gain each */
-  for (guint i = 0; i < frames; i += 64) {
-    guint n = MIN (64, frames - i);
+  for (guint i = 0; i < frames; i += FADE_CHUNK_FRAMES) {
+    guint n = MIN (FADE_CHUNK_FRAMES, frames - i);
     gdouble g0 = join_gain (self, t0 + gst_util_uint64_scale (i, GST_SECOND,
             rate), fade);
     gdouble g1 = join_gain (self, t0 + gst_util_uint64_scale (i + n,
             GST_SECOND, rate), fade);
 
-    if (g0 < 1.0 || g1 < 1.0)
+    if (g0 < 1.0 || g1 < 1.0) {
+      if (!fading) {
+        fading = TRUE;
+        GST_LOG_OBJECT (self, "output %" GST_TIME_FORMAT ": fading from "
+            "frame %u on, gain %.3f", GST_TIME_ARGS (t0), i, g0);
+        note_copy (self, buf);
+      }
       cc_media_fade_audio (&self->media.audio, buf, i, (gint) n, g0, g1);
+    }
   }
 }
 
@@ -377,13 +435,20 @@ send_segment (GstCutList * self)
 {
   GstSegment seg;
   GstEvent *ev;
+  GstClockTime base;
+  guint32 seqnum;
 
+  GST_OBJECT_LOCK (self);
+  base = self->out_base;
+  seqnum = self->seqnum;
+  GST_OBJECT_UNLOCK (self);
   gst_segment_init (&seg, GST_FORMAT_TIME);
-  seg.start = seg.time = seg.position = self->out_base;
+  seg.start = seg.time = seg.position = base;
   seg.stop = self->total;
+  GST_DEBUG_OBJECT (self, "output %" GST_SEGMENT_FORMAT, &seg);
   ev = gst_event_new_segment (&seg);
-  if (self->seqnum)
-    gst_event_set_seqnum (ev, self->seqnum);
+  if (seqnum)
+    gst_event_set_seqnum (ev, seqnum);
   gst_pad_push_event (self->srcpad, ev);
   self->segment_sent = TRUE;
 }
@@ -393,16 +458,35 @@ end_stream (GstCutList * self)
 {
   gboolean stop;
 
+  GST_OBJECT_LOCK (self);
+  stop = self->stop_upstream;
+  GST_OBJECT_UNLOCK (self);
   if (!self->ended) {
+    GST_INFO_OBJECT (self, "past the last segment: EOS downstream, %s",
+        stop ? "and upstream" : "the rest is dropped");
     self->ended = TRUE;
     if (!self->segment_sent)
       send_segment (self);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
   }
-  GST_OBJECT_LOCK (self);
-  stop = self->stop_upstream;
-  GST_OBJECT_UNLOCK (self);
   return stop ? GST_FLOW_EOS : GST_FLOW_OK;
+}
+
+/* The start of segment k: where it lands and what was dropped before it. */
+static void
+log_segment_start (GstCutList * self, guint k, guint64 fade)
+{
+  const CcSpan *sp = &g_array_index (self->spans, CcSpan, k);
+  guint64 dropped_from = k ? g_array_index (self->spans, CcSpan,
+      k - 1).end : 0;
+
+  GST_DEBUG_OBJECT (self, "segment %u begins: source %" GST_TIME_FORMAT
+      " at output %" GST_TIME_FORMAT "%s", k + 1, GST_TIME_ARGS (sp->start),
+      GST_TIME_ARGS (g_array_index (self->out_start, guint64, k)), k && fade &&
+      self->media.kind != CC_MEDIA_OTHER ? ", the join faded" : "");
+  if (dropped_from < sp->start)
+    GST_DEBUG_OBJECT (self, "source %" GST_TIME_FORMAT " to %" GST_TIME_FORMAT
+        " dropped", GST_TIME_ARGS (dropped_from), GST_TIME_ARGS (sp->start));
 }
 
 /* The part [a, b) of buf (stream time st..end) in span k, as an output
@@ -451,6 +535,15 @@ piece (GstCutList * self, GstBuffer * buf, GstClockTime st, guint k,
   return out;
 }
 
+/* Segment k is done: on to the next. */
+static void
+next_segment (GstCutList * self, guint k)
+{
+  GST_DEBUG_OBJECT (self, "segment %u done at source %" GST_TIME_FORMAT,
+      k + 1, GST_TIME_ARGS (g_array_index (self->spans, CcSpan, k).end));
+  self->idx = k + 1;
+}
+
 static GstFlowReturn
 gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
@@ -458,19 +551,21 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   GstFlowReturn ret = GST_FLOW_OK;
   GstClockTime st, end;
   guint64 fade;
-  guint n = self->spans->len;
+  guint n = self->spans->len, pushed = 0;
 
   if (self->ended) {
     gst_buffer_unref (buf);
     return end_stream (self);
   }
   if (self->segment.format != GST_FORMAT_TIME || !GST_BUFFER_PTS_IS_VALID (buf)) {
+    GST_LOG_OBJECT (self, "dropped: no time segment or no timestamp");
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
   st = gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME,
       GST_BUFFER_PTS (buf));
   if (!GST_CLOCK_TIME_IS_VALID (st)) {
+    GST_LOG_OBJECT (self, "dropped: outside the upstream segment");
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
@@ -482,7 +577,7 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   while (self->idx < n && g_array_index (self->spans, CcSpan,
           self->idx).end <= st)
-    self->idx++;
+    next_segment (self, self->idx);
   if (self->idx >= n) {
     gst_buffer_unref (buf);
     return end_stream (self);
@@ -503,11 +598,19 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       continue;
     if (!self->segment_sent)
       send_segment (self);
+    if (a == sp->start)
+      log_segment_start (self, k, fade);
+    GST_LOG_OBJECT (self, "source %" GST_TIME_FORMAT " to %" GST_TIME_FORMAT
+        " of segment %u to output %" GST_TIME_FORMAT, GST_TIME_ARGS (a),
+        GST_TIME_ARGS (b), k + 1, GST_TIME_ARGS (GST_BUFFER_PTS (out)));
     if (fade && self->media.kind == CC_MEDIA_VIDEO) {
       guint64 t0 = GST_BUFFER_PTS (out), t1 = t0 + GST_BUFFER_DURATION (out);
       gdouble g = MIN (join_gain (self, t0, fade), join_gain (self, t1, fade));
       if (g < 1.0) {
         out = gst_buffer_make_writable (out);
+        GST_LOG_OBJECT (self, "output %" GST_TIME_FORMAT ": fade gain %.3f",
+            GST_TIME_ARGS (t0), g);
+        note_copy (self, out);
         cc_media_fade_video (&self->media.video, out, g);
       }
     } else if (fade && self->media.kind == CC_MEDIA_AUDIO) {
@@ -515,12 +618,17 @@ gst_cut_list_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       fade_audio (self, out, GST_BUFFER_PTS (out), fade);
     }
     ret = gst_pad_push (self->srcpad, out);
+    pushed++;
     if (ret != GST_FLOW_OK)
       GST_DEBUG_OBJECT (self, "push at %" GST_TIME_FORMAT ": %s",
           GST_TIME_ARGS (a), gst_flow_get_name (ret));
     if (b >= sp->end)
-      self->idx = k + 1;
+      next_segment (self, k);
   }
+  if (pushed == 0)
+    GST_LOG_OBJECT (self, "source %" GST_TIME_FORMAT " to %" GST_TIME_FORMAT
+        " dropped: outside the segments", GST_TIME_ARGS (st),
+        GST_TIME_ARGS (end));
   gst_buffer_unref (buf);
 
   if (ret == GST_FLOW_OK && self->idx >= n)
@@ -538,14 +646,21 @@ gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       GstCaps *caps;
       gst_event_parse_caps (event, &caps);
       cc_media_from_caps (&self->media, caps);
+      GST_INFO_OBJECT (self, "%s, caps %" GST_PTR_FORMAT,
+          self->media.kind == CC_MEDIA_VIDEO ? "raw video, cut at frame "
+          "display intervals" : self->media.kind == CC_MEDIA_AUDIO ?
+          "raw audio, cut to the sample" : "cut at buffer timestamps", caps);
       break;
     }
     case GST_EVENT_SEGMENT:
       /* upstream's timeline stays here; downstream gets the cut's */
       gst_event_copy_segment (event, &self->segment);
+      GST_DEBUG_OBJECT (self, "upstream %" GST_SEGMENT_FORMAT,
+          &self->segment);
       gst_event_unref (event);
       return TRUE;
     case GST_EVENT_FLUSH_STOP:
+      GST_DEBUG_OBJECT (self, "flushed: cutting from the first segment again");
       self->idx = 0;
       self->ended = FALSE;
       self->segment_sent = FALSE;
@@ -556,6 +671,8 @@ gst_cut_list_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         gst_event_unref (event);
         return TRUE;
       }
+      GST_INFO_OBJECT (self, "EOS from upstream in segment %u of %u",
+          MIN (self->idx + 1, self->spans->len), self->spans->len);
       self->ended = TRUE;
       if (!self->segment_sent)
         send_segment (self);
@@ -587,38 +704,55 @@ source_time (GstCutList * self, guint64 out)
   return g_array_index (self->spans, CcSpan, 0).start;
 }
 
+/* A seek in output time: upstream seeks to the source time the output
+ * time falls on, and the output segment starts at the output time. */
+static gboolean
+seek (GstCutList * self, GstEvent * event)
+{
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType st, sp;
+  gint64 start, stop;
+  guint64 source;
+  guint32 seqnum = gst_event_get_seqnum (event);
+  GstEvent *up;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &st, &start, &sp,
+      &stop);
+  if (format != GST_FORMAT_TIME || rate <= 0 || st != GST_SEEK_TYPE_SET ||
+      start < 0) {
+    GST_DEBUG_OBJECT (self, "refusing %" GST_PTR_FORMAT ": only forward "
+        "seeks to a time", event);
+    gst_event_unref (event);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  start = MIN ((guint64) start, self->total);
+  source = source_time (self, (guint64) start);
+  self->out_base = (guint64) start;
+  self->seqnum = seqnum;
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "seek to output %" GST_TIME_FORMAT ": source %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (start), GST_TIME_ARGS (source));
+  up = gst_event_new_seek (rate, GST_FORMAT_TIME, flags, GST_SEEK_TYPE_SET,
+      (gint64) source, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (up, seqnum);
+  gst_event_unref (event);
+  return gst_pad_push_event (self->sinkpad, up);
+}
+
 static gboolean
 gst_cut_list_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstCutList *self = GST_CUT_LIST (parent);
+  gboolean have_spans;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && self->spans) {
-    gdouble rate;
-    GstFormat format;
-    GstSeekFlags flags;
-    GstSeekType st, sp;
-    gint64 start, stop;
-    GstEvent *up;
-    gboolean ok;
-
-    gst_event_parse_seek (event, &rate, &format, &flags, &st, &start, &sp,
-        &stop);
-    if (format != GST_FORMAT_TIME || rate <= 0 || st != GST_SEEK_TYPE_SET ||
-        start < 0) {
-      gst_event_unref (event);
-      return FALSE;             /* only forward seeks to a position */
-    }
-    start = MIN ((guint64) start, self->total);
-    self->out_base = (guint64) start;
-    self->seqnum = gst_event_get_seqnum (event);
-    up = gst_event_new_seek (rate, GST_FORMAT_TIME, flags,
-        GST_SEEK_TYPE_SET, (gint64) source_time (self, (guint64) start),
-        GST_SEEK_TYPE_NONE, -1);
-    gst_event_set_seqnum (up, self->seqnum);
-    gst_event_unref (event);
-    ok = gst_pad_push_event (self->sinkpad, up);
-    return ok;
-  }
+  GST_OBJECT_LOCK (self);
+  have_spans = self->spans != NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK && have_spans)
+    return seek (self, event);
   return gst_pad_event_default (pad, parent, event);
 }
 
@@ -627,11 +761,18 @@ gst_cut_list_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstCutList *self = GST_CUT_LIST (parent);
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION && self->spans) {
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DURATION) {
     GstFormat f;
+    gboolean have_spans;
+    guint64 total;
+
+    GST_OBJECT_LOCK (self);
+    have_spans = self->spans != NULL;
+    total = self->total;
+    GST_OBJECT_UNLOCK (self);
     gst_query_parse_duration (query, &f, NULL);
-    if (f == GST_FORMAT_TIME) {
-      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) self->total);
+    if (have_spans && f == GST_FORMAT_TIME) {
+      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) total);
       return TRUE;
     }
   }
@@ -647,9 +788,11 @@ gst_cut_list_change_state (GstElement * element, GstStateChange transition)
     if (!load_spans (self))
       return GST_STATE_CHANGE_FAILURE;
     self->idx = 0;
-    self->ended = self->segment_sent = FALSE;
+    self->ended = self->segment_sent = self->copied = FALSE;
+    GST_OBJECT_LOCK (self);
     self->out_base = 0;
     self->seqnum = 0;
+    GST_OBJECT_UNLOCK (self);
     self->media.kind = CC_MEDIA_OTHER;
     gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   }

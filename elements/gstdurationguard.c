@@ -57,6 +57,7 @@
 #include "config.h"
 #endif
 
+#include <glib/gi18n-lib.h>
 #include <gst/audio/audio.h>
 #include <gst/video/video.h>
 
@@ -104,13 +105,16 @@ struct _GstDurationGuard
   GstCampuscutTooLong on_too_long;
   GstCampuscutTooShort on_too_short;
 
-  /* streaming thread only */
+  /* streaming thread only (change_state resets them and drops held
+   * buffers while the pads are inactive) */
   GstSegment segment;
   CcMedia media;
   GstClockTime reached;         /* highest stream time seen, buffer ends */
   gboolean ended;               /* we sent EOS ourselves */
   gboolean warned;
   gboolean reported;
+  gboolean fading;              /* the trim fade has begun */
+  gboolean copied;              /* a buffer was copied to be cut or faded */
   /* error mode: past the maximum, within the tolerance; trim mode: in the
    * fade window while it is unknown whether the stream passes the cut */
   GQueue held;
@@ -175,7 +179,7 @@ gst_duration_guard_class_init (GstDurationGuardClass * klass)
   g_object_class_install_property (gobject_class, PROP_FADE,
       g_param_spec_uint64 ("fade", "Fade",
           "Length of the fade to black / silence before a trim, in "
-          "nanoseconds; raw video (8-bit) and interleaved raw audio only "
+          "nanoseconds; raw 8-bit video and S16, S32, F32 or F64 audio only "
           "(0 = hard cut)", 0, G_MAXUINT64, DEFAULT_FADE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
@@ -207,7 +211,8 @@ reset_stream (GstDurationGuard * self)
 {
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->reached = GST_CLOCK_TIME_NONE;
-  self->ended = self->warned = self->reported = FALSE;
+  self->ended = self->warned = self->reported = self->fading = FALSE;
+  self->copied = FALSE;
   self->pass_max = PASS_UNKNOWN;
   self->pass_max_asked = FALSE;
 }
@@ -341,6 +346,10 @@ post_verdict (GstDurationGuard * self, const Limits * l, const gchar * verdict,
   if (self->reported)
     return;
   self->reported = TRUE;
+  GST_INFO_OBJECT (self, "%s reached %" GST_TIME_FORMAT ": verdict %s, "
+      "action %s",
+      media_name (self->media.kind), GST_TIME_ARGS (self->reached), verdict,
+      action);
   s = gst_structure_new ("campuscut-duration",
       "duration", G_TYPE_UINT64, GST_CLOCK_TIME_IS_VALID (self->reached) ?
       self->reached : (guint64) 0,
@@ -353,6 +362,29 @@ post_verdict (GstDurationGuard * self, const Limits * l, const gchar * verdict,
       gst_message_new_element (GST_OBJECT_CAST (self), s));
 }
 
+/* The highest stream time the stream reached: buffer ends. */
+static void
+reach (GstDurationGuard * self, GstClockTime end)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
+    self->reached = end;
+}
+
+/* buf, writable; says when that takes a copy (the memory too when it is
+ * written), and why: the first time of a stream at DEBUG, then at LOG. */
+static GstBuffer *
+make_writable (GstDurationGuard * self, GstBuffer * buf, const gchar * why)
+{
+  if (!gst_buffer_is_writable (buf)) {
+    GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, self->copied ? GST_LEVEL_LOG :
+        GST_LEVEL_DEBUG, self, "buffer at %" GST_TIME_FORMAT " is held "
+        "elsewhere too: copied to %s it", GST_TIME_ARGS (GST_BUFFER_PTS (buf)),
+        why);
+    self->copied = TRUE;
+  }
+  return gst_buffer_make_writable (buf);
+}
+
 /* Ends the buffer at stream time max: video frames get a shorter duration,
  * raw audio loses the samples past the cut. */
 static GstBuffer *
@@ -361,7 +393,9 @@ cut_buffer (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
 {
   GstClockTime keep = max - st;
 
-  buf = gst_buffer_make_writable (buf);
+  GST_DEBUG_OBJECT (self, "cutting %" GST_TIME_FORMAT " at the maximum, %"
+      GST_TIME_FORMAT " in", GST_TIME_ARGS (st), GST_TIME_ARGS (keep));
+  buf = make_writable (self, buf, "cut");
   if (self->media.kind == CC_MEDIA_AUDIO) {
     gint bpf = GST_AUDIO_INFO_BPF (&self->media.audio);
     gsize frames = gst_buffer_get_size (buf) / bpf;
@@ -397,7 +431,17 @@ push_trimmed (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
     gdouble g0 = cc_fade_out_gain (st, l->max, l->fade);
     gdouble g1 = cc_fade_out_gain (end, l->max, l->fade);
 
-    buf = gst_buffer_make_writable (buf);
+    if (!self->fading) {
+      self->fading = TRUE;
+      GST_INFO_OBJECT (self, "fading to %s over %" GST_TIME_FORMAT ", from %"
+          GST_TIME_FORMAT " to the cut at %" GST_TIME_FORMAT,
+          self->media.kind == CC_MEDIA_VIDEO ? "black" : "silence",
+          GST_TIME_ARGS (l->fade), GST_TIME_ARGS (l->max > l->fade ?
+              l->max - l->fade : 0), GST_TIME_ARGS (l->max));
+    }
+    GST_LOG_OBJECT (self, "fade %" GST_TIME_FORMAT ": gain %.3f to %.3f",
+        GST_TIME_ARGS (st), g0, g1);
+    buf = make_writable (self, buf, "fade");
     /* A frame shows until its end: judge it there, so the last frame
      * before the cut is black. */
     if (self->media.kind == CC_MEDIA_VIDEO)
@@ -405,8 +449,7 @@ push_trimmed (GstDurationGuard * self, GstBuffer * buf, GstClockTime st,
     else
       cc_media_fade_audio (&self->media.audio, buf, 0, -1, g0, g1);
   }
-  if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
-    self->reached = end;
+  reach (self, end);
   return gst_pad_push (self->srcpad, buf);
 }
 
@@ -426,6 +469,8 @@ release_held (GstDurationGuard * self, const Limits * l, gboolean cut)
   GstFlowReturn ret = GST_FLOW_OK;
   GstBuffer *buf;
 
+  GST_DEBUG_OBJECT (self, "releasing %u held buffer(s)%s",
+      g_queue_get_length (&self->held), cut ? ", cut at the maximum" : "");
   while ((buf = g_queue_pop_head (&self->held))) {
     GstClockTime st = stream_time_of (self, buf);
     GstClockTime end = st + cc_media_buffer_duration (&self->media, buf);
@@ -437,8 +482,7 @@ release_held (GstDurationGuard * self, const Limits * l, gboolean cut)
     if (cut) {
       ret = push_trimmed (self, buf, st, end, l);
     } else {
-      if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
-        self->reached = end;
+      reach (self, end);
       ret = gst_pad_push (self->srcpad, buf);
     }
   }
@@ -462,8 +506,25 @@ will_pass_max (GstDurationGuard * self, const Limits * l)
       if (GST_CLOCK_TIME_IS_VALID (end))
         self->pass_max = end > l->max ? PASS_YES : PASS_NO;
     }
+    if (self->pass_max == PASS_UNKNOWN)
+      GST_DEBUG_OBJECT (self, "in the fade window, upstream does not know "
+          "the duration: holding frames until it is known whether the "
+          "stream passes the cut");
+    else
+      GST_DEBUG_OBJECT (self, "upstream duration %" GST_TIME_FORMAT ": the "
+          "stream %s the cut", GST_TIME_ARGS (dur), self->pass_max ==
+          PASS_YES ? "runs past" : "ends before");
   }
   return self->pass_max;
+}
+
+/* Keeps buf until it is known what to do with it (release_held). */
+static GstFlowReturn
+hold (GstDurationGuard * self, GstBuffer * buf, GstClockTime st)
+{
+  GST_LOG_OBJECT (self, "holding %" GST_TIME_FORMAT, GST_TIME_ARGS (st));
+  g_queue_push_tail (&self->held, buf);
+  return GST_FLOW_OK;
 }
 
 static void
@@ -490,6 +551,8 @@ gst_duration_guard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   if (!GST_CLOCK_TIME_IS_VALID (st))
     return gst_pad_push (self->srcpad, buf);   /* outside the segment */
   end = st + cc_media_buffer_duration (&self->media, buf);
+  GST_LOG_OBJECT (self, "stream time %" GST_TIME_FORMAT " to %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (st), GST_TIME_ARGS (end));
 
   get_limits (self, &l);
   if (l.max && l.on_long == GST_CAMPUSCUT_TOO_LONG_TRIM && l.fade &&
@@ -499,15 +562,13 @@ gst_duration_guard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       case PASS_YES:
         return push_trimmed (self, buf, st, end, &l);
       case PASS_UNKNOWN:
-        g_queue_push_tail (&self->held, buf);
-        return GST_FLOW_OK;
+        return hold (self, buf, st);
       case PASS_NO:
         break;
     }
   }
   if (l.max == 0 || end <= l.max) {
-    if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
-      self->reached = end;
+    reach (self, end);
     return gst_pad_push (self->srcpad, buf);
   }
 
@@ -526,19 +587,24 @@ gst_duration_guard_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     case GST_CAMPUSCUT_TOO_LONG_ERROR:
       if (end > l.max + l.tolerance)
         goto too_long;
-      g_queue_push_tail (&self->held, buf);
-      return GST_FLOW_OK;
+      if (g_queue_is_empty (&self->held))
+        GST_DEBUG_OBJECT (self, "past the maximum at %" GST_TIME_FORMAT
+            ": holding what follows until EOS shows whether the stream ends "
+            "within the tolerance of %" GST_TIME_FORMAT, GST_TIME_ARGS (st),
+            GST_TIME_ARGS (l.tolerance));
+      return hold (self, buf, st);
     case GST_CAMPUSCUT_TOO_LONG_WARN:
     default:
       if (end > l.max + l.tolerance && !self->warned) {
         self->warned = TRUE;
+        GST_INFO_OBJECT (self, "past the maximum at %" GST_TIME_FORMAT
+            ": warning, the stream goes on", GST_TIME_ARGS (end));
         GST_ELEMENT_WARNING (self, STREAM, FAILED,
-            ("The stream is longer than the maximum of %.1f s.",
+            (_("The stream is longer than the maximum of %.1f s."),
                 l.max / (gdouble) GST_SECOND), ("media %s",
                 media_name (self->media.kind)));
       }
-      if (!GST_CLOCK_TIME_IS_VALID (self->reached) || end > self->reached)
-        self->reached = end;
+      reach (self, end);
       return gst_pad_push (self->srcpad, buf);
   }
 
@@ -550,15 +616,15 @@ too_long:
     post_verdict (self, &l, "too-long", "error");
     gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("The stream is longer than the maximum of %.1f s.",
+        (_("The stream is longer than the maximum of %.1f s."),
             l.max / (gdouble) GST_SECOND), ("media %s, reached %.3f s",
             media_name (self->media.kind), end / (gdouble) GST_SECOND));
     return GST_FLOW_ERROR;
   }
 end_of_cut:
   {
-    GST_DEBUG_OBJECT (self, "trimmed at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (l.max));
+    GST_INFO_OBJECT (self, "trimmed at %" GST_TIME_FORMAT ": EOS downstream "
+        "and upstream", GST_TIME_ARGS (l.max));
     gst_buffer_unref (buf);
     if (!GST_CLOCK_TIME_IS_VALID (self->reached) || self->reached < l.max)
       self->reached = l.max;
@@ -585,14 +651,14 @@ judge_at_end (GstDurationGuard * self)
     if (l.on_short == GST_CAMPUSCUT_TOO_SHORT_WARN) {
       post_verdict (self, &l, "too-short", "warn");
       GST_ELEMENT_WARNING (self, STREAM, FAILED,
-          ("The stream lasts %.1f s, shorter than the minimum of %.1f s.",
+          (_("The stream lasts %.1f s, shorter than the minimum of %.1f s."),
               reached / (gdouble) GST_SECOND, l.min / (gdouble) GST_SECOND),
           ("media %s", media_name (self->media.kind)));
       return TRUE;
     }
     post_verdict (self, &l, "too-short", "error");
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("The stream lasts %.1f s, shorter than the minimum of %.1f s.",
+        (_("The stream lasts %.1f s, shorter than the minimum of %.1f s."),
             reached / (gdouble) GST_SECOND, l.min / (gdouble) GST_SECOND),
         ("media %s", media_name (self->media.kind)));
     return FALSE;
@@ -616,6 +682,8 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
 
       gst_event_parse_caps (event, &caps);
       cc_media_from_caps (&self->media, caps);
+      GST_INFO_OBJECT (self, "%s, caps %" GST_PTR_FORMAT,
+          media_name (self->media.kind), caps);
       break;
     }
     case GST_EVENT_SEGMENT:{
@@ -625,6 +693,7 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
       if (!g_queue_is_empty (&self->held))      /* the old segment's */
         release_held (self, &l, l.on_long == GST_CAMPUSCUT_TOO_LONG_ERROR);
       gst_event_copy_segment (event, &self->segment);
+      GST_DEBUG_OBJECT (self, "new %" GST_SEGMENT_FORMAT, &self->segment);
       self->pass_max = PASS_UNKNOWN;
       self->pass_max_asked = FALSE;
       /* Tell downstream (videorate, encoders) where a trimmed stream will
@@ -640,6 +709,9 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
             (!GST_CLOCK_TIME_IS_VALID (seg.stop) || stop < seg.stop)) {
           guint32 seqnum = gst_event_get_seqnum (event);
 
+          GST_INFO_OBJECT (self, "the segment downstream stops at %"
+              GST_TIME_FORMAT ", where the stream will be trimmed",
+              GST_TIME_ARGS (stop));
           seg.stop = stop;
           gst_event_unref (event);
           event = gst_event_new_segment (&seg);
@@ -649,14 +721,19 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
       break;
     }
     case GST_EVENT_FLUSH_STOP:
+      GST_DEBUG_OBJECT (self, "flushed: %u held buffer(s) dropped, measuring "
+          "again", g_queue_get_length (&self->held));
       drop_held (self);
       reset_stream (self);
       break;
     case GST_EVENT_EOS:
       if (self->ended) {
+        GST_DEBUG_OBJECT (self, "EOS from upstream after our own: dropped");
         gst_event_unref (event);
         return TRUE;
       }
+      GST_DEBUG_OBJECT (self, "EOS at %" GST_TIME_FORMAT,
+          GST_TIME_ARGS (self->reached));
       if (!g_queue_is_empty (&self->held)) {
         Limits l;
 

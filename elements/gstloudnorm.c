@@ -27,10 +27,11 @@
  *   reported in the latency query.
  *
  * Targets come from #GstLoudNorm:preset (`web` -16 LUFS / -1 dBTP, `mobile`
- * -15 / -1 after GY/T 377, `quiet` -24 / -2, `ebu` -23 / -1) or from
- * #GstLoudNorm:target and #GstLoudNorm:true-peak directly. A programme
- * whose loudness is below the -70 LUFS gate (silence, room noise) is left
- * as it is, with a warning: it is never amplified into noise.
+ * -15 / -1 after GY/T 377, `quiet` -24 / -2, `ebu` -23 / -1) or, with
+ * preset `custom`, from #GstLoudNorm:target and #GstLoudNorm:true-peak
+ * directly. A programme whose loudness is below the -70 LUFS gate
+ * (silence, room noise) is left as it is, with a warning: it is never
+ * amplified into noise.
  *
  * Audio is F32 interleaved, any rate, one to eight channels (5.1 is
  * weighted as BS.1770 says, LFE excluded).
@@ -70,6 +71,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <ebur128.h>
 #include <gst/audio/audio.h>
 
@@ -85,8 +87,18 @@ typedef enum {
   MODE_LIVE,
 } Mode;
 
+/* The presets by their CcLoudnessTarget value; custom, which is
+ * CC_LOUDNESS_OFF (no preset) there, takes target and true-peak. */
+typedef enum {
+  GST_LOUD_NORM_PRESET_WEB = CC_LOUDNESS_WEB,
+  GST_LOUD_NORM_PRESET_MOBILE = CC_LOUDNESS_MOBILE,
+  GST_LOUD_NORM_PRESET_QUIET = CC_LOUDNESS_QUIET,
+  GST_LOUD_NORM_PRESET_EBU = CC_LOUDNESS_EBU,
+  GST_LOUD_NORM_PRESET_CUSTOM = CC_LOUDNESS_OFF,
+} GstLoudNormPreset;
+
 #define DEFAULT_MODE MODE_MEASURE
-#define DEFAULT_PRESET "web"
+#define DEFAULT_PRESET GST_LOUD_NORM_PRESET_WEB
 #define DEFAULT_TARGET -16.0
 #define DEFAULT_TRUE_PEAK -1.0
 #define DEFAULT_INPUT_LOUDNESS 0.0
@@ -96,8 +108,12 @@ typedef enum {
  * below the ceiling so the measured true peak stays under it. */
 #define ESTIMATE_MARGIN_DB 0.2
 #define RELEASE_S 0.08
-/* How much of the limiter's loudness loss two-pass mode may give back. */
+/* How much of the limiter's loudness loss two-pass mode may give back,
+ * and how often (per second of audio) it looks at that loss. */
 #define MAX_MAKEUP_DB 6.0
+#define MAKEUP_UPDATES_PER_S 2
+/* Audio time between the debug log's progress lines (gain, limiter). */
+#define LOG_INTERVAL_S 1
 
 enum
 {
@@ -117,11 +133,15 @@ struct _GstLoudNorm
 
   /* properties, under the object lock */
   Mode mode;
-  gchar *preset;
+  GstLoudNormPreset preset;
   gdouble target, true_peak, input_loudness;
   guint64 interval;
+  /* what the limiter delays the audio by, GST_CLOCK_TIME_NONE without one;
+   * under the object lock, as latency queries come from any thread */
+  GstClockTime latency;
 
-  /* streaming */
+  /* streaming thread only (change_state resets and frees them while the
+   * pads are inactive) */
   GstAudioInfo info;
   ebur128_state *in_state, *out_state;
   CcLimiter *limiter;
@@ -132,6 +152,10 @@ struct _GstLoudNorm
   guint64 frames_out;           /* frames pushed since base_ts */
   guint64 frames_since_msg;
   guint64 frames_since_makeup;
+  guint64 frames_since_log;
+  /* the limiter's deepest reduction (dB, <= 0) taken from it but not yet
+   * in a message, not yet in the log, and since caps */
+  gdouble limited_msg_db, limited_log_db, limited_stream_db;
   GstSegment segment;
 };
 
@@ -171,11 +195,51 @@ gst_loud_norm_mode_get_type (void)
   return type;
 }
 
+/* Built from ccloudness.c's table, whose index is the CcLoudnessTarget
+ * value, so that the numbers live in one place. */
+#define GST_TYPE_LOUD_NORM_PRESET (gst_loud_norm_preset_get_type ())
+static GType
+gst_loud_norm_preset_get_type (void)
+{
+  static GType type = 0;
+
+  if (g_once_init_enter (&type)) {
+    guint n;
+    const CcLoudnessPreset *p = cc_loudness_presets (&n);
+    /* the presets, custom and the terminator; kept for the process */
+    GEnumValue *values = g_new0 (GEnumValue, n + 2);
+    GType t;
+
+    for (guint i = 0; i < n; i++) {
+      gchar *name = g_strdup_printf ("%s: %.0f LUFS, %.0f dBTP",
+          p[i].description, p[i].target_lufs, p[i].ceiling_dbtp);
+
+      name[0] = g_ascii_toupper (name[0]);
+      values[i].value = (gint) i;
+      values[i].value_name = name;
+      values[i].value_nick = p[i].name;
+    }
+    values[n].value = GST_LOUD_NORM_PRESET_CUSTOM;
+    values[n].value_name = "Custom: the target and true-peak properties";
+    values[n].value_nick = "custom";
+    t = g_enum_register_static ("GstLoudNormPreset", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static const gchar *
+enum_nick (GType type, gint value)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek (type), value);
+
+  return v ? v->value_nick : "?";
+}
+
 static void gst_loud_norm_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_loud_norm_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static void gst_loud_norm_finalize (GObject * object);
 static GstStateChangeReturn gst_loud_norm_change_state (GstElement * element,
     GstStateChange transition);
 static GstFlowReturn gst_loud_norm_chain (GstPad * pad, GstObject * parent,
@@ -190,19 +254,9 @@ gst_loud_norm_class_init (GstLoudNormClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GString *presets = g_string_new ("Target preset: ");
-  guint n;
-  const CcLoudnessPreset *p = cc_loudness_presets (&n);
-
-  for (guint i = 0; i < n; i++)
-    g_string_append_printf (presets, "%s%s (%.0f LUFS, %.0f dBTP, %s)",
-        i ? ", " : "", p[i].name, p[i].target_lufs, p[i].ceiling_dbtp,
-        p[i].description);
-  g_string_append (presets, "; NULL = use target and true-peak");
 
   gobject_class->set_property = gst_loud_norm_set_property;
   gobject_class->get_property = gst_loud_norm_get_property;
-  gobject_class->finalize = gst_loud_norm_finalize;
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_loud_norm_change_state);
 
   g_object_class_install_property (gobject_class, PROP_MODE,
@@ -211,18 +265,19 @@ gst_loud_norm_class_init (GstLoudNormClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PRESET,
-      g_param_spec_string ("preset", "Preset",
-          g_intern_string (presets->str), DEFAULT_PRESET,
-          G_PARAM_READWRITE | G_PARAM_STATIC_NAME | G_PARAM_STATIC_NICK |
+      g_param_spec_enum ("preset", "Preset",
+          "Target loudness and true-peak ceiling; custom uses the target and "
+          "true-peak properties", GST_TYPE_LOUD_NORM_PRESET, DEFAULT_PRESET,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_TARGET,
       g_param_spec_double ("target", "Target",
-          "Integrated loudness to reach, LUFS (used when preset is NULL)",
-          -70.0, -5.0, DEFAULT_TARGET, G_PARAM_READWRITE |
+          "Integrated loudness to reach, LUFS (used when preset is custom)",
+          CC_LOUDNESS_GATE_LUFS, -5.0, DEFAULT_TARGET, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_TRUE_PEAK,
       g_param_spec_double ("true-peak", "True peak",
-          "True-peak ceiling, dBTP (used when preset is NULL)", -9.0, 0.0,
+          "True-peak ceiling, dBTP (used when preset is custom)", -9.0, 0.0,
           DEFAULT_TRUE_PEAK, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_INPUT_LOUDNESS,
@@ -236,7 +291,6 @@ gst_loud_norm_class_init (GstLoudNormClass * klass)
           "Audio time between measurement messages, ns (0 = only at EOS)",
           0, G_MAXUINT64, DEFAULT_INTERVAL, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
-  g_string_free (presets, TRUE);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -245,6 +299,7 @@ gst_loud_norm_class_init (GstLoudNormClass * klass)
       "Measures EBU R128 loudness and normalises to a target under a "
       "true-peak ceiling", "campuscut developers <campuscut@invalid>");
   gst_type_mark_as_plugin_api (GST_TYPE_LOUD_NORM_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_LOUD_NORM_PRESET, 0);
 
   GST_DEBUG_CATEGORY_INIT (gst_loud_norm_debug, "loudnorm", 0,
       "campuscut loudness normaliser");
@@ -270,21 +325,13 @@ gst_loud_norm_init (GstLoudNorm * self)
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
   self->mode = DEFAULT_MODE;
-  self->preset = g_strdup (DEFAULT_PRESET);
+  self->preset = DEFAULT_PRESET;
   self->target = DEFAULT_TARGET;
   self->true_peak = DEFAULT_TRUE_PEAK;
   self->input_loudness = DEFAULT_INPUT_LOUDNESS;
   self->interval = DEFAULT_INTERVAL;
+  self->latency = GST_CLOCK_TIME_NONE;
   gst_audio_info_init (&self->info);
-}
-
-static void
-gst_loud_norm_finalize (GObject * object)
-{
-  GstLoudNorm *self = GST_LOUD_NORM (object);
-
-  g_free (self->preset);
-  G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
 static void
@@ -298,17 +345,9 @@ gst_loud_norm_set_property (GObject * object, guint prop_id,
     case PROP_MODE:
       self->mode = g_value_get_enum (value);
       break;
-    case PROP_PRESET:{
-      const gchar *name = g_value_get_string (value);
-      if (name && cc_loudness_preset (name) == NULL) {
-        GST_OBJECT_UNLOCK (self);
-        g_warning ("loudnorm: unknown preset '%s'", name);
-        return;
-      }
-      g_free (self->preset);
-      self->preset = g_strdup (name);
+    case PROP_PRESET:
+      self->preset = g_value_get_enum (value);
       break;
-    }
     case PROP_TARGET:
       self->target = g_value_get_double (value);
       break;
@@ -340,7 +379,7 @@ gst_loud_norm_get_property (GObject * object, guint prop_id,
       g_value_set_enum (value, self->mode);
       break;
     case PROP_PRESET:
-      g_value_set_string (value, self->preset);
+      g_value_set_enum (value, self->preset);
       break;
     case PROP_TARGET:
       g_value_set_double (value, self->target);
@@ -368,7 +407,7 @@ targets (GstLoudNorm * self, gdouble * target, gdouble * ceiling)
   const CcLoudnessPreset *p;
 
   GST_OBJECT_LOCK (self);
-  p = cc_loudness_preset (self->preset);
+  p = cc_loudness_target_preset ((CcLoudnessTarget) self->preset);
   *target = p ? p->target_lufs : self->target;
   *ceiling = p ? p->ceiling_dbtp : self->true_peak;
   GST_OBJECT_UNLOCK (self);
@@ -381,6 +420,9 @@ free_states (GstLoudNorm * self)
     ebur128_destroy (&self->in_state);
   if (self->out_state)
     ebur128_destroy (&self->out_state);
+  GST_OBJECT_LOCK (self);
+  self->latency = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
   cc_limiter_free (self->limiter);
   self->limiter = NULL;
 }
@@ -432,10 +474,56 @@ new_state (const GstAudioInfo * info)
   return st;
 }
 
+/* The constant gain of two-pass mode, from the loudness measured
+ * beforehand. */
+static void
+setup_two_pass (GstLoudNorm * self, gdouble input, gdouble target)
+{
+  if (input >= 0.0 || input < CC_LOUDNESS_GATE_LUFS) {
+    /* not measured, or below the gate: leave it as it is */
+    self->silent = input < CC_LOUDNESS_GATE_LUFS;
+    self->gain_db = 0.0;
+    if (self->silent)
+      GST_INFO_OBJECT (self, "two-pass: input %.2f LUFS is below the %.0f "
+          "LUFS gate: no gain, it is not amplified into noise", input,
+          CC_LOUDNESS_GATE_LUFS);
+    else
+      GST_INFO_OBJECT (self, "two-pass without input-loudness: no gain, "
+          "only the limiter works");
+  } else {
+    self->gain_db = target - input;
+    GST_INFO_OBJECT (self, "two-pass: input %.2f LUFS, constant gain %+.2f "
+        "dB", input, self->gain_db);
+  }
+}
+
+static void
+setup_limiter (GstLoudNorm * self, gdouble ceiling)
+{
+  guint rate = GST_AUDIO_INFO_RATE (&self->info);
+  GstClockTime latency;
+
+  self->limiter = cc_limiter_new (GST_AUDIO_INFO_CHANNELS (&self->info),
+      rate, ceiling - ESTIMATE_MARGIN_DB,
+      DEFAULT_LOOKAHEAD / (gdouble) GST_SECOND, RELEASE_S);
+  self->limited_msg_db = self->limited_log_db = 0.0;
+  self->limited_stream_db = 0.0;
+  latency = gst_util_uint64_scale (cc_limiter_latency (self->limiter),
+      GST_SECOND, rate);
+  GST_OBJECT_LOCK (self);
+  self->latency = latency;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "true-peak limiter at %.2f dBTP (%.1f dB below the "
+      "ceiling for its peak estimate), latency %u frames, %" GST_TIME_FORMAT,
+      ceiling - ESTIMATE_MARGIN_DB, ESTIMATE_MARGIN_DB,
+      cc_limiter_latency (self->limiter), GST_TIME_ARGS (latency));
+}
+
 static gboolean
 setup (GstLoudNorm * self, GstCaps * caps)
 {
   gdouble target, ceiling, input;
+  GstLoudNormPreset preset;
   Mode mode;
 
   if (!gst_audio_info_from_caps (&self->info, caps))
@@ -449,26 +537,26 @@ setup (GstLoudNorm * self, GstCaps * caps)
   targets (self, &target, &ceiling);
   GST_OBJECT_LOCK (self);
   mode = self->mode;
+  preset = self->preset;
   input = self->input_loudness;
   GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "caps %" GST_PTR_FORMAT, caps);
+  GST_INFO_OBJECT (self, "mode %s, preset %s: target %.1f LUFS, ceiling %.1f "
+      "dBTP", enum_nick (GST_TYPE_LOUD_NORM_MODE, mode),
+      enum_nick (GST_TYPE_LOUD_NORM_PRESET, preset), target, ceiling);
 
   self->silent = FALSE;
   self->gain_db = 0.0;
   self->makeup_db = 0.0;
-  if (mode == MODE_TWO_PASS) {
-    if (input >= 0.0 || input < CC_LOUDNESS_GATE_LUFS) {
-      /* not measured, or below the gate: leave it as it is */
-      self->silent = input < CC_LOUDNESS_GATE_LUFS;
-      self->gain_db = 0.0;
-    } else {
-      self->gain_db = target - input;
-    }
-  }
+  if (mode == MODE_TWO_PASS)
+    setup_two_pass (self, input, target);
+  else if (mode == MODE_LIVE)
+    GST_INFO_OBJECT (self, "live: the gain follows the short-term loudness");
+  else
+    GST_INFO_OBJECT (self, "measure: the audio passes untouched");
   cc_gain_rider_init (&self->rider, target);
   if (mode != MODE_MEASURE)
-    self->limiter = cc_limiter_new (GST_AUDIO_INFO_CHANNELS (&self->info),
-        GST_AUDIO_INFO_RATE (&self->info), ceiling - ESTIMATE_MARGIN_DB,
-        DEFAULT_LOOKAHEAD / (gdouble) GST_SECOND, RELEASE_S);
+    setup_limiter (self, ceiling);
   return TRUE;
 }
 
@@ -495,11 +583,32 @@ true_peak_db (ebur128_state * st, guint channels)
   return peak > 0 ? 20.0 * log10 (peak) : -INFINITY;
 }
 
+/* Takes the limiter's deepest reduction since the last take for both the
+ * next message and the log: the minimum of the takes is what one take
+ * would have returned. */
+static void
+take_limited (GstLoudNorm * self)
+{
+  gdouble db = cc_limiter_take_min_gain_db (self->limiter);
+
+  self->limited_msg_db = MIN (self->limited_msg_db, db);
+  self->limited_log_db = MIN (self->limited_log_db, db);
+  self->limited_stream_db = MIN (self->limited_stream_db, db);
+}
+
+/* The limiter forgets its reduction when it is drained or reset; so do
+ * the messages (the log keeps what it took before). */
+static void
+limiter_forgot (GstLoudNorm * self)
+{
+  self->limited_msg_db = 0.0;
+}
+
 static void
 post_measurement (GstLoudNorm * self, gboolean final)
 {
   guint ch = GST_AUDIO_INFO_CHANNELS (&self->info);
-  gdouble target, ceiling, range = -INFINITY, integrated;
+  gdouble target, ceiling, range = -INFINITY, integrated, limited = 0.0;
   GstStructure *s;
 
   if (self->in_state == NULL)
@@ -507,6 +616,11 @@ post_measurement (GstLoudNorm * self, gboolean final)
   targets (self, &target, &ceiling);
   ebur128_loudness_range (self->in_state, &range);
   integrated = lufs_or_inf (ebur128_loudness_global, self->in_state);
+  if (self->limiter) {
+    take_limited (self);
+    limited = self->limited_msg_db;
+    self->limited_msg_db = 0.0;
+  }
   s = gst_structure_new ("campuscut-loudness",
       "final", G_TYPE_BOOLEAN, final,
       "momentary", G_TYPE_DOUBLE, lufs_or_inf (ebur128_loudness_momentary,
@@ -521,14 +635,39 @@ post_measurement (GstLoudNorm * self, gboolean final)
       "output-true-peak", G_TYPE_DOUBLE, true_peak_db (self->limiter ?
           self->out_state : self->in_state, ch),
       "gain", G_TYPE_DOUBLE, self->gain_db + self->makeup_db,
-      "limited", G_TYPE_DOUBLE, self->limiter ?
-      cc_limiter_take_min_gain_db (self->limiter) : 0.0,
+      "limited", G_TYPE_DOUBLE, limited,
       "target", G_TYPE_DOUBLE, target,
       "ceiling", G_TYPE_DOUBLE, ceiling,
       "silent", G_TYPE_BOOLEAN, self->silent ||
       (final && !(integrated >= CC_LOUDNESS_GATE_LUFS)), NULL);
+  GST_CAT_LEVEL_LOG (GST_CAT_DEFAULT, final ? GST_LEVEL_INFO : GST_LEVEL_DEBUG,
+      self, "%s%" GST_PTR_FORMAT, final ? "final: " : "", s);
   gst_element_post_message (GST_ELEMENT_CAST (self),
       gst_message_new_element (GST_OBJECT_CAST (self), s));
+}
+
+/* A progress line every LOG_INTERVAL_S of audio: the loudness coming in,
+ * the gain and what the limiter took off since the last line. */
+static void
+log_progress (GstLoudNorm * self, Mode mode)
+{
+  gdouble st = lufs_or_inf (ebur128_loudness_shortterm, self->in_state);
+
+  if (self->limiter == NULL) {
+    GST_DEBUG_OBJECT (self, "short-term %.2f LUFS, integrated %.2f LUFS", st,
+        lufs_or_inf (ebur128_loudness_global, self->in_state));
+    return;
+  }
+  take_limited (self);
+  if (mode == MODE_LIVE)
+    GST_DEBUG_OBJECT (self, "short-term %.2f LUFS in, rider gain %+.2f dB, "
+        "limiter down to %.2f dB", st, self->gain_db, self->limited_log_db);
+  else
+    GST_DEBUG_OBJECT (self, "short-term %.2f LUFS in, gain %+.2f dB with "
+        "%.2f dB makeup, limiter down to %.2f dB", st,
+        self->gain_db + self->makeup_db, self->makeup_db,
+        self->limited_log_db);
+  self->limited_log_db = 0.0;
 }
 
 /* Two-pass: the limiter lowers the loudness where it works. What the
@@ -545,6 +684,8 @@ update_makeup (GstLoudNorm * self)
     return;
   self->makeup_db = CLAMP (self->makeup_db + (in + self->gain_db - out),
       0.0, MAX_MAKEUP_DB);
+  GST_LOG_OBJECT (self, "output %.2f LUFS for %.2f expected: makeup %.2f dB",
+      out, in + self->gain_db, self->makeup_db);
 }
 
 static GstFlowReturn
@@ -581,8 +722,12 @@ drain (GstLoudNorm * self)
 
   if (self->limiter == NULL)
     return;
+  take_limited (self);
   tail = g_new (gfloat, (gsize) (cc_limiter_latency (self->limiter) + 1) * ch);
   n = cc_limiter_drain (self->limiter, tail);
+  limiter_forgot (self);
+  if (n)
+    GST_DEBUG_OBJECT (self, "drained %u frames from the look-ahead", n);
   push_frames (self, tail, n);
 }
 
@@ -608,6 +753,8 @@ gst_loud_norm_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   }
   gst_buffer_map (buf, &map, GST_MAP_READ);
   frames = (guint) (map.size / GST_AUDIO_INFO_BPF (&self->info));
+  GST_LOG_OBJECT (self, "%u frames at %" GST_TIME_FORMAT, frames,
+      GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
   ebur128_add_frames_float (self->in_state, (const float *) map.data, frames);
 
   GST_OBJECT_LOCK (self);
@@ -625,6 +772,12 @@ gst_loud_norm_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
   }
 
+  self->frames_since_log += frames;
+  if (self->frames_since_log >= (guint64) rate * LOG_INTERVAL_S) {
+    self->frames_since_log = 0;
+    log_progress (self, mode);
+  }
+
   if (self->limiter == NULL) {
     /* measure: untouched */
     gst_buffer_unmap (buf, &map);
@@ -640,7 +793,7 @@ gst_loud_norm_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
         frames / (gdouble) rate);
   } else if (!self->silent) {
     self->frames_since_makeup += frames;
-    if (self->frames_since_makeup >= rate / 2) {
+    if (self->frames_since_makeup >= rate / MAKEUP_UPDATES_PER_S) {
       self->frames_since_makeup = 0;
       update_makeup (self);
     }
@@ -649,6 +802,8 @@ gst_loud_norm_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   out = g_new (gfloat, (gsize) frames * ch);
   produced = cc_limiter_process (self->limiter, (const gfloat *) map.data,
       frames, cc_db_to_lin (self->gain_db + self->makeup_db), out);
+  GST_LOG_OBJECT (self, "gain %+.2f dB, %u frames out of the look-ahead",
+      self->gain_db + self->makeup_db, produced);
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   return push_frames (self, out, produced);
@@ -663,8 +818,10 @@ warn_if_silent (GstLoudNorm * self)
     return;
   self->warned_silent = TRUE;
   GST_ELEMENT_WARNING (self, STREAM, FAILED,
-      ("The audio is silent or nearly so (below -70 LUFS); it was left as it "
-          "is rather than amplified into noise."), (NULL));
+      (_("The audio is silent or nearly so (below %.0f LUFS); it was left as "
+              "it is rather than amplified into noise."),
+          CC_LOUDNESS_GATE_LUFS), ("integrated loudness %.2f LUFS",
+          integrated));
 }
 
 static gboolean
@@ -692,12 +849,17 @@ gst_loud_norm_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       /* a new segment starts a new run of timestamps */
       drain (self);
       gst_event_copy_segment (event, &self->segment);
+      GST_DEBUG_OBJECT (self, "output timestamps start again at the %"
+          GST_SEGMENT_FORMAT, &self->segment);
       self->base_ts = GST_CLOCK_TIME_NONE;
       self->frames_out = 0;
       break;
     case GST_EVENT_FLUSH_STOP:
-      if (self->limiter)
+      GST_DEBUG_OBJECT (self, "flushed: the look-ahead is emptied");
+      if (self->limiter) {
         cc_limiter_reset (self->limiter);
+        limiter_forgot (self);
+      }
       self->base_ts = GST_CLOCK_TIME_NONE;
       self->frames_out = 0;
       break;
@@ -705,6 +867,9 @@ gst_loud_norm_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       drain (self);
       warn_if_silent (self);
       post_measurement (self, TRUE);
+      if (self->limiter)
+        GST_INFO_OBJECT (self, "the limiter took off at most %.2f dB",
+            self->limited_stream_db);
       break;
     default:
       break;
@@ -716,16 +881,20 @@ static gboolean
 gst_loud_norm_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstLoudNorm *self = GST_LOUD_NORM (parent);
+  GstClockTime ours = GST_CLOCK_TIME_NONE;
 
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY && self->limiter) {
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GST_OBJECT_LOCK (self);
+    ours = self->latency;
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (ours)) {
     gboolean live;
-    GstClockTime min, max, ours;
+    GstClockTime min, max;
 
     if (!gst_pad_peer_query (self->sinkpad, query))
       return FALSE;
     gst_query_parse_latency (query, &live, &min, &max);
-    ours = gst_util_uint64_scale (cc_limiter_latency (self->limiter),
-        GST_SECOND, GST_AUDIO_INFO_RATE (&self->info));
     min += ours;
     if (GST_CLOCK_TIME_IS_VALID (max))
       max += ours;
@@ -744,6 +913,7 @@ gst_loud_norm_change_state (GstElement * element, GstStateChange transition)
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     self->warned_silent = FALSE;
     self->frames_since_msg = self->frames_since_makeup = 0;
+    self->frames_since_log = 0;
     self->base_ts = GST_CLOCK_TIME_NONE;
     self->frames_out = 0;
   }

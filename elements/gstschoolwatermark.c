@@ -40,6 +40,7 @@
 #endif
 
 #include <string.h>
+#include <glib/gi18n-lib.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <librsvg/rsvg.h>
 #include <gst/video/gstvideofilter.h>
@@ -72,6 +73,14 @@ typedef enum {
 #define SAFE_TOP 0.10
 #define SAFE_RIGHT 0.15
 
+/* The school name's look, relative to its character height: outline and
+ * shadow that read on white and on black, and the gap to the logo. Below
+ * MIN_TEXT_PX characters are not legible on any frame. */
+#define MIN_TEXT_PX 4.0
+#define TEXT_OUTLINE 0.08
+#define TEXT_SHADOW 0.06
+#define LOGO_GAP 0.4
+
 enum
 {
   PROP_0,
@@ -90,7 +99,8 @@ struct _GstSchoolWatermark
 {
   GstVideoFilter parent;
 
-  /* properties, under the object lock; dirty tells the streaming thread */
+  /* properties, under the object lock; dirty tells the streaming thread to
+   * render again, logo_dirty to load the logo again first */
   gchar *logo_location;
   gchar *text;
   Corner corner;
@@ -100,11 +110,13 @@ struct _GstSchoolWatermark
   gboolean dirty;
   gboolean logo_dirty;
 
-  /* loaded logo, one of the two, under the object lock */
+  /* loaded logo, one of the two, under the object lock: start() loads it,
+   * the streaming thread again after logo-location changed */
   GdkPixbuf *logo_pixbuf;
   RsvgHandle *logo_svg;
 
-  /* streaming thread */
+  /* streaming thread only (stop() clears comp and the store once it has
+   * stopped) */
   GstVideoOverlayComposition *comp;
   CcBlender blender;
   CcFrameStore store;
@@ -243,7 +255,9 @@ gst_school_watermark_init (GstSchoolWatermark * self)
   self->font = g_strdup (DEFAULT_FONT);
   self->dirty = TRUE;
   cc_blender_init (&self->blender);
-  cc_frame_store_init (&self->store);
+  cc_blender_set_debug (&self->blender, GST_OBJECT_CAST (self),
+      GST_CAT_DEFAULT);
+  cc_frame_store_init (&self->store, GST_CAT_DEFAULT);
 }
 
 static void
@@ -381,12 +395,21 @@ load_logo (GstSchoolWatermark * self, GError ** error)
 {
   clear_logo (self);
   self->logo_dirty = FALSE;
-  if (self->logo_location == NULL || *self->logo_location == '\0')
+  if (self->logo_location == NULL || *self->logo_location == '\0') {
+    GST_INFO_OBJECT (self, "no logo");
     return TRUE;
+  }
   if (looks_like_svg (self->logo_location))
     self->logo_svg = rsvg_handle_new_from_file (self->logo_location, error);
   else
     self->logo_pixbuf = gdk_pixbuf_new_from_file (self->logo_location, error);
+  if (self->logo_svg)
+    GST_INFO_OBJECT (self, "logo '%s': SVG", self->logo_location);
+  else if (self->logo_pixbuf)
+    GST_INFO_OBJECT (self, "logo '%s': %dx%d image%s", self->logo_location,
+        gdk_pixbuf_get_width (self->logo_pixbuf),
+        gdk_pixbuf_get_height (self->logo_pixbuf),
+        gdk_pixbuf_get_has_alpha (self->logo_pixbuf) ? " with alpha" : "");
   return self->logo_svg != NULL || self->logo_pixbuf != NULL;
 }
 
@@ -399,8 +422,8 @@ report_logo_error (GstSchoolWatermark * self, GError * err)
   location = g_strdup (self->logo_location);
   GST_OBJECT_UNLOCK (self);
   GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-      ("Cannot read the school logo '%s': %s. Give a PNG, JPEG or SVG file.",
-          location, err ? err->message : "unknown format"),
+      (_("Cannot read the school logo '%s': %s. Give a PNG, JPEG or SVG "
+              "file."), location, err ? err->message : _("unknown format")),
       ("logo-location=%s", location));
   g_free (location);
   g_clear_error (&err);
@@ -449,6 +472,7 @@ gst_school_watermark_set_info (GstVideoFilter * filter, GstCaps * incaps,
 {
   GstSchoolWatermark *self = GST_SCHOOL_WATERMARK (filter);
 
+  GST_INFO_OBJECT (self, "caps %" GST_PTR_FORMAT, incaps);
   GST_OBJECT_LOCK (self);
   self->dirty = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -520,6 +544,15 @@ logo_aspect (GstSchoolWatermark * self, gdouble * aspect)
   }
 }
 
+static const gchar *
+corner_nick (Corner corner)
+{
+  GEnumValue *v = g_enum_get_value (g_type_class_peek
+      (GST_TYPE_SCHOOL_WATERMARK_CORNER), corner);
+
+  return v ? v->value_nick : "?";
+}
+
 /* Renders the whole watermark into one rectangle; object lock held. */
 static GstVideoOverlayComposition *
 render (GstSchoolWatermark * self, const GstVideoInfo * info)
@@ -533,8 +566,10 @@ render (GstSchoolWatermark * self, const GstVideoInfo * info)
   GstVideoOverlayComposition *comp;
   cairo_t *cr;
 
-  if (fw <= 0 || fh <= 0 || (!have_logo && (!self->text || !*self->text)))
+  if (fw <= 0 || fh <= 0 || (!have_logo && (!self->text || !*self->text))) {
+    GST_INFO_OBJECT (self, "no logo and no text: nothing to draw");
     return NULL;
+  }
 
   if (have_logo) {
     logo_aspect (self, &aspect);
@@ -544,18 +579,20 @@ render (GstSchoolWatermark * self, const GstVideoInfo * info)
   if (self->text && *self->text) {
     CcTextStyle st = {
       .font = self->font,
-      .size_px = MAX (4.0, self->text_size * fh),
+      .size_px = MAX (MIN_TEXT_PX, self->text_size * fh),
       .fill_argb = 0xffffffff,
       .outline_argb = 0xc0000000,
-      .outline_px = MAX (1.0, self->text_size * fh * 0.08),
-      .shadow_px = MAX (1.0, self->text_size * fh * 0.06),
+      .outline_px = MAX (1.0, self->text_size * fh * TEXT_OUTLINE),
+      .shadow_px = MAX (1.0, self->text_size * fh * TEXT_SHADOW),
       .max_width_px = -1,
       .align = PANGO_ALIGN_LEFT,
     };
     text = cc_text_render (self->text, &st);
     text_w = cairo_image_surface_get_width (text);
     text_h = cairo_image_surface_get_height (text);
-    gap = have_logo ? (gint) (st.size_px * 0.4) : 0;
+    gap = have_logo ? (gint) (st.size_px * LOGO_GAP) : 0;
+    GST_DEBUG_OBJECT (self, "text '%s' in %s at %.1f px: %dx%d", self->text,
+        self->font, st.size_px, text_w, text_h);
   }
 
   w = logo_w + gap + text_w;
@@ -590,8 +627,14 @@ render (GstSchoolWatermark * self, const GstVideoInfo * info)
     y = (gint) (fh - margin - h);
 
   if (self->platform_safe && fh > fw) {
+    gint corner_x = x, corner_y = y;
+
     y = MAX (y, (gint) (SAFE_TOP * fh));
     x = MIN (x, (gint) ((1.0 - SAFE_RIGHT) * fw) - w);
+    if (x != corner_x || y != corner_y)
+      GST_INFO_OBJECT (self, "portrait frame: moved from %d,%d to %d,%d, out "
+          "of the apps' top %.0f %% and right %.0f %%", corner_x, corner_y, x,
+          y, SAFE_TOP * 100, SAFE_RIGHT * 100);
   }
   x = CLAMP (x, 0, MAX (0, fw - w));
   y = CLAMP (y, 0, MAX (0, fh - h));
@@ -600,8 +643,10 @@ render (GstSchoolWatermark * self, const GstVideoInfo * info)
   cairo_surface_destroy (surface);
   comp = gst_video_overlay_composition_new (rect);
   gst_video_overlay_rectangle_unref (rect);
-  GST_DEBUG_OBJECT (self, "watermark %dx%d at %d,%d on %dx%d", w, h, x, y, fw,
-      fh);
+  GST_INFO_OBJECT (self, "watermark %dx%d (logo %dx%d, gap %d, text %dx%d) "
+      "at %d,%d on %dx%d, %s corner, margin %.0f px, opacity %.2f", w, h,
+      logo_w, logo_h, gap, text_w, text_h, x, y, fw, fh,
+      corner_nick (self->corner), margin, self->opacity);
   return comp;
 }
 
@@ -613,12 +658,16 @@ gst_school_watermark_transform_frame_ip (GstVideoFilter * filter,
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
-  if (self->logo_dirty && !load_logo (self, &err)) {
-    GST_OBJECT_UNLOCK (self);
-    report_logo_error (self, err);
-    return GST_FLOW_ERROR;
+  if (self->logo_dirty) {
+    GST_DEBUG_OBJECT (self, "logo-location changed: loading the logo again");
+    if (!load_logo (self, &err)) {
+      GST_OBJECT_UNLOCK (self);
+      report_logo_error (self, err);
+      return GST_FLOW_ERROR;
+    }
   }
   if (self->dirty) {
+    GST_DEBUG_OBJECT (self, "new caps or properties: rendering again");
     self->dirty = FALSE;
     if (self->comp)
       gst_video_overlay_composition_unref (self->comp);
@@ -630,8 +679,9 @@ gst_school_watermark_transform_frame_ip (GstVideoFilter * filter,
     self->ask_downstream = FALSE;
     self->attach = cc_overlay_peer_composes (GST_BASE_TRANSFORM_SRC_PAD
         (filter));
-    GST_DEBUG_OBJECT (self, "downstream %s overlay meta",
-        self->attach ? "composes" : "does not compose");
+    GST_INFO_OBJECT (self, "downstream %s: the watermark %s",
+        self->attach ? "composes overlay meta" : "does not compose overlay "
+        "meta", self->attach ? "travels as meta" : "is blended into frames");
   }
   cc_overlay_apply (&self->blender, frame, self->comp, self->attach);
   return GST_FLOW_OK;
