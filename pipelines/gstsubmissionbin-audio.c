@@ -92,7 +92,9 @@ make_loudnorm (GstSubmissionBin * self, gboolean platform)
       "loudness");
   if (ln == NULL)
     return NULL;
-  g_object_set (ln, "preset", NULL, "target", p->target_lufs, "true-peak",
+  /* the preset's target, the ceiling lowered for AAC */
+  gst_util_set_object_arg (G_OBJECT (ln), "preset", "custom");
+  g_object_set (ln, "target", p->target_lufs, "true-peak",
       p->ceiling_dbtp - AAC_PEAK_MARGIN_DB, "interval", (guint64) 0, NULL);
   if ((platform ? self->platform_input_loudness : self->input_loudness) < 0) {
     gst_util_set_object_arg (G_OBJECT (ln), "mode", "two-pass");
