@@ -469,6 +469,20 @@ cc_cutlist_snap (GArray * spans, guint64 frame)
   }
 }
 
+void
+cc_cutlist_clip (GArray * spans, guint64 end)
+{
+  for (guint i = 0; i < spans->len; i++) {
+    CcSpan *sp = &g_array_index (spans, CcSpan, i);
+
+    sp->end = MIN (sp->end, end);
+    if (sp->end <= sp->start) {
+      g_array_remove_index (spans, i);
+      i--;
+    }
+  }
+}
+
 CcCutFit
 cc_cutlist_fit (GArray * spans, GPtrArray * choices, guint64 frame,
     guint64 max_total, guint64 * total)

@@ -73,6 +73,10 @@ GArray *cc_cutlist_choice_spans (const GPtrArray * choices);
  * makes a track longer than its list. Spans left empty are removed. */
 void cc_cutlist_snap (GArray * spans, guint64 frame);
 
+/* Ends spans (CcSpan) at end, where the video does: what lies beyond
+ * cannot be cut from it. Spans left empty are removed. */
+void cc_cutlist_clip (GArray * spans, guint64 end);
+
 /* Whether a platform cut can be made. */
 typedef enum {
   CC_CUT_FITS = 0,

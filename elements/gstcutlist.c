@@ -516,8 +516,9 @@ piece (GstCutList * self, GstBuffer * buf, GstClockTime st, guint k,
     if (skip >= total || n == 0)
       return NULL;
     n = MIN (n, total - skip);
-    out = gst_buffer_copy_region (buf, GST_BUFFER_COPY_ALL, skip * bpf,
-        n * bpf);
+    /* planar audio keeps its channels apart in one memory: the truncation
+     * moves the audio meta's offsets, a byte region would not */
+    out = gst_audio_buffer_truncate (gst_buffer_ref (buf), bpf, skip, n);
     GST_BUFFER_PTS (out) = gst_util_uint64_scale (o0, GST_SECOND, rate);
     GST_BUFFER_DURATION (out) = gst_util_uint64_scale (o0 + n, GST_SECOND,
         rate) - GST_BUFFER_PTS (out);

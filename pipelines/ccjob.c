@@ -355,6 +355,9 @@ job_platform_cut (CcJob * job, const CcProbe * probe)
       g_array_unref (spans);
       return FALSE;
     }
+    /* a list may run past the end: the cut holds what the video has */
+    if (GST_CLOCK_TIME_IS_VALID (kept_duration (job, probe)))
+      cc_cutlist_clip (spans, kept_duration (job, probe));
   }
   /* the report shows the segments as cut */
   fit = cc_cutlist_fit (spans, job->platform_reasons,

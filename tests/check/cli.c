@@ -802,6 +802,33 @@ read_frame_numbers (const gchar * path)
   return numbers;
 }
 
+/* A given list may run past the end of the video: the platform cut holds
+ * what the video has (before, the output check expected the whole list
+ * and failed the job). */
+GST_START_TEST (test_platform_list_past_end)
+{
+  gchar *src = make_timed_source (6.0);
+  gchar *outdir = cc_test_path ("out-past-end");
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--loudness", "off", "--platform-cut", "0:02-0:04,0:05-0:09", "--quiet",
+    NULL
+  };
+  gchar *err = NULL;
+  gdouble d;
+
+  fail_unless (cc_test_cli (args, NULL, &err) == 0, "%s", err);
+  d = ffprobe_longest (platform);
+  /* 2 s + the last second of the video */
+  fail_unless (d > 2.9 && d < 3.1, "platform cut lasts %.3f s", d);
+  g_free (err);
+  g_free (platform);
+  g_free (outdir);
+  g_free (src);
+}
+
+GST_END_TEST;
+
 /* platform.mp4 holds exactly the listed source frames, in order, from the
  * same run as the full cut. */
 GST_START_TEST (test_platform_exact_frames)
@@ -1887,6 +1914,7 @@ cli_suite (void)
   tcase_add_test (tc, test_loudness_targets);
   tcase_add_test (tc, test_resource_limits);
   tcase_add_test (tc, test_platform_exact_frames);
+  tcase_add_test (tc, test_platform_list_past_end);
   tcase_add_test (tc, test_platform_auto);
   tcase_add_test (tc, test_platform_list_too_long);
   tcase_add_test (tc, test_story_boundaries);

@@ -392,6 +392,25 @@ GST_START_TEST (test_auto_choice)
 
 GST_END_TEST;
 
+/* A list is ended where the video ends; what lies wholly beyond goes. */
+GST_START_TEST (test_clip_at_end)
+{
+  GArray *spans = cc_cutlist_parse ("0:02-0:04,0:05-0:09,0:10-0:12", NULL);
+  CcSpan *sp;
+
+  cc_cutlist_clip (spans, 6 * GST_SECOND);
+  fail_unless_equals_int (spans->len, 2);
+  sp = (CcSpan *) spans->data;
+  fail_unless_equals_uint64 (sp[0].end, 4 * GST_SECOND);
+  fail_unless_equals_uint64 (sp[1].start, 5 * GST_SECOND);
+  fail_unless_equals_uint64 (sp[1].end, 6 * GST_SECOND);
+  cc_cutlist_clip (spans, 5 * GST_SECOND);
+  fail_unless_equals_int (spans->len, 1);
+  g_array_unref (spans);
+}
+
+GST_END_TEST;
+
 /* The platform cut on the output's frame grid: starts to the nearest frame,
  * ends down to a whole frame, spans left empty dropped; the reasons of an
  * automatic choice follow the spans as cut; nothing left or over the
@@ -492,6 +511,7 @@ cutlist_suite (void)
   tcase_add_test (tc, test_after_end_behind_tee);
   tcase_add_test (tc, test_auto_choice);
   tcase_add_test (tc, test_platform_fit);
+  tcase_add_test (tc, test_clip_at_end);
   return s;
 }
 
