@@ -238,17 +238,14 @@ cc_frame_size_problem (guint w, guint h)
 static const gchar *too_long_ids[] = { "error", "trim", "warn" };
 static const gchar *aspect_ids[] = { "portrait", "source" };
 
-static gboolean
-id_from_string (const gchar * const *ids, guint n, const gchar * str,
-    gint * out)
+/* The index of str in ids (any case), or -1. */
+static gint
+id_index (const gchar * const *ids, guint n, const gchar * str)
 {
-  for (guint i = 0; str && i < n; i++) {
-    if (g_ascii_strcasecmp (str, ids[i]) == 0) {
-      *out = (gint) i;
-      return TRUE;
-    }
-  }
-  return FALSE;
+  for (guint i = 0; str && i < n; i++)
+    if (g_ascii_strcasecmp (str, ids[i]) == 0)
+      return (gint) i;
+  return -1;
 }
 
 const gchar *
@@ -261,28 +258,26 @@ cc_too_long_to_string (CcTooLong action)
 gboolean
 cc_too_long_from_string (const gchar * str, CcTooLong * action)
 {
-  gint i;
+  gint i = id_index (too_long_ids, G_N_ELEMENTS (too_long_ids), str);
 
-  if (!id_from_string (too_long_ids, G_N_ELEMENTS (too_long_ids), str, &i))
-    return FALSE;
-  *action = (CcTooLong) i;
-  return TRUE;
+  if (i >= 0)
+    *action = (CcTooLong) i;
+  return i >= 0;
 }
 
 const gchar *
 cc_platform_aspect_to_string (CcPlatformAspect aspect)
 {
-  return (guint) aspect < G_N_ELEMENTS (aspect_ids) ?
-      aspect_ids[aspect] : NULL;
+  return (guint) aspect < G_N_ELEMENTS (aspect_ids) ? aspect_ids[aspect] :
+      NULL;
 }
 
 gboolean
 cc_platform_aspect_from_string (const gchar * str, CcPlatformAspect * aspect)
 {
-  gint i;
+  gint i = id_index (aspect_ids, G_N_ELEMENTS (aspect_ids), str);
 
-  if (!id_from_string (aspect_ids, G_N_ELEMENTS (aspect_ids), str, &i))
-    return FALSE;
-  *aspect = (CcPlatformAspect) i;
-  return TRUE;
+  if (i >= 0)
+    *aspect = (CcPlatformAspect) i;
+  return i >= 0;
 }

@@ -95,78 +95,73 @@ check_y4m_header (const gchar * buf, gssize n, GError ** error)
   return ok;
 }
 
-gboolean
-cc_check_input_file (const gchar * path, GError ** error)
+/* Sets a RESOURCE error with message (taken); FALSE for the caller to
+ * return. */
+static gboolean
+refuse (GError ** error, gint code, gchar * message)
 {
-  GStatBuf st;
+  g_set_error_literal (error, GST_RESOURCE_ERROR, code, message);
+  g_free (message);
+  return FALSE;
+}
+
+/* The file's first bytes: a playlist, or a YUV4MPEG header too large.
+ * FALSE with error set when the file is not to be read further. */
+static gboolean
+check_first_bytes (const gchar * path, GError ** error)
+{
   gchar buf[4096];
   gssize n;
-  FILE *f;
+  FILE *f = g_fopen (path, "rb");
   GstCaps *caps;
+  const gchar *name;
+  gboolean ok = TRUE;
 
-  if (strstr (path, "://") != NULL)
-    goto not_local;
-  if (g_stat (path, &st) != 0)
-    goto no_file;
-  if (!S_ISREG (st.st_mode))
-    goto not_regular;
-  if (st.st_size == 0)
-    goto empty;
-
-  f = g_fopen (path, "rb");
   if (f == NULL)
-    goto no_file;
+    return refuse (error, GST_RESOURCE_ERROR_NOT_FOUND,
+        g_strdup_printf (_("cannot open the file: %s"), g_strerror (errno)));
   n = (gssize) fread (buf, 1, sizeof (buf), f);
   fclose (f);
 
   caps = gst_type_find_helper_for_data (NULL, (const guint8 *) buf, n, NULL);
-  if (caps) {
-    const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
-            0));
-    gboolean manifest = cc_is_manifest_type (name);
-    gboolean y4m = g_strcmp0 (name, "application/x-yuv4mpeg") == 0;
-
-    gst_caps_unref (caps);
-    if (manifest)
-      goto manifest;
-    if (y4m && !check_y4m_header (buf, n, error))
-      return FALSE;
-  }
-  return TRUE;
-
-  /* ERRORS */
-not_local:
-  {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        _("not a local file; give the path of one uploaded video file"));
-    return FALSE;
-  }
-no_file:
-  {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        _("cannot open the file: %s"), g_strerror (errno));
-    return FALSE;
-  }
-not_regular:
-  {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND,
-        _("not a regular file; give the path of one uploaded video file"));
-    return FALSE;
-  }
-empty:
-  {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND,
-        _("the file is empty (0 bytes); the upload probably failed, send it "
-        "again"));
-    return FALSE;
-  }
-manifest:
-  {
-    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
+  if (caps == NULL)
+    return TRUE;
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (cc_is_manifest_type (name)) {
+    g_set_error_literal (error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
         _("this is a streaming playlist or manifest, not a video file; "
-        "upload the video file itself"));
+            "upload the video file itself"));
+    ok = FALSE;
+  } else if (g_strcmp0 (name, "application/x-yuv4mpeg") == 0) {
+    ok = check_y4m_header (buf, n, error);
+  }
+  gst_caps_unref (caps);
+  return ok;
+}
+
+gboolean
+cc_check_input_file (const gchar * path, GError ** error)
+{
+  GStatBuf st;
+
+  if (strstr (path, "://") != NULL)
+    return refuse (error, GST_RESOURCE_ERROR_NOT_FOUND,
+        g_strdup (_("not a local file; give the path of one uploaded video "
+                "file")));
+  if (g_stat (path, &st) != 0)
+    return refuse (error, GST_RESOURCE_ERROR_NOT_FOUND,
+        g_strdup_printf (_("cannot open the file: %s"), g_strerror (errno)));
+  if (!S_ISREG (st.st_mode))
+    return refuse (error, GST_RESOURCE_ERROR_NOT_FOUND,
+        g_strdup (_("not a regular file; give the path of one uploaded "
+                "video file")));
+  if (st.st_size == 0) {
+    g_set_error_literal (error, GST_STREAM_ERROR,
+        GST_STREAM_ERROR_TYPE_NOT_FOUND, _("the file is empty (0 bytes); the "
+            "upload probably failed, send it again"));
     return FALSE;
   }
+  return check_first_bytes (path, error);
 }
 
 void
@@ -659,103 +654,91 @@ cc_probe_audio_layout (const CcProbe * p)
   }
 }
 
+/* A string member, null when unknown. */
 static void
-add_opt_string (JsonBuilder * b, const gchar * name, const gchar * v)
+set_opt_string (JsonObject * o, const gchar * name, const gchar * v)
 {
-  json_builder_set_member_name (b, name);
   if (v)
-    json_builder_add_string_value (b, v);
+    json_object_set_string_member (o, name, v);
   else
-    json_builder_add_null_value (b);
+    json_object_set_null_member (o, name);
+}
+
+static void
+set_opt_double (JsonObject * o, const gchar * name, gboolean known,
+    gdouble v)
+{
+  if (known)
+    json_object_set_double_member (o, name, v);
+  else
+    json_object_set_null_member (o, name);
+}
+
+static JsonObject *
+video_to_json (const CcProbe * p)
+{
+  JsonObject *o = json_object_new ();
+  gchar *par = g_strdup_printf ("%d:%d", p->par_n, p->par_d);
+
+  set_opt_string (o, "codec", p->video_codec_name);
+  set_opt_string (o, "profile", p->video_profile);
+  set_opt_string (o, "level", p->video_level);
+  json_object_set_int_member (o, "width", p->width);
+  json_object_set_int_member (o, "height", p->height);
+  json_object_set_string_member (o, "pixel_aspect_ratio", par);
+  json_object_set_int_member (o, "rotation", p->rotation);
+  json_object_set_boolean_member (o, "mirrored", p->flipped);
+  json_object_set_int_member (o, "display_width", p->display_width);
+  json_object_set_int_member (o, "display_height", p->display_height);
+  set_opt_double (o, "frame_rate", p->fps_n > 0 && p->fps_d > 0,
+      p->fps_n / (gdouble) MAX (p->fps_d, 1));
+  json_object_set_double_member (o, "content_start_s",
+      p->content_start / (gdouble) GST_SECOND);
+  json_object_set_boolean_member (o, "variable_frame_rate", p->variable_fps);
+  json_object_set_boolean_member (o, "interlaced", p->interlaced);
+  json_object_set_int_member (o, "bit_depth", p->bit_depth);
+  set_opt_string (o, "chroma_format", p->chroma_format);
+  set_opt_string (o, "colorimetry", p->colorimetry);
+  json_object_set_boolean_member (o, "hdr", p->hdr);
+  g_free (par);
+  return o;
+}
+
+static JsonObject *
+audio_to_json (const CcProbe * p)
+{
+  JsonObject *o = json_object_new ();
+
+  set_opt_string (o, "codec", p->audio_codec_name);
+  set_opt_string (o, "profile", p->audio_profile);
+  json_object_set_int_member (o, "channels", p->channels);
+  json_object_set_string_member (o, "layout", cc_probe_audio_layout (p));
+  json_object_set_int_member (o, "sample_rate", p->rate);
+  return o;
 }
 
 JsonNode *
 cc_probe_to_json (const CcProbe * p)
 {
-  JsonBuilder *b = json_builder_new ();
-  JsonNode *node;
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
-  json_builder_begin_object (b);
-  add_opt_string (b, "container", p->container_name);
-  add_opt_string (b, "container_caps", p->container);
-  json_builder_set_member_name (b, "duration_s");
-  if (GST_CLOCK_TIME_IS_VALID (p->duration))
-    json_builder_add_double_value (b, p->duration / (gdouble) GST_SECOND);
+  set_opt_string (o, "container", p->container_name);
+  set_opt_string (o, "container_caps", p->container);
+  set_opt_double (o, "duration_s", GST_CLOCK_TIME_IS_VALID (p->duration),
+      p->duration / (gdouble) GST_SECOND);
+  json_object_set_boolean_member (o, "duration_exact", p->duration_exact);
+  json_object_set_int_member (o, "video_streams", p->n_video);
+  json_object_set_int_member (o, "audio_streams", p->n_audio);
+  json_object_set_int_member (o, "subtitle_streams", p->n_subtitle);
+  if (p->n_video)
+    json_object_set_object_member (o, "video", video_to_json (p));
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "duration_exact");
-  json_builder_add_boolean_value (b, p->duration_exact);
-  json_builder_set_member_name (b, "video_streams");
-  json_builder_add_int_value (b, p->n_video);
-  json_builder_set_member_name (b, "audio_streams");
-  json_builder_add_int_value (b, p->n_audio);
-  json_builder_set_member_name (b, "subtitle_streams");
-  json_builder_add_int_value (b, p->n_subtitle);
-
-  json_builder_set_member_name (b, "video");
-  if (p->n_video) {
-    json_builder_begin_object (b);
-    add_opt_string (b, "codec", p->video_codec_name);
-    add_opt_string (b, "profile", p->video_profile);
-    add_opt_string (b, "level", p->video_level);
-    json_builder_set_member_name (b, "width");
-    json_builder_add_int_value (b, p->width);
-    json_builder_set_member_name (b, "height");
-    json_builder_add_int_value (b, p->height);
-    json_builder_set_member_name (b, "pixel_aspect_ratio");
-    {
-      gchar par[32];
-      g_snprintf (par, sizeof (par), "%d:%d", p->par_n, p->par_d);
-      json_builder_add_string_value (b, par);
-    }
-    json_builder_set_member_name (b, "rotation");
-    json_builder_add_int_value (b, p->rotation);
-    json_builder_set_member_name (b, "mirrored");
-    json_builder_add_boolean_value (b, p->flipped);
-    json_builder_set_member_name (b, "display_width");
-    json_builder_add_int_value (b, p->display_width);
-    json_builder_set_member_name (b, "display_height");
-    json_builder_add_int_value (b, p->display_height);
-    json_builder_set_member_name (b, "frame_rate");
-    if (p->fps_n > 0 && p->fps_d > 0)
-      json_builder_add_double_value (b, p->fps_n / (gdouble) p->fps_d);
-    else
-      json_builder_add_null_value (b);
-    json_builder_set_member_name (b, "content_start_s");
-    json_builder_add_double_value (b, p->content_start / (gdouble) GST_SECOND);
-    json_builder_set_member_name (b, "variable_frame_rate");
-    json_builder_add_boolean_value (b, p->variable_fps);
-    json_builder_set_member_name (b, "interlaced");
-    json_builder_add_boolean_value (b, p->interlaced);
-    json_builder_set_member_name (b, "bit_depth");
-    json_builder_add_int_value (b, p->bit_depth);
-    add_opt_string (b, "chroma_format", p->chroma_format);
-    add_opt_string (b, "colorimetry", p->colorimetry);
-    json_builder_set_member_name (b, "hdr");
-    json_builder_add_boolean_value (b, p->hdr);
-    json_builder_end_object (b);
-  } else {
-    json_builder_add_null_value (b);
-  }
-
-  json_builder_set_member_name (b, "audio");
-  if (p->n_audio) {
-    json_builder_begin_object (b);
-    add_opt_string (b, "codec", p->audio_codec_name);
-    add_opt_string (b, "profile", p->audio_profile);
-    json_builder_set_member_name (b, "channels");
-    json_builder_add_int_value (b, p->channels);
-    json_builder_set_member_name (b, "layout");
-    json_builder_add_string_value (b, cc_probe_audio_layout (p));
-    json_builder_set_member_name (b, "sample_rate");
-    json_builder_add_int_value (b, p->rate);
-    json_builder_end_object (b);
-  } else {
-    json_builder_add_null_value (b);
-  }
-  json_builder_end_object (b);
-
-  node = json_builder_get_root (b);
-  g_object_unref (b);
+    json_object_set_null_member (o, "video");
+  if (p->n_audio)
+    json_object_set_object_member (o, "audio", audio_to_json (p));
+  else
+    json_object_set_null_member (o, "audio");
+  json_node_take_object (node, o);
   return node;
 }

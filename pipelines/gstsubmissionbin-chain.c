@@ -53,9 +53,8 @@ submission_make_child (GstSubmissionBin * self, const gchar * factory,
 gboolean
 submission_link_chain (GstElement ** chain, guint n)
 {
-  for (guint i = 0; i < n; i++)
-    if (chain[i] == NULL)
-      return FALSE;
+  if (!submission_chain_ok (chain, n))
+    return FALSE;
   for (guint i = 0; i + 1 < n; i++)
     if (!gst_element_link (chain[i], chain[i + 1]))
       return FALSE;
@@ -70,18 +69,26 @@ submission_sync_chain (GstElement ** chain, guint n)
     gst_element_sync_state_with_parent (chain[i - 1]);
 }
 
-GstElement *
-submission_make_queue (GstSubmissionBin * self, const gchar * name)
+/* A queue bounded by buffers or by time only (0 = no bound). */
+static GstElement *
+make_bounded_queue (GstSubmissionBin * self, const gchar * name,
+    guint buffers, guint64 time)
 {
   GstElement *q = submission_make_child (self, "queue", name);
 
-  /* One frame decouples the threads; every further frame costs 3 MB at
-   * 1080p per queue, and the encoders' look-ahead is the real buffer (3
-   * frames per queue measured the same speed at 55 MB more). */
   if (q)
-    g_object_set (q, "max-size-buffers", 1, "max-size-bytes", 0,
-        "max-size-time", G_GUINT64_CONSTANT (0), NULL);
+    g_object_set (q, "max-size-buffers", buffers, "max-size-bytes", 0,
+        "max-size-time", time, NULL);
   return q;
+}
+
+/* One frame decouples the threads; every further frame costs 3 MB at
+ * 1080p per queue, and the encoders' look-ahead is the real buffer (3
+ * frames per queue measured the same speed at 55 MB more). */
+GstElement *
+submission_make_queue (GstSubmissionBin * self, const gchar * name)
+{
+  return make_bounded_queue (self, name, 1, 0);
 }
 
 /* Audio runs ahead of video by the video encoders' latency while the
@@ -89,12 +96,7 @@ submission_make_queue (GstSubmissionBin * self, const gchar * name)
 GstElement *
 submission_make_audio_queue (GstSubmissionBin * self, const gchar * name)
 {
-  GstElement *q = submission_make_child (self, "queue", name);
-
-  if (q)
-    g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
-        "max-size-time", (guint64) (10 * GST_SECOND), NULL);
-  return q;
+  return make_bounded_queue (self, name, 0, 10 * GST_SECOND);
 }
 
 gboolean

@@ -133,36 +133,26 @@ input_complete (GstSubmissionBin * self)
   GST_DEBUG_OBJECT (self, "reached %" GST_TIME_FORMAT " of %" GST_TIME_FORMAT
       " (%s)", GST_TIME_ARGS (reached), GST_TIME_ARGS (declared),
       exact ? "exact" : "estimated");
-  if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
-      GST_CLOCK_TIME_IS_VALID (reached) && reached + tolerance < declared)
-    goto truncated;
-  /* and the other way: a header that claims less than the file holds
-   * (the delivered cut would not match what the job planned from it) */
-  if (exact && GST_CLOCK_TIME_IS_VALID (declared) &&
-      GST_CLOCK_TIME_IS_VALID (reached) && reached > declared + tolerance)
-    goto lying_header;
-
-  return TRUE;
-
-  /* ERRORS */
-truncated:
-  {
+  if (!exact || !GST_CLOCK_TIME_IS_VALID (declared) ||
+      !GST_CLOCK_TIME_IS_VALID (reached))
+    return TRUE;
+  if (reached + tolerance < declared)
     BIN_ERROR_INPUT (self, STREAM, DEMUX,
         (_("The input ends at %.1f s but declares %.1f s: the file is "
-            "truncated (an incomplete upload?). Upload the complete file."),
-            reached / (gdouble) GST_SECOND, declared / (gdouble) GST_SECOND),
-        (NULL));
-    return FALSE;
-  }
-lying_header:
-  {
+                "truncated (an incomplete upload?). Upload the complete "
+                "file."), reached / 1e9, declared / 1e9), (NULL));
+  /* and the other way: a header that claims less than the file holds
+   * (the delivered cut would not match what the job planned from it) */
+  else if (reached > declared + tolerance)
     BIN_ERROR_INPUT (self, STREAM, DEMUX,
         (_("The input declares %.1f s but holds %.1f s: its header is "
-            "damaged. Export the video again from the editing program."),
-            declared / (gdouble) GST_SECOND, reached / (gdouble) GST_SECOND),
-        (NULL));
-    return FALSE;
-  }
+                "damaged. Export the video again from the editing "
+                "program."), declared / 1e9, reached / 1e9), (NULL));
+  else
+    return TRUE;
+  return FALSE;
+
+  /* ERRORS */
 nothing_decoded:
   {
     if (no_video)
