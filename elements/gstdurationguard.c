@@ -753,6 +753,15 @@ gst_duration_guard_sink_event (GstPad * pad, GstObject * parent,
       }
       break;
     default:
+      /* After a trim the stream has ended here; what upstream still says
+       * of it (a demuxer's tags go on to its end) has no one to reach, and
+       * refusing it would make the demuxer fail. */
+      if (self->ended && GST_EVENT_IS_SERIALIZED (event)) {
+        GST_DEBUG_OBJECT (self, "%s after our EOS: dropped",
+            GST_EVENT_TYPE_NAME (event));
+        gst_event_unref (event);
+        return TRUE;
+      }
       break;
   }
   return gst_pad_event_default (pad, parent, event);
