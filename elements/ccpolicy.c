@@ -210,7 +210,8 @@ gboolean
 cc_container_has_exact_duration (const gchar * media_type)
 {
   static const gchar *indexed[] = {
-    "video/quicktime", "video/x-matroska", "video/webm", "video/x-msvideo",
+    "video/quicktime", "application/x-3gp", "audio/x-m4a", "video/mj2",
+    "video/x-matroska", "video/webm", "video/x-msvideo",
   };
 
   for (guint i = 0; media_type && i < G_N_ELEMENTS (indexed); i++)

@@ -119,7 +119,7 @@ CcDurationVerdict cc_declared_duration_verdict (guint64 duration_ns,
     gboolean too_long_rejects);
 
 /* Containers whose declared duration comes from an index of every sample
- * (MP4/MOV, Matroska/WebM, AVI), by media type ("video/quicktime"); the
+ * (MP4/MOV/3GP, Matroska/WebM, AVI), by media type ("video/quicktime"); the
  * others (MPEG-PS/TS, FLV, ASF) estimate it. */
 gboolean cc_container_has_exact_duration (const gchar * media_type);
 

@@ -287,7 +287,9 @@ video_pad_added (GstSubmissionBin * self, GstPad * pad, GstCaps * caps)
   gst_structure_get_int (s, "height", &h);
   problem = cc_frame_size_problem ((guint) w, (guint) h);
   if (problem) {
-    BIN_ERROR_INPUT (self, STREAM, DECODE, ("%s", problem), (NULL));
+    /* the CLI's words, as a sentence */
+    BIN_ERROR_INPUT (self, STREAM, DECODE, ("%c%s.",
+            g_ascii_toupper (problem[0]), problem + 1), (NULL));
     g_free (problem);
     return TRUE;                /* reported */
   }
@@ -408,5 +410,10 @@ submission_input_build (GstSubmissionBin * self)
   g_signal_connect (dec, "no-more-pads", G_CALLBACK (no_more_pads_cb), self);
   g_signal_connect (dec, "deep-element-added", G_CALLBACK (decoder_added_cb),
       self);
-  return gst_element_link (src, dec);
+  if (!gst_element_link (src, dec)) {
+    BIN_ERROR_PROCESSING (self, CORE, NEGOTIATION,
+        (_("Could not link the normaliser's fixed elements.")), (NULL));
+    return FALSE;
+  }
+  return TRUE;
 }

@@ -42,13 +42,18 @@ gboolean
 submission_output_open (GstSubmissionBin * self, SubmissionOutput * out,
     const gchar * location)
 {
+  gchar *part = sibling_path (location, ".part");
+  gchar *faststart = sibling_path (location, ".moov");
   gchar *name;
 
-  out->location = location;
+  /* bytes-written reads the names from any thread */
+  GST_OBJECT_LOCK (self);
   g_free (out->part_location);
   g_free (out->faststart_location);
-  out->part_location = sibling_path (location, ".part");
-  out->faststart_location = sibling_path (location, ".moov");
+  out->part_location = part;
+  out->faststart_location = faststart;
+  out->location = location;
+  GST_OBJECT_UNLOCK (self);
   name = g_strdup_printf ("%s-mux", out->name);
   out->mux = submission_make_child (self, "mp4mux", name);
   g_free (name);
@@ -98,7 +103,9 @@ submission_output_close (GstSubmissionBin * self, SubmissionOutput * out)
   if (out->faststart_location)
     g_unlink (out->faststart_location);
   out->mux = out->sink = NULL;
+  GST_OBJECT_LOCK (self);
   out->location = NULL;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* Whether the input was complete, judged when the full cut has every

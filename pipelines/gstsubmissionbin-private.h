@@ -45,8 +45,10 @@ typedef enum
 /* One MP4 the bin writes: the full cut or the platform cut. Each is
  * written under a hidden temporary name beside its location and renamed
  * when its sink has every byte; teardown removes what was not finished.
- * Everything but `done` is set by the thread that builds the bin (READY
- * to PAUSED) and constant until teardown. */
+ * Everything is set by the thread that builds the bin (READY to PAUSED)
+ * and constant until teardown; `done`, `location` and the file names are
+ * written under the object lock, since bytes-written reads them from any
+ * thread. */
 typedef struct
 {
   const gchar *name;            /* "full" or "platform" */
