@@ -355,8 +355,11 @@ job_platform_cut (CcJob * job, const CcProbe * probe)
       g_array_unref (spans);
       return FALSE;
     }
-    /* a list may run past the end: the cut holds what the video has */
-    if (GST_CLOCK_TIME_IS_VALID (kept_duration (job, probe)))
+    /* a list may run past the end: the cut holds what the video has; a
+     * list longer than the rule is refused as given */
+    if (GST_CLOCK_TIME_IS_VALID (kept_duration (job, probe)) &&
+        cc_cutlist_total ((CcSpan *) spans->data, spans->len) <=
+        cc_category_max (CC_CATEGORY_PLATFORM))
       cc_cutlist_clip (spans, kept_duration (job, probe));
   }
   /* the report shows the segments as cut */
