@@ -47,12 +47,11 @@ cc_h264_min_level (guint width, guint height, gint fps_n, gint fps_d)
 }
 
 static void
-check_free (gpointer data)
+check_free (CcCheck * check)
 {
-  CcCheck *c = data;
-  g_free (c->name);
-  g_free (c->detail);
-  g_free (c);
+  g_free (check->name);
+  g_free (check->detail);
+  g_free (check);
 }
 
 G_GNUC_PRINTF (4, 5)
@@ -85,7 +84,7 @@ cc_check_output (const gchar * path, const CcExpect * e, CcProbe * o,
   if (!cc_probe_file (path, 30, o, error))
     return NULL;
 
-  checks = g_ptr_array_new_with_free_func (check_free);
+  checks = g_ptr_array_new_with_free_func ((GDestroyNotify) check_free);
 
   is_mp4 = g_strcmp0 (o->container, "video/quicktime") == 0 &&
       (o->container_variant == NULL ||

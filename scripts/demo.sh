@@ -33,12 +33,7 @@ mv "$tmp" "$sample"
 
 # The school's emblem, as schools send it: an SVG.
 logo="$out/sample-emblem.svg"
-cat > "$logo" <<'SVG'
-<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">
-  <circle cx="128" cy="128" r="120" fill="#b3261e" stroke="#ffffff" stroke-width="8"/>
-  <path d="M128 40 L150 104 L218 104 L163 144 L184 210 L128 170 L72 210 L93 144 L38 104 L106 104 Z" fill="#ffd54f"/>
-</svg>
-SVG
+cp "$top/tests/data/school-logo.svg" "$logo"
 
 # Captions as a Windows editor saves them: GBK with CRLF line ends.
 captions="$out/sample-captions.srt"
