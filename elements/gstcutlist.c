@@ -517,8 +517,11 @@ piece (GstCutList * self, GstBuffer * buf, GstClockTime st, guint k,
       return NULL;
     n = MIN (n, total - skip);
     /* planar audio keeps its channels apart in one memory: the truncation
-     * moves the audio meta's offsets, a byte region would not */
-    out = gst_audio_buffer_truncate (gst_buffer_ref (buf), bpf, skip, n);
+     * moves the audio meta's offsets, a byte region would not. On a copy
+     * of its own: the truncation may resize memory that a tee shares with
+     * the other cut (audio, a few kB). */
+    out = gst_audio_buffer_truncate (gst_buffer_copy_deep (buf), bpf, skip,
+        n);
     GST_BUFFER_PTS (out) = gst_util_uint64_scale (o0, GST_SECOND, rate);
     GST_BUFFER_DURATION (out) = gst_util_uint64_scale (o0 + n, GST_SECOND,
         rate) - GST_BUFFER_PTS (out);
