@@ -311,7 +311,7 @@ submission_audio_build_silence (GstSubmissionBin * self)
   GST_OBJECT_UNLOCK (self);
   if (!gst_element_link (src, first))
     return FALSE;
-  gst_element_sync_state_with_parent (src);
+  submission_start_child (src);
   GST_OBJECT_LOCK (self);
   self->silence = src;
   GST_OBJECT_UNLOCK (self);

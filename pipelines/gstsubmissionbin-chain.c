@@ -19,14 +19,26 @@ submission_threads (GstSubmissionBin * self)
   return self->threads ? self->threads : g_get_num_processors ();
 }
 
-/* Adds e to the bin and to the children teardown removes. */
+/* Adds e to the bin and to the children teardown removes. Its state is
+ * locked until submission_start_child(): a branch is built in a streaming
+ * thread while the application may be changing the bin's state, and the
+ * bin must not start an element whose properties are not set yet. */
 void
 submission_add_child (GstSubmissionBin * self, GstElement * e)
 {
+  gst_element_set_locked_state (e, TRUE);
   gst_bin_add (GST_BIN_CAST (self), e);
   GST_OBJECT_LOCK (self);
   self->built = g_list_prepend (self->built, gst_object_ref (e));
   GST_OBJECT_UNLOCK (self);
+}
+
+/* Hands e's state to the bin, and brings it to the bin's state. */
+void
+submission_start_child (GstElement * e)
+{
+  gst_element_set_locked_state (e, FALSE);
+  gst_element_sync_state_with_parent (e);
 }
 
 GstElement *
@@ -66,7 +78,7 @@ submission_sync_chain (GstElement ** chain, guint n)
 {
   /* Downstream first so no element pushes into a not-yet-running peer. */
   for (guint i = n; i > 0; i--)
-    gst_element_sync_state_with_parent (chain[i - 1]);
+    submission_start_child (chain[i - 1]);
 }
 
 /* A queue bounded by buffers or by time only (0 = no bound). */

@@ -326,7 +326,7 @@ discard_pad (GstSubmissionBin * self, GstPad * pad)
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);
-  gst_element_sync_state_with_parent (sink);
+  submission_start_child (sink);
 }
 
 static void
@@ -399,6 +399,7 @@ submission_input_build (GstSubmissionBin * self)
     return FALSE;
   }
   submission_add_child (self, src);
+  self->source = src;
   dec = self->decodebin = submission_make_child (self, "decodebin", "decode");
   if (dec == NULL)
     return FALSE;

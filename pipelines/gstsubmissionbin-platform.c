@@ -170,8 +170,8 @@ build_portrait_frame (GstSubmissionBin * self, GstElement * head)
 
   submission_sync_chain (bg, 5);
   submission_sync_chain (fg, 3);
-  gst_element_sync_state_with_parent (comp);
-  gst_element_sync_state_with_parent (split);
+  submission_start_child (comp);
+  submission_start_child (split);
   return comp;
 }
 

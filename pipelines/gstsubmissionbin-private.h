@@ -106,7 +106,12 @@ struct _GstSubmissionBin
    * streaming thread (the branches, before data flows into them); constant
    * until teardown at PAUSED to READY. */
   GList *built;                 /* every child added; object lock */
+  /* The input: state locked, started at PAUSED to PLAYING and kept in step
+   * by the bin itself (set_input_state() in gstsubmissionbin.c); the
+   * state lock */
+  GstElement *source;
   GstElement *decodebin;
+  gboolean input_started;
   SubmissionOutput out[N_OUTPUTS];
   PlatformFrame frame;
   GstElement *out_filter;       /* the capsfilter fixing the output frame */
@@ -135,6 +140,7 @@ struct _GstSubmissionBin
 
 /* gstsubmissionbin-chain.c: children and the duration guards */
 void submission_add_child (GstSubmissionBin * self, GstElement * e);
+void submission_start_child (GstElement * e);
 GstElement *submission_make_child (GstSubmissionBin * self,
     const gchar * factory, const gchar * name);
 GstElement *submission_make_queue (GstSubmissionBin * self,

@@ -51,6 +51,10 @@
  * A job that stops making progress for #GstSubmissionBin:stall-timeout
  * seconds while PLAYING fails with a STREAM FAILED error instead of hanging.
  *
+ * The bin prerolls nothing (its file sinks do not wait for data): it reaches
+ * PAUSED and PLAYING at once, in the thread that changes its state, whether
+ * or not the input has been typefound yet.
+ *
  * ## Errors
  * Every error message that leaves the bin, its children's and its own,
  * carries a details structure (gst_message_parse_error_details()) with:
@@ -624,6 +628,13 @@ build (GstSubmissionBin * self)
       !submission_output_open (self, &self->out[OUTPUT_PLATFORM],
           self->platform_location))
     return FALSE;
+  /* configured: the bin's own state change starts them, except the input
+   * (see set_input_state()) */
+  GST_OBJECT_LOCK (self);
+  for (GList * l = self->built; l; l = l->next)
+    if (l->data != self->decodebin && l->data != self->source)
+      gst_element_set_locked_state (l->data, FALSE);
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -650,7 +661,8 @@ teardown (GstSubmissionBin * self)
     submission_output_close (self, &self->out[i]);
   g_list_free_full (built, gst_object_unref);
 
-  self->decodebin = self->out_filter = NULL;
+  self->source = self->decodebin = self->out_filter = NULL;
+  self->input_started = FALSE;
   GST_OBJECT_LOCK (self);
   self->silence = NULL;
   GST_OBJECT_UNLOCK (self);
@@ -691,6 +703,64 @@ output_of_sink (GstSubmissionBin * self, GstObject * src)
   return NULL;
 }
 
+/* The bin prerolls nothing: its file sinks do not wait for data
+ * (async=FALSE). Only decodebin, typefinding, would make its state changes
+ * ASYNC, and then the pipeline's preroll would complete in the streaming
+ * thread that finishes typefinding. An application that sets PLAYING as
+ * soon as it sees the pipeline's PAUSED state-changed (as gst-launch-1.0
+ * does) races GstBin there, which records whether it last posted PLAYING
+ * only after posting: now and then the stale PAUSED record wins and the
+ * pipeline never forwards the bin's EOS. So the input (source and
+ * decodebin) is started only when the bin goes to PLAYING, with its state
+ * locked and kept in step here, and decodebin's ASYNC messages stay
+ * inside: the bin's state changes complete at once, in the caller's
+ * thread. (Pausing and resuming while decodebin is still typefinding makes
+ * the resume ASYNC until it finishes.) The input follows the rest of the
+ * bin, which is downstream of it: stopping it first could wait forever on
+ * a streaming thread blocked in a full queue. Under the state lock. */
+static void
+set_input_state (GstSubmissionBin * self, GstState state)
+{
+  if (!self->input_started)
+    return;
+  /* downstream first, as the bin would take them */
+  if (gst_element_set_state (self->decodebin, state) ==
+      GST_STATE_CHANGE_FAILURE ||
+      gst_element_set_state (self->source, state) == GST_STATE_CHANGE_FAILURE)
+    GST_WARNING_OBJECT (self, "the input did not change to %s",
+        gst_element_state_get_name (state));
+}
+
+static gboolean
+start_input (GstSubmissionBin * self)
+{
+  if (self->input_started) {
+    set_input_state (self, GST_STATE_PLAYING);
+    return TRUE;
+  }
+  self->input_started = TRUE;
+  GST_DEBUG_OBJECT (self, "starting the input");
+  return gst_element_set_state (self->decodebin, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE &&
+      gst_element_set_state (self->source, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE;
+}
+
+/* decodebin committed its ASYNC change: as a child it stops at PAUSED and
+ * waits to be asked again. Runs on GStreamer's thread pool, not in the
+ * streaming thread that posted the message. */
+static void
+sync_decoder (GstElement * element, gpointer user_data)
+{
+  GstSubmissionBin *self = GST_SUBMISSION_BIN (element);
+
+  GST_STATE_LOCK (self);
+  if (self->decodebin && self->input_started &&
+      GST_STATE_TARGET (self) >= GST_STATE_PAUSED)
+    gst_element_set_state (self->decodebin, GST_STATE_TARGET (self));
+  GST_STATE_UNLOCK (self);
+}
+
 static void
 gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
 {
@@ -710,6 +780,20 @@ gst_submission_bin_handle_message (GstBin * bin, GstMessage * message)
       self->failed = TRUE;
       GST_OBJECT_UNLOCK (self);
       message = annotate_error (self, message);
+      break;
+    case GST_MESSAGE_ASYNC_START:
+    case GST_MESSAGE_ASYNC_DONE:
+      /* decodebin's state is the bin's own business (change_state()) */
+      if (self->decodebin &&
+          GST_MESSAGE_SRC (message) == GST_OBJECT_CAST (self->decodebin)) {
+        GST_DEBUG_OBJECT (self, "decodebin: %s", GST_MESSAGE_TYPE_NAME
+            (message));
+        if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ASYNC_DONE)
+          gst_element_call_async (GST_ELEMENT_CAST (self), sync_decoder,
+              NULL, NULL);
+        gst_message_unref (message);
+        return;
+      }
       break;
     case GST_MESSAGE_ELEMENT:
       if (gst_message_has_name (message, "campuscut-duration") &&
@@ -838,6 +922,7 @@ gst_submission_bin_change_state (GstElement * element,
   GstSubmissionBin *self = GST_SUBMISSION_BIN (element);
   GstStateChangeReturn ret;
 
+  /* the input's state is the bin's own business: see set_input_state() */
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       reset_run_state (self);
@@ -852,11 +937,19 @@ gst_submission_bin_change_state (GstElement * element,
   }
 
   ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret != GST_STATE_CHANGE_FAILURE &&
+      transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING && !start_input (self))
+    ret = GST_STATE_CHANGE_FAILURE;
 
   switch (transition) {
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      set_input_state (self, GST_STATE_PAUSED);
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      set_input_state (self, GST_STATE_READY);
       /* Also READY_TO_NULL: stopping before preroll completed never
        * passes through PAUSED_TO_READY for the bin itself. */
+      /* fall through */
     case GST_STATE_CHANGE_READY_TO_NULL:
       submission_watchdog_stop (self);
       teardown (self);

@@ -673,6 +673,109 @@ GST_START_TEST (test_stall_watchdog)
 
 GST_END_TEST;
 
+/* Writes the whole stream, then closes the pipe. */
+static gpointer
+whole_writer (gpointer user_data)
+{
+  StallFeed *f = user_data;
+  gsize done = 0;
+
+  while (done < f->len) {
+    gssize n = write (f->fd, f->data + done, f->len - done);
+    if (n <= 0)
+      break;
+    done += (gsize) n;
+  }
+  close (f->fd);
+  return NULL;
+}
+
+/* The bin prerolls nothing (its file sinks do not wait for data), so
+ * PAUSED is reached at once, in the application's thread, before the
+ * input has said what it holds. Were the commit left to the streaming
+ * thread that finishes typefinding, an application that sets PLAYING on
+ * the pipeline's PAUSED state-changed (as gst-launch-1.0 does) could leave
+ * the pipeline never forwarding EOS. The branches are then built while the
+ * bin is already PLAYING, and both cuts are still written in full. */
+GST_START_TEST (test_paused_at_once_branches_built_playing)
+{
+  gchar *ts = launch_make ("late.ts",
+      "videotestsrc num-buffers=100 ! video/x-raw,width=320,height=240,"
+      "framerate=25/1 ! x264enc ! mpegtsmux name=m ! filesink location=%s "
+      "audiotestsrc num-buffers=188 samplesperbuffer=1024 ! "
+      "audio/x-raw,rate=48000,channels=2 ! avenc_aac ! aacparse ! m.");
+  gchar *full = cc_test_path ("late-full.mp4");
+  gchar *platform = cc_test_path ("late-platform.mp4");
+  StallFeed feed = { 0 };
+  GstElement *pipeline, *bin;
+  GstState state, pending;
+  GstBus *bus;
+  GstMessage *msg;
+  GThread *writer;
+  gint fds[2];
+  gchar *uri;
+  CcProbe p = { 0 };
+  GError *error = NULL;
+
+  fail_unless (g_file_get_contents (ts, &feed.data, &feed.len, NULL));
+  fail_unless (pipe (fds) == 0);
+  feed.fd = fds[1];
+
+  pipeline = gst_pipeline_new (NULL);
+  bin = gst_element_factory_make ("submissionbin", NULL);
+  uri = g_strdup_printf ("fd://%d", fds[0]);
+  g_object_set (bin, "uri", uri, "full-location", full, "platform-location",
+      platform, "platform-segments", "0:00.5-0:02.5", NULL);
+  gst_util_set_object_arg (G_OBJECT (bin), "quality", "draft");
+  gst_bin_add (GST_BIN (pipeline), bin);
+  bus = gst_element_get_bus (pipeline);
+
+  /* nothing has been written into the pipe yet */
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  fail_unless_equals_int (gst_element_get_state (pipeline, &state, &pending,
+          0), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (state, GST_STATE_PAUSED);
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (gst_element_get_state (pipeline, &state, &pending,
+          0), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (state, GST_STATE_PLAYING);
+
+  writer = g_thread_new ("writer", whole_writer, &feed);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "no EOS after the input arrived");
+  fail_unless (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS, "%"
+      GST_PTR_FORMAT, gst_message_get_structure (msg));
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_thread_join (writer);
+  close (fds[0]);
+
+  fail_unless (cc_probe_file (full, 30, &p, &error), "%s",
+      error ? error->message : "");
+  fail_unless (p.n_audio == 1 && p.duration > 3.9 * GST_SECOND &&
+      p.duration < 4.1 * GST_SECOND, "full cut: %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (p.duration));
+  cc_probe_clear (&p);
+  fail_unless (cc_probe_file (platform, 30, &p, &error), "%s",
+      error ? error->message : "");
+  fail_unless (p.n_audio == 1 && p.duration > 1.9 * GST_SECOND &&
+      p.duration < 2.1 * GST_SECOND, "platform cut: %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (p.duration));
+  cc_probe_clear (&p);
+
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (feed.data);
+  g_free (uri);
+  g_free (ts);
+  g_free (full);
+  g_free (platform);
+}
+
+GST_END_TEST;
+
 static Suite *
 submissionbin_suite (void)
 {
@@ -696,6 +799,7 @@ submissionbin_suite (void)
   tcase_add_test (tc, test_truncated_leaves_nothing);
   tcase_add_test (tc, test_playlist_refused);
   tcase_add_test (tc, test_stall_watchdog);
+  tcase_add_test (tc, test_paused_at_once_branches_built_playing);
   tcase_add_test (tc, test_category_rule_in_bin);
   return s;
 }
