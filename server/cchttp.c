@@ -144,7 +144,7 @@ sum_header (const char *name, const char *value, gpointer data)
 }
 
 /* Early check of the request head; answers 431 and returns FALSE when it
- * is too large. */
+ * is too large (the caller then refuses the body). */
 gboolean
 cc_http_check_head (SoupServerMessage * msg)
 {
@@ -157,7 +157,6 @@ cc_http_check_head (SoupServerMessage * msg)
   cc_http_error (msg, STATUS_HEADERS_TOO_LARGE,
       "headers_too_large", "the request's headers pass %d bytes",
       CC_HTTP_HEADERS_LIMIT);
-  cc_http_reject_body (msg, CC_HTTP_JSON_LIMIT);
   return FALSE;
 }
 
@@ -234,8 +233,10 @@ cc_http_limit_body (SoupServerMessage * msg, gsize limit)
 {
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
 
-  if (!cc_http_check_head (msg))
+  if (!cc_http_check_head (msg)) {
+    cc_http_reject_body (msg, CHUNKED_DISCARD_LIMIT);
     return;
+  }
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
       soup_message_headers_get_content_length (h) > (goffset) limit) {
     cc_http_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",

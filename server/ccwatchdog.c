@@ -50,6 +50,7 @@ conn_socket_gone (gpointer data, GObject * where_the_socket_was)
 {
   Conn *conn = data;
 
+  conn->socket = NULL;          /* its weak reference is already gone */
   g_hash_table_remove (conn->watchdog->conns, where_the_socket_was);
 }
 

@@ -34,6 +34,9 @@ TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = "application/offset+octet-stream"
 START_TIMEOUT = 60          # seconds for a server to print its URL
 REQUEST_TIMEOUT = 30        # seconds for one HTTP exchange
+# what a server must never write to its log in these tests
+SERVER_LOG_PROBLEMS = ("CRITICAL", "WARNING", "runtime error",
+                       "AddressSanitizer", "LeakSanitizer")
 
 
 class Failure(Exception):
@@ -77,7 +80,8 @@ class Server:
         self.port = int(port)
 
     def stderr(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
@@ -365,8 +369,7 @@ def test_browser_session_and_csrf(c):
                                    "Origin": origin})
     check(status == 201, f"with the CSRF token: {status}")
 
-    status, _, _ = login(s, "not-a-token")[0:3] if False else login(
-        s, "not-a-token")
+    status, _, _ = login(s, "not-a-token")
     check(status == 401, "login with a wrong token: 401")
     status, _, _ = login(s, tokens["alice"], name="bob")
     check(status == 401, "login with another's name: 401")
@@ -561,7 +564,7 @@ def test_idle_client_dropped(c):
     while time.monotonic() - t0 < 10 and dropped_at is None:
         q0 = time.monotonic()
         status, _, _ = s.request("GET", "/api/health")
-        check(status == 200 and time.monotonic() - q0 < 1.5,
+        check(status == 200 and time.monotonic() - q0 < 3,
               "others are served meanwhile")
         served += 1
         try:
@@ -571,8 +574,9 @@ def test_idle_client_dropped(c):
             pass
         except ConnectionResetError:
             dropped_at = time.monotonic() - t0
-    check(dropped_at is not None and 1.5 < dropped_at < 5,
+    check(dropped_at is not None and 1.5 < dropped_at < 8,
           f"the stalled client is dropped after ~2 s: {dropped_at}")
+    # a server blocked by the stalled client would answer none before the drop
     check(served >= 3, f"served {served} requests meanwhile")
     silent.settimeout(5)
     try:
@@ -776,6 +780,10 @@ def main(argv):
             t0 = time.monotonic()
             try:
                 result = func(c)
+                for srv in c.servers:
+                    log = srv.stderr()
+                    check(not any(w in log for w in SERVER_LOG_PROBLEMS),
+                          f"the server logged a problem:\n{log}")
                 if result == "skip":
                     continue
                 checks += 1
