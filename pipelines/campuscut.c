@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * campuscut: the command line, its options and its two commands.
+ * campuscut: the command line, its options and its commands.
  *
  * `process` runs one job (ccjob.c): checks the input, probes it, runs one
  * submissionbin, shows progress, verifies the outputs by reading them
  * back, and writes report.json. `probe` prints what the pre-flight probe
- * finds.
+ * finds. `serve` is the batch server, with options of its own
+ * (server/ccserve.c).
  *
  * Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,
  * 4 unreadable or unsupported input.
@@ -24,6 +25,7 @@
 
 #include "cccutlist.h"
 #include "ccjob.h"
+#include "ccserve.h"
 
 /* Options given as names, until checked into the job's settings. */
 typedef struct {
@@ -57,6 +59,8 @@ static const gchar *usage_summary =
     "                            OUTDIR/platform.mp4 (with a platform cut) and\n"
     "                            OUTDIR/report.json\n"
     "  probe INPUT               print what the pre-flight probe finds, as JSON\n"
+    "  serve [--data DIR] [--listen ADDR:PORT] [--jobs N]\n"
+    "                            the batch server (campuscut serve --help)\n"
     "\n"
     "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
     "4 unreadable or unsupported input.");
@@ -331,6 +335,8 @@ main (int argc, char **argv)
 
   limit_malloc_arenas ();
   setup_i18n ();
+  if (argc >= 2 && g_strcmp0 (argv[1], "serve") == 0)
+    return cc_serve_main (argc - 1, argv + 1);
   job.category = CC_DEFAULT_CATEGORY;
   job.quality = CC_DEFAULT_QUALITY;
   job.fps_n = CC_DEFAULT_FPS_N;

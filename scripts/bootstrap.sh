@@ -11,18 +11,21 @@ build_pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libpango1.0-dev libcairo2-dev librsvg2-dev libgdk-pixbuf-2.0-dev libebur128-dev
   libass-dev
+  libsoup-3.0-dev libsqlite3-dev
 )
 # Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
-# rendering (gstreamer1.0-x) and the CJK caption font.
+# rendering (gstreamer1.0-x), the CJK caption font, and bubblewrap for the
+# server's sandboxed jobs.
 run_pkgs=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-x
   fonts-noto-cjk
+  bubblewrap
 )
 # Test oracles, bench tools, and clang with its sanitizer and libFuzzer
 # runtimes for scripts/fuzz.sh (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev)
+test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

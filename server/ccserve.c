@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccserve: `campuscut serve [--data DIR] [--listen ADDR:PORT] [--jobs N]
+ * [COMMAND]`.
+ *
+ * Without a command it starts the service (ccserver.c) and prints, as the
+ * first line on standard output, the URL it listens on (with the port
+ * bound when --listen asked for port 0, which is how tests find it). With
+ * a command it manages units and users in DIR (ccadmin.c) and exits.
+ *
+ * Exit codes: 0 done (or stopped by SIGTERM/SIGINT), 1 failure, 2 usage.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <glib/gi18n.h>
+
+#include "ccadmin.h"
+#include "ccserve.h"
+#include "ccserver.h"
+
+#define DEFAULT_DATA_DIR "campuscut-data"
+#define DEFAULT_LISTEN "127.0.0.1:8080"
+#define DEFAULT_MAX_UPLOAD_MB 4096
+#define DEFAULT_IDLE_TIMEOUT_S 60.0
+
+typedef struct
+{
+  gchar *data_dir;
+  gchar *listen;
+  gint jobs;
+  gint max_upload_mb;
+  gdouble idle_timeout_s;
+  gchar *kind;
+  gchar *role;
+  gchar *unit;
+} ServeArgs;
+
+static const gchar *serve_description =
+    N_("Commands (the server may be running meanwhile):\n"
+    "  units add NAME --kind district|college\n"
+    "  units list\n"
+    "  units remove NAME\n"
+    "  users add NAME --role submitter|reviewer|admin [--unit UNIT]\n"
+    "                        prints the user's token, once\n"
+    "  users list\n"
+    "  users token NAME      a new token for NAME, printed once (the old\n"
+    "                        one stops working)\n"
+    "  users remove NAME\n"
+    "\n"
+    "Without a command: serve the API (see docs/server.md) until SIGTERM.");
+
+static GOptionContext *
+serve_context_new (ServeArgs * a)
+{
+  GOptionEntry entries[] = {
+    {"data", 'd', 0, G_OPTION_ARG_FILENAME, &a->data_dir,
+        N_("Folder for the database and the uploads (default "
+          "./" DEFAULT_DATA_DIR ")"), "DIR"},
+    {"listen", 'l', 0, G_OPTION_ARG_STRING, &a->listen,
+        N_("Address and port to listen on (default " DEFAULT_LISTEN
+          "; port 0: any free port)"), "ADDR:PORT"},
+    {"jobs", 'j', 0, G_OPTION_ARG_INT, &a->jobs,
+        N_("Jobs to run at once (default: the number of cores)"), "N"},
+    {"max-upload-size", 0, 0, G_OPTION_ARG_INT, &a->max_upload_mb,
+        N_("Largest upload accepted, in MB (default 4096)"), "MB"},
+    {"idle-timeout", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
+        &a->idle_timeout_s, N_("Drop a connection idle this many seconds "
+          "(default 60)"), "S"},
+    {"kind", 0, 0, G_OPTION_ARG_STRING, &a->kind,
+        N_("units add: district or college"), "KIND"},
+    {"role", 0, 0, G_OPTION_ARG_STRING, &a->role,
+        N_("users add: submitter, reviewer or admin"), "ROLE"},
+    {"unit", 0, 0, G_OPTION_ARG_STRING, &a->unit,
+        N_("users add: the submitter's unit"), "UNIT"},
+    {NULL}
+  };
+  GOptionContext *ctx = g_option_context_new (_("[COMMAND]"));
+
+  g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
+  g_option_context_set_summary (ctx, _("campuscut serve: the batch server "
+          "(uploads, users, units)."));
+  g_option_context_set_description (ctx, _(serve_description));
+  g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
+  return ctx;
+}
+
+static gint
+usage_error (GOptionContext * ctx, const gchar * message)
+{
+  g_autofree gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
+
+  fprintf (stderr, "campuscut: %s\n\n", message);
+  fputs (help, stderr);
+  return 2;
+}
+
+static gint
+run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
+    gchar ** argv)
+{
+  CcAdminOptions o = { a->kind, a->role, a->unit };
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, &err);
+  g_autofree gchar *problem = NULL;
+  gint ret;
+
+  if (store == NULL) {
+    fprintf (stderr, _("campuscut: error: %s\n"), err->message);
+    return 1;
+  }
+  ret = cc_admin_run (store, argc, argv, &o, &problem);
+  if (problem)
+    return usage_error (ctx, problem);
+  return ret;
+}
+
+static gint
+run_server (const ServeArgs * a)
+{
+  CcServerOptions o = {
+    .data_dir = a->data_dir,
+    .listen = a->listen,
+    .jobs = a->jobs > 0 ? (guint) a->jobs : g_get_num_processors (),
+    .max_upload = (gint64) a->max_upload_mb * 1024 * 1024,
+    .idle_timeout_ms = (guint) (a->idle_timeout_s * 1000),
+  };
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CcServer) server = cc_server_new (&o, &err);
+  const gchar *problem;
+
+  if (server == NULL || !cc_server_listen (server, &err)) {
+    fprintf (stderr, _("campuscut: error: %s\n"), err->message);
+    return 1;
+  }
+  printf (_("campuscut: listening on %s\n"), cc_server_url (server));
+  fflush (stdout);
+  problem = cc_server_sandbox_problem (server);
+  if (problem)
+    fprintf (stderr, _("campuscut: warning: jobs cannot run in a bubblewrap "
+            "sandbox on this machine: %s\n"), problem);
+  cc_server_run (server);
+  return 0;
+}
+
+/* Checks the options that have a range; returns the problem or NULL. */
+static const gchar *
+check_args (const ServeArgs * a, gint argc)
+{
+  if (a->jobs < 0 || a->jobs > 256)
+    return _("--jobs takes 1 to 256");
+  if (a->max_upload_mb < 1 || a->max_upload_mb > 1024 * 1024)
+    return _("--max-upload-size takes 1 to 1048576 MB");
+  if (!(a->idle_timeout_s >= 0.1 && a->idle_timeout_s <= 86400))
+    return _("--idle-timeout takes 0.1 to 86400 seconds");
+  if (argc == 1 && (a->kind || a->role || a->unit))
+    return _("--kind, --role and --unit go with units add and users add");
+  return NULL;
+}
+
+/**
+ * cc_serve_main:
+ * @argv: (array length=argc): the arguments after `campuscut`, argv[0]
+ *   being "serve"
+ *
+ * Returns: the exit code
+ */
+gint
+cc_serve_main (gint argc, gchar ** argv)
+{
+  ServeArgs a = {
+    .jobs = 0,
+    .max_upload_mb = DEFAULT_MAX_UPLOAD_MB,
+    .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S,
+  };
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) err = NULL;
+  const gchar *problem;
+  gint ret;
+
+  g_set_prgname ("campuscut serve");
+  ctx = serve_context_new (&a);
+  if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
+    ret = usage_error (ctx, err->message);
+    goto out;
+  }
+  if (a.data_dir == NULL)
+    a.data_dir = g_strdup (DEFAULT_DATA_DIR);
+  if (a.listen == NULL)
+    a.listen = g_strdup (DEFAULT_LISTEN);
+  problem = check_args (&a, argc);
+  if (problem)
+    ret = usage_error (ctx, problem);
+  else if (argc > 1)
+    ret = run_admin (ctx, &a, argc - 1, argv + 1);
+  else
+    ret = run_server (&a);
+
+out:
+  g_free (a.data_dir);
+  g_free (a.listen);
+  g_free (a.kind);
+  g_free (a.role);
+  g_free (a.unit);
+  return ret;
+}

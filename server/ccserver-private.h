@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccserver-private: the server object as the route modules (ccauth.c,
+ * cctus.c) see it.
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ccsandbox.h"
+#include "ccserver.h"
+#include "ccwatchdog.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CcTus CcTus;
+
+struct _CcServer
+{
+  CcServerOptions options;
+  gchar *uploads_dir;
+  gint lock_fd;
+  CcStore *store;
+  CcSandbox sandbox;
+  SoupServer *soup;
+  CcWatchdog *watchdog;
+  CcTus *tus;
+  GMainLoop *loop;
+  gchar *url;
+};
+
+void cc_server_add_route (CcServer * self, const gchar * path,
+    SoupServerCallback callback);
+
+G_END_DECLS

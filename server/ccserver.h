@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccserver: the `campuscut serve` service: one object that owns the data
+ * folder, the store, the HTTP server and everything the routes share.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ccstore.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gchar *data_dir;
+  gchar *listen;                /* ADDR:PORT, [V6ADDR]:PORT; port 0: any */
+  guint jobs;                   /* jobs at once (the job runner comes later) */
+  gint64 max_upload;            /* bytes */
+  guint idle_timeout_ms;
+} CcServerOptions;
+
+typedef struct _CcServer CcServer;
+
+CcStore *cc_data_open_store (const gchar * data_dir, GError ** error);
+
+CcServer *cc_server_new (const CcServerOptions * options, GError ** error);
+gboolean cc_server_listen (CcServer * self, GError ** error);
+const gchar *cc_server_url (CcServer * self);
+const gchar *cc_server_sandbox_problem (CcServer * self);
+void cc_server_run (CcServer * self);
+void cc_server_free (CcServer * self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcServer, cc_server_free)
+
+G_END_DECLS

@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccstore-sqlite: the store (ccstore.h) in one SQLite database file.
+ *
+ * The connection runs in WAL mode (readers never wait for the writer, and
+ * `campuscut serve --data DIR users …` works while the server runs), with
+ * foreign keys on, synchronous=FULL (a commit is on disk when it returns)
+ * and a busy timeout. Every call that changes something is one statement,
+ * or one explicit transaction when it takes two; none stays open.
+ *
+ * All SQL is in the block below, statements side by side, so that a
+ * PostgreSQL store can be written from the same list. Migrations are
+ * numbered, applied in order at open, each in its own transaction, and
+ * never edited once released: a change is a new migration at the end.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sqlite3.h>
+#include <gio/gio.h>
+
+#include "ccstore-sqlite.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* ------------------------------------------------------------------ */
+/* The schema, one migration per entry (version = index + 1).           */
+
+static const gchar *const migrations[] = {
+  /* 1: the organisation, browser sessions and resumable uploads. */
+  "CREATE TABLE units ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('district', 'college')),"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE users ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  role TEXT NOT NULL CHECK (role IN ('submitter', 'reviewer', 'admin')),"
+  "  unit_id INTEGER REFERENCES units (id),"
+  "  token_hash TEXT UNIQUE,"
+  "  created_at INTEGER NOT NULL,"
+  "  CHECK ((role = 'submitter') = (unit_id IS NOT NULL)));"
+  "CREATE TABLE sessions ("
+  "  id_hash TEXT PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  csrf TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL);"
+  "CREATE INDEX sessions_user ON sessions (user_id);"
+  "CREATE TABLE uploads ("
+  "  id TEXT PRIMARY KEY,"
+  "  unit_id INTEGER REFERENCES units (id),"
+  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('video', 'captions', 'logo')),"
+  "  filename TEXT NOT NULL,"
+  "  length INTEGER NOT NULL CHECK (length >= 0),"
+  "  received INTEGER NOT NULL DEFAULT 0"
+  "    CHECK (received >= 0 AND received <= length),"
+  "  sha256 TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  completed_at INTEGER);"
+  "CREATE INDEX uploads_unit ON uploads (unit_id);",
+};
+
+/* ------------------------------------------------------------------ */
+/* The statements.                                                      */
+
+#define SQL_SCHEMA_TABLE \
+  "CREATE TABLE IF NOT EXISTS schema_version (" \
+  "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
+#define SQL_SCHEMA_VERSION \
+  "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+#define SQL_SCHEMA_RECORD \
+  "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)"
+#define SQL_PING "SELECT 1"
+
+#define SQL_UNIT_ADD \
+  "INSERT INTO units (name, kind, created_at) VALUES (?1, ?2, ?3)"
+#define SQL_UNIT_GET \
+  "SELECT id, name, kind, created_at FROM units WHERE name = ?1"
+#define SQL_UNIT_LIST \
+  "SELECT id, name, kind, created_at FROM units ORDER BY name"
+#define SQL_UNIT_REMOVE "DELETE FROM units WHERE name = ?1"
+
+#define USER_SELECT \
+  "SELECT u.id, u.name, u.role, u.unit_id, n.name, u.token_hash," \
+  " u.created_at"
+#define USER_FROM " FROM users u LEFT JOIN units n ON n.id = u.unit_id"
+#define SQL_USER_ADD \
+  "INSERT INTO users (name, role, unit_id, token_hash, created_at)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5)"
+#define SQL_USER_GET USER_SELECT USER_FROM " WHERE u.name = ?1"
+#define SQL_USER_BY_TOKEN USER_SELECT USER_FROM " WHERE u.token_hash = ?1"
+#define SQL_USER_LIST USER_SELECT USER_FROM " ORDER BY u.name"
+#define SQL_USER_SET_TOKEN "UPDATE users SET token_hash = ?2 WHERE name = ?1"
+#define SQL_USER_END_SESSIONS \
+  "DELETE FROM sessions WHERE user_id IN" \
+  " (SELECT id FROM users WHERE name = ?1)"
+#define SQL_USER_REMOVE "DELETE FROM users WHERE name = ?1"
+
+#define SQL_SESSION_ADD \
+  "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5)"
+#define SQL_SESSION_USER \
+  USER_SELECT ", s.csrf FROM sessions s JOIN users u ON u.id = s.user_id" \
+  " LEFT JOIN units n ON n.id = u.unit_id" \
+  " WHERE s.id_hash = ?1 AND s.expires_at > ?2"
+#define SQL_SESSION_REMOVE "DELETE FROM sessions WHERE id_hash = ?1"
+#define SQL_SESSION_PURGE "DELETE FROM sessions WHERE expires_at <= ?1"
+
+#define UPLOAD_SELECT \
+  "SELECT id, unit_id, user_id, kind, filename, length, received, sha256," \
+  " created_at, completed_at FROM uploads"
+#define SQL_UPLOAD_ADD \
+  "INSERT INTO uploads (id, unit_id, user_id, kind, filename, length," \
+  " received, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+#define SQL_UPLOAD_GET UPLOAD_SELECT " WHERE id = ?1"
+#define SQL_UPLOAD_LIST UPLOAD_SELECT \
+  " WHERE (?1 IS NULL OR unit_id = ?1)" \
+  " AND (?2 = 0 OR completed_at IS NULL) ORDER BY created_at, id"
+#define SQL_UPLOAD_SET_OFFSET \
+  "UPDATE uploads SET received = ?2 WHERE id = ?1 AND completed_at IS NULL"
+#define SQL_UPLOAD_COMPLETE \
+  "UPDATE uploads SET received = length, sha256 = ?2, completed_at = ?3" \
+  " WHERE id = ?1 AND completed_at IS NULL"
+#define SQL_UPLOAD_REMOVE "DELETE FROM uploads WHERE id = ?1"
+
+/* ------------------------------------------------------------------ */
+
+struct _CcStoreSqlite
+{
+  GObject parent;
+  sqlite3 *db;
+};
+
+static void cc_store_sqlite_iface_init (CcStoreInterface * iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (CcStoreSqlite, cc_store_sqlite, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (CC_TYPE_STORE, cc_store_sqlite_iface_init))
+
+static void
+cc_store_sqlite_finalize (GObject * object)
+{
+  CcStoreSqlite *self = CC_STORE_SQLITE (object);
+
+  /* the last connection to close checkpoints the WAL into the database */
+  sqlite3_close_v2 (self->db);
+  G_OBJECT_CLASS (cc_store_sqlite_parent_class)->finalize (object);
+}
+
+static void
+cc_store_sqlite_class_init (CcStoreSqliteClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cc_store_sqlite_finalize;
+}
+
+static void
+cc_store_sqlite_init (CcStoreSqlite * self)
+{
+}
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Sets @error from SQLite's result @rc, in G_IO_ERROR. */
+static gboolean
+set_error (CcStoreSqlite * self, gint rc, GError ** error)
+{
+  GIOErrorEnum code = G_IO_ERROR_FAILED;
+
+  switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      code = G_IO_ERROR_EXISTS;
+      break;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      code = G_IO_ERROR_NOT_EMPTY;
+      break;
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+      code = G_IO_ERROR_INVALID_ARGUMENT;
+      break;
+    default:
+      if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        code = G_IO_ERROR_BUSY;
+      break;
+  }
+  g_set_error (error, G_IO_ERROR, code, "database: %s",
+      self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+/* Prepares @sql and binds one argument per letter of @types: 's' text
+ * (NULL binds NULL), 'i' a gint64, 'r' a gint64 reference where 0 binds
+ * NULL (units and users are numbered from 1). */
+static sqlite3_stmt *
+prepare (CcStoreSqlite * self, const gchar * sql, GError ** error,
+    const gchar * types, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  va_list args;
+  gint rc;
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc != SQLITE_OK) {
+    set_error (self, rc, error);
+    return NULL;
+  }
+  va_start (args, types);
+  for (gint i = 1; types[i - 1] != '\0'; i++) {
+    gint64 v;
+
+    switch (types[i - 1]) {
+      case 's':
+        sqlite3_bind_text (stmt, i, va_arg (args, const gchar *), -1,
+            SQLITE_TRANSIENT);
+        break;
+      case 'i':
+        sqlite3_bind_int64 (stmt, i, va_arg (args, gint64));
+        break;
+      case 'r':
+        v = va_arg (args, gint64);
+        if (v == 0)
+          sqlite3_bind_null (stmt, i);
+        else
+          sqlite3_bind_int64 (stmt, i, v);
+        break;
+      default:
+        g_assert_not_reached ();
+    }
+  }
+  va_end (args);
+  return stmt;
+}
+
+/* Runs a statement that returns no rows and finalizes it. With @must_change,
+ * a statement that changes no row is G_IO_ERROR_NOT_FOUND. */
+static gboolean
+run (CcStoreSqlite * self, sqlite3_stmt * stmt, gboolean must_change,
+    GError ** error)
+{
+  gint rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return set_error (self, sqlite3_extended_errcode (self->db), error);
+  if (must_change && sqlite3_changes (self->db) == 0) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no such record");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Steps to the next row: TRUE with a row, FALSE at the end (error unset)
+ * or on an error (error set). */
+static gboolean
+next_row (CcStoreSqlite * self, sqlite3_stmt * stmt, GError ** error)
+{
+  gint rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    set_error (self, sqlite3_extended_errcode (self->db), error);
+  return FALSE;
+}
+
+static gboolean
+exec (CcStoreSqlite * self, const gchar * sql, GError ** error)
+{
+  gint rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    return set_error (self, sqlite3_extended_errcode (self->db), error);
+  return TRUE;
+}
+
+static gchar *
+column_text (sqlite3_stmt * stmt, gint col)
+{
+  return g_strdup ((const gchar *) sqlite3_column_text (stmt, col));
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening and migrations.                                              */
+
+static gint
+read_version (CcStoreSqlite * self, GError ** error)
+{
+  sqlite3_stmt *stmt = prepare (self, SQL_SCHEMA_VERSION, error, "");
+  gint version = -1;
+
+  if (stmt == NULL)
+    return -1;
+  if (next_row (self, stmt, error))
+    version = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+/* Applies migration @version unless another process did first. */
+static gboolean
+migrate_one (CcStoreSqlite * self, gint version, GError ** error)
+{
+  gint current;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  current = read_version (self, error);
+  if (current < 0)
+    goto failed;
+  if (current >= version)
+    return exec (self, "COMMIT", error);
+  if (!exec (self, migrations[version - 1], error) ||
+      !run (self, prepare (self, SQL_SCHEMA_RECORD, error, "ii",
+                  (gint64) version, now_s ()), FALSE, error) ||
+      !exec (self, "COMMIT", error))
+    goto failed;
+  return TRUE;
+
+  /* ERRORS */
+failed:
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  g_prefix_error (error, "migration %d: ", version);
+  return FALSE;
+}
+
+static gboolean
+migrate (CcStoreSqlite * self, GError ** error)
+{
+  const gint latest = G_N_ELEMENTS (migrations);
+  gint current;
+
+  if (!exec (self, SQL_SCHEMA_TABLE, error))
+    return FALSE;
+  current = read_version (self, error);
+  if (current < 0)
+    return FALSE;
+  if (current > latest) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "the database has schema version %d, newer than this campuscut "
+        "knows (%d): use the campuscut that wrote it", current, latest);
+    return FALSE;
+  }
+  for (gint v = current + 1; v <= latest; v++) {
+    if (!migrate_one (self, v, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+configure (CcStoreSqlite * self, GError ** error)
+{
+  sqlite3_stmt *stmt;
+  gboolean wal = FALSE;
+
+  sqlite3_extended_result_codes (self->db, 1);
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  stmt = prepare (self, "PRAGMA journal_mode = WAL", error, "");
+  if (stmt == NULL)
+    return FALSE;
+  if (next_row (self, stmt, error))
+    wal = g_ascii_strcasecmp ((const gchar *) sqlite3_column_text (stmt, 0),
+        "wal") == 0;
+  sqlite3_finalize (stmt);
+  if (!wal) {
+    if (error && *error == NULL)
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+          "database: cannot switch to WAL mode");
+    return FALSE;
+  }
+  return exec (self, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL",
+      error);
+}
+
+/**
+ * cc_store_sqlite_open:
+ * @path: the database file, created if missing
+ *
+ * Opens the database and brings its schema up to date.
+ *
+ * Returns: (transfer full): the store, or NULL with @error set
+ */
+CcStore *
+cc_store_sqlite_open (const gchar * path, GError ** error)
+{
+  g_autoptr (CcStoreSqlite) self = g_object_new (CC_TYPE_STORE_SQLITE, NULL);
+  gint rc;
+
+  rc = sqlite3_open_v2 (path, &self->db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
+        self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+    return NULL;
+  }
+  if (!configure (self, error) || !migrate (self, error)) {
+    g_prefix_error (error, "%s: ", path);
+    return NULL;
+  }
+  return CC_STORE (g_steal_pointer (&self));
+}
+
+/* ------------------------------------------------------------------ */
+/* Rows.                                                                */
+
+static CcUnit *
+unit_from_row (sqlite3_stmt * stmt)
+{
+  CcUnit *unit = g_new0 (CcUnit, 1);
+
+  unit->id = sqlite3_column_int64 (stmt, 0);
+  unit->name = column_text (stmt, 1);
+  if (!cc_unit_kind_from_string ((const gchar *) sqlite3_column_text (stmt,
+              2), &unit->kind))
+    unit->kind = CC_UNIT_DISTRICT;      /* the schema's CHECK prevents it */
+  unit->created_at = sqlite3_column_int64 (stmt, 3);
+  return unit;
+}
+
+static CcUser *
+user_from_row (sqlite3_stmt * stmt)
+{
+  CcUser *user = g_new0 (CcUser, 1);
+
+  user->id = sqlite3_column_int64 (stmt, 0);
+  user->name = column_text (stmt, 1);
+  if (!cc_role_from_string ((const gchar *) sqlite3_column_text (stmt, 2),
+          &user->role))
+    user->role = CC_ROLE_SUBMITTER;
+  user->unit_id = sqlite3_column_int64 (stmt, 3);
+  user->unit_name = column_text (stmt, 4);
+  user->token_hash = column_text (stmt, 5);
+  user->created_at = sqlite3_column_int64 (stmt, 6);
+  return user;
+}
+
+static CcUpload *
+upload_from_row (sqlite3_stmt * stmt)
+{
+  CcUpload *upload = g_new0 (CcUpload, 1);
+
+  upload->id = column_text (stmt, 0);
+  upload->unit_id = sqlite3_column_int64 (stmt, 1);
+  upload->user_id = sqlite3_column_int64 (stmt, 2);
+  if (!cc_upload_kind_from_string ((const gchar *) sqlite3_column_text (stmt,
+              3), &upload->kind))
+    upload->kind = CC_UPLOAD_VIDEO;
+  upload->filename = column_text (stmt, 4);
+  upload->length = sqlite3_column_int64 (stmt, 5);
+  upload->offset = sqlite3_column_int64 (stmt, 6);
+  upload->sha256 = column_text (stmt, 7);
+  upload->created_at = sqlite3_column_int64 (stmt, 8);
+  upload->completed_at = sqlite3_column_int64 (stmt, 9);
+  return upload;
+}
+
+typedef gpointer (*RowFunc) (sqlite3_stmt * stmt);
+
+/* The one row a statement returns, or NULL with G_IO_ERROR_NOT_FOUND. */
+static gpointer
+get_one (CcStoreSqlite * self, sqlite3_stmt * stmt, RowFunc func,
+    GError ** error)
+{
+  GError *err = NULL;
+  gpointer row = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  if (next_row (self, stmt, &err))
+    row = func (stmt);
+  else if (err == NULL)
+    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no such record");
+  sqlite3_finalize (stmt);
+  if (err)
+    g_propagate_error (error, err);
+  return row;
+}
+
+/* Every row a statement returns. */
+static GPtrArray *
+get_all (CcStoreSqlite * self, sqlite3_stmt * stmt, RowFunc func,
+    GDestroyNotify free_func, GError ** error)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  GError *err = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  while (next_row (self, stmt, &err))
+    g_ptr_array_add (rows, func (stmt));
+  sqlite3_finalize (stmt);
+  if (err) {
+    g_propagate_error (error, err);
+    return NULL;
+  }
+  return g_steal_pointer (&rows);
+}
+
+/* ------------------------------------------------------------------ */
+/* The operations.                                                      */
+
+#define SELF CcStoreSqlite *self = CC_STORE_SQLITE (store)
+
+static const gchar *
+sqlite_backend (CcStore * store)
+{
+  return "sqlite";
+}
+
+static gint
+sqlite_schema_version (CcStore * store, GError ** error)
+{
+  SELF;
+  return read_version (self, error);
+}
+
+static gboolean
+sqlite_ping (CcStore * store, GError ** error)
+{
+  SELF;
+  sqlite3_stmt *stmt = prepare (self, SQL_PING, error, "");
+  gboolean ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  ok = next_row (self, stmt, error);
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static gboolean
+sqlite_unit_add (CcStore * store, const gchar * name, CcUnitKind kind,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UNIT_ADD, error, "ssi", name,
+          cc_unit_kind_to_string (kind), now_s ()), FALSE, error);
+}
+
+static CcUnit *
+sqlite_unit_get (CcStore * store, const gchar * name, GError ** error)
+{
+  SELF;
+  return get_one (self, prepare (self, SQL_UNIT_GET, error, "s", name),
+      (RowFunc) unit_from_row, error);
+}
+
+static GPtrArray *
+sqlite_unit_list (CcStore * store, GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_UNIT_LIST, error, ""),
+      (RowFunc) unit_from_row, (GDestroyNotify) cc_unit_free, error);
+}
+
+static gboolean
+sqlite_unit_remove (CcStore * store, const gchar * name, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UNIT_REMOVE, error, "s", name), TRUE,
+      error);
+}
+
+static gboolean
+sqlite_user_add (CcStore * store, const gchar * name, CcRole role,
+    gint64 unit_id, const gchar * token_hash, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_USER_ADD, error, "ssrsi", name,
+          cc_role_to_string (role), unit_id, token_hash, now_s ()), FALSE,
+      error);
+}
+
+static CcUser *
+sqlite_user_get (CcStore * store, const gchar * name, GError ** error)
+{
+  SELF;
+  return get_one (self, prepare (self, SQL_USER_GET, error, "s", name),
+      (RowFunc) user_from_row, error);
+}
+
+static CcUser *
+sqlite_user_by_token (CcStore * store, const gchar * token_hash,
+    GError ** error)
+{
+  SELF;
+  return get_one (self, prepare (self, SQL_USER_BY_TOKEN, error, "s",
+          token_hash), (RowFunc) user_from_row, error);
+}
+
+static GPtrArray *
+sqlite_user_list (CcStore * store, GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_USER_LIST, error, ""),
+      (RowFunc) user_from_row, (GDestroyNotify) cc_user_free, error);
+}
+
+/* A new token ends the user's browser sessions: one transaction. */
+static gboolean
+sqlite_user_set_token (CcStore * store, const gchar * name,
+    const gchar * token_hash, GError ** error)
+{
+  SELF;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!run (self, prepare (self, SQL_USER_SET_TOKEN, error, "ss", name,
+              token_hash), TRUE, error) ||
+      !run (self, prepare (self, SQL_USER_END_SESSIONS, error, "s", name),
+          FALSE, error) || !exec (self, "COMMIT", error)) {
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+sqlite_user_remove (CcStore * store, const gchar * name, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_USER_REMOVE, error, "s", name), TRUE,
+      error);
+}
+
+static gboolean
+sqlite_session_add (CcStore * store, const gchar * id_hash, gint64 user_id,
+    const gchar * csrf, gint64 expires_at, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_SESSION_ADD, error, "sisii", id_hash,
+          user_id, csrf, now_s (), expires_at), FALSE, error);
+}
+
+static CcUser *
+sqlite_session_user (CcStore * store, const gchar * id_hash, gint64 now,
+    gchar ** csrf, GError ** error)
+{
+  SELF;
+  sqlite3_stmt *stmt = prepare (self, SQL_SESSION_USER, error, "si", id_hash,
+      now);
+  GError *err = NULL;
+  CcUser *user = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  if (next_row (self, stmt, &err)) {
+    user = user_from_row (stmt);
+    *csrf = column_text (stmt, 7);
+  } else if (err == NULL) {
+    g_set_error_literal (&err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "no such session");
+  }
+  sqlite3_finalize (stmt);
+  if (err)
+    g_propagate_error (error, err);
+  return user;
+}
+
+static gboolean
+sqlite_session_remove (CcStore * store, const gchar * id_hash,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_SESSION_REMOVE, error, "s", id_hash),
+      FALSE, error);
+}
+
+static gboolean
+sqlite_session_purge (CcStore * store, gint64 now, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_SESSION_PURGE, error, "i", now),
+      FALSE, error);
+}
+
+static gboolean
+sqlite_upload_add (CcStore * store, const CcUpload * u, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UPLOAD_ADD, error, "srrssii", u->id,
+          u->unit_id, u->user_id, cc_upload_kind_to_string (u->kind),
+          u->filename, u->length, u->created_at), FALSE, error);
+}
+
+static CcUpload *
+sqlite_upload_get (CcStore * store, const gchar * id, GError ** error)
+{
+  SELF;
+  return get_one (self, prepare (self, SQL_UPLOAD_GET, error, "s", id),
+      (RowFunc) upload_from_row, error);
+}
+
+static GPtrArray *
+sqlite_upload_list (CcStore * store, gint64 unit_id, gboolean incomplete_only,
+    GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_UPLOAD_LIST, error, "ri", unit_id,
+          (gint64) incomplete_only), (RowFunc) upload_from_row,
+      (GDestroyNotify) cc_upload_free, error);
+}
+
+static gboolean
+sqlite_upload_set_offset (CcStore * store, const gchar * id, gint64 offset,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UPLOAD_SET_OFFSET, error, "si", id,
+          offset), TRUE, error);
+}
+
+static gboolean
+sqlite_upload_complete (CcStore * store, const gchar * id,
+    const gchar * sha256, gint64 now, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UPLOAD_COMPLETE, error, "ssi", id,
+          sha256, now), TRUE, error);
+}
+
+static gboolean
+sqlite_upload_remove (CcStore * store, const gchar * id, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UPLOAD_REMOVE, error, "s", id), TRUE,
+      error);
+}
+
+static void
+cc_store_sqlite_iface_init (CcStoreInterface * iface)
+{
+  iface->backend = sqlite_backend;
+  iface->schema_version = sqlite_schema_version;
+  iface->ping = sqlite_ping;
+  iface->unit_add = sqlite_unit_add;
+  iface->unit_get = sqlite_unit_get;
+  iface->unit_list = sqlite_unit_list;
+  iface->unit_remove = sqlite_unit_remove;
+  iface->user_add = sqlite_user_add;
+  iface->user_get = sqlite_user_get;
+  iface->user_by_token = sqlite_user_by_token;
+  iface->user_list = sqlite_user_list;
+  iface->user_set_token = sqlite_user_set_token;
+  iface->user_remove = sqlite_user_remove;
+  iface->session_add = sqlite_session_add;
+  iface->session_user = sqlite_session_user;
+  iface->session_remove = sqlite_session_remove;
+  iface->session_purge = sqlite_session_purge;
+  iface->upload_add = sqlite_upload_add;
+  iface->upload_get = sqlite_upload_get;
+  iface->upload_list = sqlite_upload_list;
+  iface->upload_set_offset = sqlite_upload_set_offset;
+  iface->upload_complete = sqlite_upload_complete;
+  iface->upload_remove = sqlite_upload_remove;
+}

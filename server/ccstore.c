@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccstore: the store interface's dispatch, its records, and the names the
+ * API and the database use for units, roles and upload kinds.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "ccstore.h"
+
+G_DEFINE_INTERFACE (CcStore, cc_store, G_TYPE_OBJECT)
+
+static void
+cc_store_default_init (CcStoreInterface * iface)
+{
+}
+
+/* The names below are the ones stored, shown and accepted: one table each. */
+static const gchar *const unit_kinds[] = { "district", "college" };
+static const gchar *const roles[] = { "submitter", "reviewer", "admin" };
+static const gchar *const upload_kinds[] = { "video", "captions", "logo" };
+
+static gboolean
+name_lookup (const gchar * const *names, guint n, const gchar * s, gint * out)
+{
+  for (guint i = 0; s != NULL && i < n; i++) {
+    if (strcmp (names[i], s) == 0) {
+      *out = (gint) i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+const gchar *
+cc_unit_kind_to_string (CcUnitKind kind)
+{
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (unit_kinds), NULL);
+  return unit_kinds[kind];
+}
+
+gboolean
+cc_unit_kind_from_string (const gchar * s, CcUnitKind * kind)
+{
+  return name_lookup (unit_kinds, G_N_ELEMENTS (unit_kinds), s, (gint *) kind);
+}
+
+const gchar *
+cc_role_to_string (CcRole role)
+{
+  g_return_val_if_fail ((guint) role < G_N_ELEMENTS (roles), NULL);
+  return roles[role];
+}
+
+gboolean
+cc_role_from_string (const gchar * s, CcRole * role)
+{
+  return name_lookup (roles, G_N_ELEMENTS (roles), s, (gint *) role);
+}
+
+const gchar *
+cc_upload_kind_to_string (CcUploadKind kind)
+{
+  g_return_val_if_fail ((guint) kind < G_N_ELEMENTS (upload_kinds), NULL);
+  return upload_kinds[kind];
+}
+
+gboolean
+cc_upload_kind_from_string (const gchar * s, CcUploadKind * kind)
+{
+  return name_lookup (upload_kinds, G_N_ELEMENTS (upload_kinds), s,
+      (gint *) kind);
+}
+
+void
+cc_unit_free (CcUnit * unit)
+{
+  if (unit == NULL)
+    return;
+  g_free (unit->name);
+  g_free (unit);
+}
+
+void
+cc_user_free (CcUser * user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->name);
+  g_free (user->unit_name);
+  g_free (user->token_hash);
+  g_free (user);
+}
+
+CcUpload *
+cc_upload_copy (const CcUpload * upload)
+{
+  CcUpload *copy = g_memdup2 (upload, sizeof (CcUpload));
+
+  copy->id = g_strdup (upload->id);
+  copy->filename = g_strdup (upload->filename);
+  copy->sha256 = g_strdup (upload->sha256);
+  return copy;
+}
+
+void
+cc_upload_free (CcUpload * upload)
+{
+  if (upload == NULL)
+    return;
+  g_free (upload->id);
+  g_free (upload->filename);
+  g_free (upload->sha256);
+  g_free (upload);
+}
+
+/* Dispatch: one wrapper per operation, documented in ccstore.h. */
+
+const gchar *
+cc_store_backend (CcStore * self)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->backend (self);
+}
+
+gint
+cc_store_schema_version (CcStore * self, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), -1);
+  return CC_STORE_GET_IFACE (self)->schema_version (self, error);
+}
+
+gboolean
+cc_store_ping (CcStore * self, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->ping (self, error);
+}
+
+gboolean
+cc_store_unit_add (CcStore * self, const gchar * name, CcUnitKind kind, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->unit_add (self, name, kind, error);
+}
+
+CcUnit *
+cc_store_unit_get (CcStore * self, const gchar * name, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->unit_get (self, name, error);
+}
+
+GPtrArray *
+cc_store_unit_list (CcStore * self, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->unit_list (self, error);
+}
+
+gboolean
+cc_store_unit_remove (CcStore * self, const gchar * name, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->unit_remove (self, name, error);
+}
+
+gboolean
+cc_store_user_add (CcStore * self, const gchar * name, CcRole role, gint64 unit_id, const gchar * token_hash, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->user_add (self, name, role, unit_id, token_hash, error);
+}
+
+CcUser *
+cc_store_user_get (CcStore * self, const gchar * name, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->user_get (self, name, error);
+}
+
+CcUser *
+cc_store_user_by_token (CcStore * self, const gchar * token_hash, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->user_by_token (self, token_hash, error);
+}
+
+GPtrArray *
+cc_store_user_list (CcStore * self, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->user_list (self, error);
+}
+
+gboolean
+cc_store_user_set_token (CcStore * self, const gchar * name, const gchar * token_hash, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->user_set_token (self, name, token_hash, error);
+}
+
+gboolean
+cc_store_user_remove (CcStore * self, const gchar * name, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->user_remove (self, name, error);
+}
+
+gboolean
+cc_store_session_add (CcStore * self, const gchar * id_hash, gint64 user_id, const gchar * csrf, gint64 expires_at, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->session_add (self, id_hash, user_id, csrf, expires_at, error);
+}
+
+CcUser *
+cc_store_session_user (CcStore * self, const gchar * id_hash, gint64 now, gchar ** csrf, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->session_user (self, id_hash, now, csrf, error);
+}
+
+gboolean
+cc_store_session_remove (CcStore * self, const gchar * id_hash, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->session_remove (self, id_hash, error);
+}
+
+gboolean
+cc_store_session_purge (CcStore * self, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->session_purge (self, now, error);
+}
+
+gboolean
+cc_store_upload_add (CcStore * self, const CcUpload * upload, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->upload_add (self, upload, error);
+}
+
+CcUpload *
+cc_store_upload_get (CcStore * self, const gchar * id, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->upload_get (self, id, error);
+}
+
+GPtrArray *
+cc_store_upload_list (CcStore * self, gint64 unit_id, gboolean incomplete_only, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->upload_list (self, unit_id, incomplete_only, error);
+}
+
+gboolean
+cc_store_upload_set_offset (CcStore * self, const gchar * id, gint64 offset, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->upload_set_offset (self, id, offset, error);
+}
+
+gboolean
+cc_store_upload_complete (CcStore * self, const gchar * id, const gchar * sha256, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->upload_complete (self, id, sha256, now, error);
+}
+
+gboolean
+cc_store_upload_remove (CcStore * self, const gchar * id, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->upload_remove (self, id, error);
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccstore: what the service keeps (units, users, sessions, uploads), behind
+ * one interface so that callers never see which database holds it.
+ *
+ * The SQLite backend (ccstore-sqlite.c) is the default; a PostgreSQL backend
+ * implements the same interface with its own SQL. Every call that changes
+ * something is one short transaction. Errors are in G_IO_ERROR:
+ * NOT_FOUND (no such row), EXISTS (a name or id taken), NOT_EMPTY (still
+ * referenced, e.g. a unit with users), INVALID_ARGUMENT (a value the schema
+ * refuses), BUSY (locked for longer than the busy timeout), NOT_SUPPORTED
+ * (a database written by a newer campuscut), FAILED (anything else).
+ */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CC_UNIT_DISTRICT,
+  CC_UNIT_COLLEGE,
+} CcUnitKind;
+
+typedef enum
+{
+  CC_ROLE_SUBMITTER,
+  CC_ROLE_REVIEWER,
+  CC_ROLE_ADMIN,
+} CcRole;
+
+typedef enum
+{
+  CC_UPLOAD_VIDEO,
+  CC_UPLOAD_CAPTIONS,
+  CC_UPLOAD_LOGO,
+} CcUploadKind;
+
+typedef struct
+{
+  gint64 id;
+  gchar *name;
+  CcUnitKind kind;
+  gint64 created_at;            /* Unix seconds, like every time stored */
+} CcUnit;
+
+typedef struct
+{
+  gint64 id;
+  gchar *name;
+  CcRole role;
+  gint64 unit_id;               /* 0: none (reviewers and admins) */
+  gchar *unit_name;             /* NULL: none */
+  gchar *token_hash;            /* hex SHA-256 of the token, NULL: none */
+  gint64 created_at;
+} CcUser;
+
+typedef struct
+{
+  gchar *id;                    /* 32 lowercase hex digits; also the file name */
+  gint64 unit_id;               /* the owning unit, 0: none */
+  gint64 user_id;               /* who created it, 0: since removed */
+  CcUploadKind kind;
+  gchar *filename;              /* the client's name: metadata, never a path */
+  gint64 length;                /* declared by the client at creation */
+  gint64 offset;                /* bytes received */
+  gchar *sha256;                /* hex, set when complete; NULL before */
+  gint64 created_at;
+  gint64 completed_at;          /* 0: not complete */
+} CcUpload;
+
+const gchar *cc_unit_kind_to_string (CcUnitKind kind);
+gboolean cc_unit_kind_from_string (const gchar * s, CcUnitKind * kind);
+const gchar *cc_role_to_string (CcRole role);
+gboolean cc_role_from_string (const gchar * s, CcRole * role);
+const gchar *cc_upload_kind_to_string (CcUploadKind kind);
+gboolean cc_upload_kind_from_string (const gchar * s, CcUploadKind * kind);
+
+void cc_unit_free (CcUnit * unit);
+void cc_user_free (CcUser * user);
+CcUpload *cc_upload_copy (const CcUpload * upload);
+void cc_upload_free (CcUpload * upload);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUnit, cc_unit_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUser, cc_user_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUpload, cc_upload_free)
+
+#define CC_TYPE_STORE cc_store_get_type ()
+G_DECLARE_INTERFACE (CcStore, cc_store, CC, STORE, GObject)
+
+struct _CcStoreInterface
+{
+  GTypeInterface parent_iface;
+
+  const gchar *(*backend) (CcStore * self);
+  gint (*schema_version) (CcStore * self, GError ** error);
+  gboolean (*ping) (CcStore * self, GError ** error);
+
+  gboolean (*unit_add) (CcStore * self, const gchar * name, CcUnitKind kind,
+      GError ** error);
+  CcUnit *(*unit_get) (CcStore * self, const gchar * name, GError ** error);
+  GPtrArray *(*unit_list) (CcStore * self, GError ** error);
+  gboolean (*unit_remove) (CcStore * self, const gchar * name,
+      GError ** error);
+
+  gboolean (*user_add) (CcStore * self, const gchar * name, CcRole role,
+      gint64 unit_id, const gchar * token_hash, GError ** error);
+  CcUser *(*user_get) (CcStore * self, const gchar * name, GError ** error);
+  CcUser *(*user_by_token) (CcStore * self, const gchar * token_hash,
+      GError ** error);
+  GPtrArray *(*user_list) (CcStore * self, GError ** error);
+  gboolean (*user_set_token) (CcStore * self, const gchar * name,
+      const gchar * token_hash, GError ** error);
+  gboolean (*user_remove) (CcStore * self, const gchar * name,
+      GError ** error);
+
+  gboolean (*session_add) (CcStore * self, const gchar * id_hash,
+      gint64 user_id, const gchar * csrf, gint64 expires_at, GError ** error);
+  CcUser *(*session_user) (CcStore * self, const gchar * id_hash, gint64 now,
+      gchar ** csrf, GError ** error);
+  gboolean (*session_remove) (CcStore * self, const gchar * id_hash,
+      GError ** error);
+  gboolean (*session_purge) (CcStore * self, gint64 now, GError ** error);
+
+  gboolean (*upload_add) (CcStore * self, const CcUpload * upload,
+      GError ** error);
+  CcUpload *(*upload_get) (CcStore * self, const gchar * id, GError ** error);
+  GPtrArray *(*upload_list) (CcStore * self, gint64 unit_id,
+      gboolean incomplete_only, GError ** error);
+  gboolean (*upload_set_offset) (CcStore * self, const gchar * id,
+      gint64 offset, GError ** error);
+  gboolean (*upload_complete) (CcStore * self, const gchar * id,
+      const gchar * sha256, gint64 now, GError ** error);
+  gboolean (*upload_remove) (CcStore * self, const gchar * id,
+      GError ** error);
+};
+
+const gchar *cc_store_backend (CcStore * self);
+gint cc_store_schema_version (CcStore * self, GError ** error);
+gboolean cc_store_ping (CcStore * self, GError ** error);
+
+gboolean cc_store_unit_add (CcStore * self, const gchar * name,
+    CcUnitKind kind, GError ** error);
+CcUnit *cc_store_unit_get (CcStore * self, const gchar * name,
+    GError ** error);
+GPtrArray *cc_store_unit_list (CcStore * self, GError ** error);
+gboolean cc_store_unit_remove (CcStore * self, const gchar * name,
+    GError ** error);
+
+gboolean cc_store_user_add (CcStore * self, const gchar * name, CcRole role,
+    gint64 unit_id, const gchar * token_hash, GError ** error);
+CcUser *cc_store_user_get (CcStore * self, const gchar * name,
+    GError ** error);
+CcUser *cc_store_user_by_token (CcStore * self, const gchar * token_hash,
+    GError ** error);
+GPtrArray *cc_store_user_list (CcStore * self, GError ** error);
+gboolean cc_store_user_set_token (CcStore * self, const gchar * name,
+    const gchar * token_hash, GError ** error);
+gboolean cc_store_user_remove (CcStore * self, const gchar * name,
+    GError ** error);
+
+gboolean cc_store_session_add (CcStore * self, const gchar * id_hash,
+    gint64 user_id, const gchar * csrf, gint64 expires_at, GError ** error);
+CcUser *cc_store_session_user (CcStore * self, const gchar * id_hash,
+    gint64 now, gchar ** csrf, GError ** error);
+gboolean cc_store_session_remove (CcStore * self, const gchar * id_hash,
+    GError ** error);
+gboolean cc_store_session_purge (CcStore * self, gint64 now, GError ** error);
+
+gboolean cc_store_upload_add (CcStore * self, const CcUpload * upload,
+    GError ** error);
+CcUpload *cc_store_upload_get (CcStore * self, const gchar * id,
+    GError ** error);
+GPtrArray *cc_store_upload_list (CcStore * self, gint64 unit_id,
+    gboolean incomplete_only, GError ** error);
+gboolean cc_store_upload_set_offset (CcStore * self, const gchar * id,
+    gint64 offset, GError ** error);
+gboolean cc_store_upload_complete (CcStore * self, const gchar * id,
+    const gchar * sha256, gint64 now, GError ** error);
+gboolean cc_store_upload_remove (CcStore * self, const gchar * id,
+    GError ** error);
+
+G_END_DECLS
