@@ -153,31 +153,22 @@ apply_x264_settings (GstSubmissionBin * self, GstElement * enc,
       "bframes", p->bframes, "b-adapt", TRUE, NULL);
   if (p->rc_lookahead)
     g_object_set (enc, "rc-lookahead", p->rc_lookahead, NULL);
-  /* x264's automatic count is 1.5 frame threads per core, for one encoder
-   * alone on the machine. With the platform cut two encoders share the
-   * cores. The full cut's gets one frame thread per core: it encodes every
-   * frame and has the cores to itself between the platform segments. The
-   * platform cut's encodes one frame at a time: it only runs during its
-   * segments (at most 60 s), when the full cut's encoder keeps the other
-   * core busy, and each frame thread holds its own reference and look-ahead
-   * frames (about 25 MB at 1080p). Without frame threads x264 has no
-   * separate look-ahead thread either; for the full cut's encoder it is
-   * switched off too: its buffer holds bframes + 1 more frames (in x264 and
-   * in x264enc, 40 MB at 1080p) for a thread that finds no idle core;
-   * without it the stream is bit-identical. */
+  /* x264 chooses its own threads unless told (1.5 frame threads per core,
+   * a look-ahead thread, sliced look-ahead), for both encoders. Fewer
+   * threads for the platform cut's encoder (it runs only during its
+   * segments, beside the full cut's) and no look-ahead thread saved about
+   * 100 MB but left a core idle a quarter of the time on 2 cores: x264's
+   * frame threads wait on each other's reference rows, and a frame thread
+   * per core is not enough to keep both busy (docs/performance.md). */
   if (self->threads)
     g_object_set (enc, "threads", self->threads, NULL);
-  else if (self->platform_location)
-    g_object_set (enc, "threads", platform ? 1 : g_get_num_processors (),
-        "sync-lookahead", 0, NULL);
   /* The fast presets turn off the tools that make a stream High profile;
    * the campaign requires High, so keep them on. */
   g_object_set (enc, "dct8x8", TRUE, "cabac", TRUE, NULL);
   GST_INFO_OBJECT (self, "%s encoder: x264 %s, CRF %u, VBV %u kbit/s, GOP "
       "%u, %u B-frames, threads %s", platform ? "platform" : "full",
       p->speed_preset, p->crf, p->vbv_max_kbps, MAX (gop, 1), p->bframes,
-      self->threads ? "as set" : self->platform_location ?
-      (platform ? "1" : "one per core") : "x264's own");
+      self->threads ? "as set" : "x264's own");
 }
 
 static GstElement *

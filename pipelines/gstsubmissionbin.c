@@ -245,10 +245,8 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_THREADS,
       g_param_spec_uint ("threads", "Threads",
-          "Threads for scaling and for each encoder (0 = automatic: with "
-          "the platform cut one per CPU core for the full cut's encoder and "
-          "one for the platform cut's; x264's own count when only the full "
-          "cut is encoded)",
+          "Threads for scaling and for each encoder (0 = automatic: one "
+          "scaling thread per CPU core, x264's own count for each encoder)",
           0, 64, DEFAULT_THREADS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
