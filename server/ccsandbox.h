@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccsandbox: whether jobs can run under bubblewrap on this machine.
+ * ccsandbox: whether jobs can run under bubblewrap on this machine, and
+ * the sandbox a job runs in.
  */
 #pragma once
 
@@ -15,7 +16,24 @@ typedef struct
   gchar *detail;                /* why not, when it could not */
 } CcSandbox;
 
+/* Where a job's files are inside its sandbox. */
+#define CC_SANDBOX_IN_DIR "/job/in"
+#define CC_SANDBOX_OUT_DIR "/job/out"
+#define CC_SANDBOX_REGISTRY "/job/gst-registry.bin"
+
+/* One job's sandbox. */
+typedef struct
+{
+  const gchar *exe;             /* the campuscut program */
+  const gchar *out_dir;         /* the attempt's folder: the only one written */
+  const gchar *registry;        /* GStreamer's registry, read only; NULL: none */
+  GPtrArray *inputs;            /* host path, name in CC_SANDBOX_IN_DIR, ... */
+  gint64 tmp_bytes;             /* the size of its /tmp */
+} CcSandboxJob;
+
 void cc_sandbox_probe (CcSandbox * sandbox);
 void cc_sandbox_clear (CcSandbox * sandbox);
+GPtrArray *cc_sandbox_job_args (const CcSandbox * sandbox,
+    const CcSandboxJob * job);
 
 G_END_DECLS

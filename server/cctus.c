@@ -130,19 +130,6 @@ upload_path (CcTus * tus, const gchar * id)
   return g_build_filename (tus->server->uploads_dir, id, NULL);
 }
 
-/* Ids name files: 32 lowercase hex digits and nothing else. */
-static gboolean
-id_valid (const gchar * id)
-{
-  gsize n = 0;
-
-  for (; id[n]; n++) {
-    if (!g_ascii_isdigit (id[n]) && !(id[n] >= 'a' && id[n] <= 'f'))
-      return FALSE;
-  }
-  return n == 32;
-}
-
 /* The id in /api/uploads/ID, "" for /api/uploads, NULL for other paths. */
 static const gchar *
 path_id (const gchar * path)
@@ -201,7 +188,7 @@ visible_upload (CcTus * tus, const CcAuth * auth, const gchar * id,
   g_autoptr (GError) err = NULL;
   g_autoptr (CcUpload) upload = NULL;
 
-  if (id_valid (id))
+  if (cc_secret_id_valid (id))
     upload = cc_store_upload_get (tus->server->store, id, &err);
   if (upload && cc_auth_sees_unit (auth, upload->unit_id))
     return g_steal_pointer (&upload);
@@ -986,7 +973,7 @@ remove_orphans (CcTus * tus, GPtrArray * all)
   while (dir && (name = g_dir_read_name (dir))) {
     g_autofree gchar *path = NULL;
 
-    if (!id_valid (name) || g_hash_table_contains (known, name))
+    if (!cc_secret_id_valid (name) || g_hash_table_contains (known, name))
       continue;
     path = upload_path (tus, name);
     if (g_unlink (path) != 0)
