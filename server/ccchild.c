@@ -236,9 +236,11 @@ cc_child_kill (GSubprocess * proc)
 /**
  * cc_child_prepare_registry:
  *
- * Brings GStreamer's plugin registry in DATA/cache up to date, outside any
+ * Brings the jobs' GStreamer plugin registry up to date, outside any
  * sandbox: jobs read it but cannot write it, and without one each would
- * scan every plugin first (seconds).
+ * scan every plugin first (seconds). It is the one the server's
+ * environment names (GST_REGISTRY_1_0, GST_REGISTRY), or else
+ * DATA/cache/gst-registry.bin.
  *
  * Returns: (transfer full) (nullable): the registry's path, or NULL when
  *   it could not be made (jobs then scan for themselves)
@@ -246,15 +248,19 @@ cc_child_kill (GSubprocess * proc)
 gchar *
 cc_child_prepare_registry (const gchar * exe, const gchar * data_dir)
 {
+  const gchar *named = g_getenv ("GST_REGISTRY_1_0") ?
+      g_getenv ("GST_REGISTRY_1_0") : g_getenv ("GST_REGISTRY");
   g_autofree gchar *cache = g_build_filename (data_dir, "cache", NULL);
-  g_autofree gchar *path = g_build_filename (cache, "gst-registry.bin", NULL);
+  g_autofree gchar *path = named && g_path_is_absolute (named) ?
+      g_strdup (named) : g_build_filename (cache, "gst-registry.bin", NULL);
   const gchar *argv[] = { exe, "contact-sheet", "--init-only", NULL };
   g_auto (GStrv) env = g_get_environ ();
   g_autofree gchar *err_text = NULL;
   g_autoptr (GError) err = NULL;
   gint status = 0;
 
-  g_mkdir_with_parents (cache, 0700);
+  if (named == NULL)
+    g_mkdir_with_parents (cache, 0700);
   env = g_environ_setenv (env, "GST_REGISTRY_1_0", path, TRUE);
   env = g_environ_unsetenv (env, "GST_REGISTRY");
   if (!g_spawn_sync (NULL, (gchar **) argv, env,

@@ -33,8 +33,8 @@
 
 #include "ccjobdir.h"
 #include "ccjobs.h"
+#include "ccsha256.h"
 
-#define HASH_BLOCK (1024 * 1024)
 #define OUT_NAME "out"
 
 static gboolean
@@ -199,10 +199,7 @@ static gchar *
 hash_file (const gchar * path, gint64 * size, GCancellable * cancellable,
     GError ** error)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buf = g_malloc (HASH_BLOCK);
   gint fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  gssize n = 0;
 
   if (fd < 0) {
     set_errno_error (error, path, errno);
@@ -210,22 +207,8 @@ hash_file (const gchar * path, gint64 * size, GCancellable * cancellable,
   }
   if (fsync (fd) != 0)
     g_warning ("%s: fsync: %s", path, g_strerror (errno));
-  *size = 0;
-  while (!g_cancellable_is_cancelled (cancellable) &&
-      ((n = read (fd, buf, HASH_BLOCK)) > 0 || (n < 0 && errno == EINTR))) {
-    if (n > 0) {
-      g_checksum_update (sum, buf, n);
-      *size += n;
-    }
-  }
   close (fd);
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
-  if (n < 0) {
-    set_errno_error (error, path, errno);
-    return NULL;
-  }
-  return g_strdup (g_checksum_get_string (sum));
+  return cc_sha256_file (path, size, cancellable, error);
 }
 
 /**

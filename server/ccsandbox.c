@@ -46,12 +46,13 @@ communicated (GObject * source, GAsyncResult * res, gpointer data)
 
 /* Runs bwrap once in a private main context; TRUE when it exits 0. */
 static gboolean
-run_probe (const gchar * bwrap, gchar ** detail)
+run_probe (const gchar * bwrap, gboolean sized, gchar ** detail)
 {
-  const gchar *argv[] = { bwrap, "--ro-bind", "/", "/", "--dev", "/dev",
-    "--proc", "/proc", "--size", "1048576", "--tmpfs", "/tmp",
-    "--unshare-all", "--die-with-parent", "--new-session", "--", "true", NULL
+  const gchar *head[] = { bwrap, "--ro-bind", "/", "/", "--dev", "/dev",
+    "--proc", "/proc", "--unshare-all", "--die-with-parent", "--new-session"
   };
+  const gchar *tail[] = { "--tmpfs", "/tmp", "--", "true", NULL };
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GMainContext) ctx = g_main_context_new ();
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) err = NULL;
@@ -59,8 +60,17 @@ run_probe (const gchar * bwrap, gchar ** detail)
   g_autoptr (GAsyncResult) res = NULL;
   g_autofree gchar *errout = NULL;
 
+  for (guint i = 0; i < G_N_ELEMENTS (head); i++)
+    g_ptr_array_add (argv, (gpointer) head[i]);
+  if (sized) {
+    /* bwrap 0.8 bounds a tmpfs: --size goes before the --tmpfs it sizes */
+    g_ptr_array_add (argv, (gpointer) "--size");
+    g_ptr_array_add (argv, (gpointer) "1048576");
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (tail); i++)
+    g_ptr_array_add (argv, (gpointer) tail[i]);
   g_main_context_push_thread_default (ctx);
-  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+  proc = g_subprocess_newv ((const gchar * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
       G_SUBPROCESS_FLAGS_STDERR_PIPE, &err);
   if (proc) {
     timer = g_timeout_source_new_seconds (PROBE_TIMEOUT_S);
@@ -97,7 +107,14 @@ cc_sandbox_probe (CcSandbox * sandbox)
     sandbox->detail = g_strdup ("bubblewrap (bwrap) is not installed");
     return;
   }
-  sandbox->namespaces = run_probe (sandbox->bwrap, &sandbox->detail);
+  sandbox->sized_tmp = run_probe (sandbox->bwrap, TRUE, &sandbox->detail);
+  if (!sandbox->sized_tmp) {
+    /* an older bwrap: the sandbox's /tmp is then bounded by memory only */
+    g_clear_pointer (&sandbox->detail, g_free);
+    sandbox->namespaces = run_probe (sandbox->bwrap, FALSE, &sandbox->detail);
+  } else {
+    sandbox->namespaces = TRUE;
+  }
 }
 
 void
@@ -186,14 +203,15 @@ add_program (GPtrArray * args, const gchar * exe)
 /* The job's own: inputs read-only, its folder writable, a private
  * environment for caches and temporary files. */
 static void
-add_job (GPtrArray * args, const CcSandboxJob * job)
+add_job (GPtrArray * args, const CcSandboxJob * job, gboolean sized_tmp)
 {
   g_autofree gchar *tmp_size = g_strdup_printf ("%" G_GINT64_FORMAT,
       job->tmp_bytes);
 
   add (args, "--dev", "/dev", NULL);
   add (args, "--proc", "/proc", NULL);
-  add (args, "--size", tmp_size, NULL);
+  if (sized_tmp)
+    add (args, "--size", tmp_size, NULL);
   add (args, "--tmpfs", "/tmp", NULL);
   for (guint i = 0; job->inputs && i + 1 < job->inputs->len; i += 2) {
     g_autofree gchar *inside = g_build_filename (CC_SANDBOX_IN_DIR,
@@ -228,7 +246,7 @@ cc_sandbox_job_args (const CcSandbox * sandbox, const CcSandboxJob * job)
   add (args, sandbox->bwrap, "--unshare-all", "--die-with-parent");
   add (args, "--new-session", NULL, NULL);
   add_system (args);
-  add_job (args, job);
+  add_job (args, job, sandbox->sized_tmp);
   add_program (args, job->exe);
   add (args, "--", NULL, NULL);
   return args;

@@ -13,6 +13,7 @@ typedef struct
 {
   gchar *bwrap;                 /* the bwrap program found, NULL: none */
   gboolean namespaces;          /* it could make a sandbox here */
+  gboolean sized_tmp;           /* with a /tmp of bounded size (bwrap 0.8) */
   gchar *detail;                /* why not, when it could not */
 } CcSandbox;
 

@@ -34,6 +34,7 @@
 #include <glib/gstdio.h>
 
 #include "ccclient.h"
+#include "ccsha256.h"
 #include "ccsubmit.h"
 
 #define DOWNLOAD_BLOCK (256 * 1024)
@@ -376,8 +377,7 @@ file_sha256 (const gchar * path, GError ** error)
 
   if (f == NULL)
     return NULL;
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-      (const guchar *) g_mapped_file_get_contents (f),
+  return cc_sha256_data ((const guint8 *) g_mapped_file_get_contents (f),
       g_mapped_file_get_length (f));
 }
 

@@ -55,6 +55,16 @@ TRAP_ENV = {"CAMPUSCUT_TEST_DISABLE_PLAYLIST_VETO": "1",
 MEDIA = {}
 
 
+def gst_env():
+    """gst-launch-1.0's environment: the system's plugins and registry,
+    whatever the build under test (sanitized, say) put on the path."""
+    env = dict(os.environ)
+    for var in ("GST_PLUGIN_PATH", "GST_PLUGIN_PATH_1_0", "GST_REGISTRY",
+                "GST_REGISTRY_1_0", "GST_REGISTRY_FORK", "LD_PRELOAD"):
+        env.pop(var, None)
+    return env
+
+
 def media(tmp, name, seconds, pattern="smpte"):
     """A 320x240 H.264/AAC MP4 of `seconds`, made once per run."""
     if name in MEDIA:
@@ -69,7 +79,7 @@ def media(tmp, name, seconds, pattern="smpte"):
          "mp4mux", "name=m", "!", "filesink", f"location={path}",
          "audiotestsrc", f"num-buffers={samples}", "!",
          "audio/x-raw,rate=48000,channels=2", "!", "avenc_aac", "!", "m."],
-        check=True, timeout=120, stdout=subprocess.DEVNULL)
+        check=True, timeout=120, stdout=subprocess.DEVNULL, env=gst_env())
     MEDIA[name] = path
     return path
 
@@ -84,7 +94,7 @@ def segment(tmp):
              "video/x-raw,width=320,height=240,framerate=25/1,format=I420",
              "!", "x264enc", "speed-preset=ultrafast", "key-int-max=25",
              "!", "mpegtsmux", "!", "filesink", f"location={path}"],
-            check=True, timeout=60, stdout=subprocess.DEVNULL)
+            check=True, timeout=60, stdout=subprocess.DEVNULL, env=gst_env())
     return path
 
 
