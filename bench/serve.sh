@@ -15,10 +15,15 @@
 #       the time until all ten are done.
 # Every command runs at the niceness this script was started with (run it
 # under `nice -n 19` on a shared machine: both sides of each ratio are
-# then equally nice'd).
+# then equally nice'd). CPU time is sampled from /proc every 20 ms over
+# each side's whole process tree (the server's own included), the same
+# way for both sides: a sandboxed job's processes are not reaped into the
+# server's own accounts.
 #
 # Usage: bench/serve.sh [--seconds N] [--runs R] [--queue Q] [--upload-mib M]
-#        (defaults: 60 s source, 3 runs, 10 queued jobs, 2048 MiB)
+#                       [--build DIR]
+#        (defaults: 60 s source, 3 runs, 10 queued jobs, 2048 MiB, ./build
+#        rebuilt first; --build: that build folder, as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -26,19 +31,24 @@ seconds=60
 runs=3
 queue=10
 upload_mib=2048
+build=
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --queue) queue=$2; shift 2 ;;
     --upload-mib) upload_mib=$2; shift 2 ;;
+    --build) build=$(cd "$2" && pwd); shift 2 ;;
     *) echo "usage: bench/serve.sh [--seconds N] [--runs R] [--queue Q] [--upload-mib M]" >&2
        exit 2 ;;
   esac
 done
 
-scripts/build.sh
-export GST_PLUGIN_PATH_1_0="$top/build/plugins"
+if [ -z "$build" ]; then
+  scripts/build.sh
+  build=$top/build
+fi
+export GST_PLUGIN_PATH_1_0="$build/plugins"
 work=$(mktemp -d "${TMPDIR:-/tmp}/campuscut-bench-serve-XXXXXX")
 export GST_REGISTRY_1_0="$work/registry.bin"
 trap 'rm -rf "$work"' EXIT
@@ -50,8 +60,8 @@ ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=25" \
 echo "== upload file: ${upload_mib} MiB of random bytes"
 head -c "$((upload_mib * 1024 * 1024))" /dev/urandom > "$work/big.bin"
 
-exec python3 - "$top/build/pipelines/campuscut" "$work" "$runs" "$queue" <<'PY'
-import http.client, json, os, resource, select, signal, statistics
+python3 - "$build/pipelines/campuscut" "$work" "$runs" "$queue" <<'PY'
+import http.client, json, os, select, signal, statistics
 import subprocess, sys, threading, time
 
 cli, work, runs, queue = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -59,16 +69,46 @@ src, big = os.path.join(work, "src.mp4"), os.path.join(work, "big.bin")
 OPTS = {"category": "overview", "quality": "standard", "platform_cut": "none"}
 
 
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+class TreeCpu(threading.Thread):
+    """CPU seconds of a process tree: each process's user + system time,
+    as last seen, sampled every 20 ms; started with the tree's root."""
 
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root, self.seen, self.base = root, {}, {}
+        self.halt = threading.Event()
+        self.sample(self.base)
+        self.start()
 
-def proc_cpu(pid):
-    """CPU seconds of a process and its reaped children."""
-    with open(f"/proc/{pid}/stat") as f:
-        v = f.read().rsplit(")", 1)[1].split()
-    return sum(int(x) for x in v[11:15]) / os.sysconf("SC_CLK_TCK")
+    def sample(self, into):
+        parents, cpu = {}, {}
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    v = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(p)] = int(v[1])
+            cpu[int(p)] = (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+        for pid in cpu:
+            q = pid
+            while q > 1 and q != self.root:
+                q = parents.get(q, 0)
+            if q == self.root:
+                into[pid] = max(into.get(pid, 0), cpu[pid])
+
+    def run(self):
+        while not self.halt.is_set():
+            self.sample(self.seen)
+            time.sleep(0.02)
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+        self.sample(self.seen)
+        return sum(v - self.base.get(p, 0) for p, v in self.seen.items())
 
 
 def rss_kb(pid):
@@ -137,7 +177,7 @@ class Server:
                    for s in states):
                 assert all(s == "done" for s in states), states
                 return
-            time.sleep(0.1)
+            time.sleep(0.25)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -145,15 +185,23 @@ class Server:
 
 
 def cli_job(i):
+    """The CLI alone, under a shell as the server runs it."""
     out = os.path.join(work, f"cli-{i}")
-    t0, c0 = time.monotonic(), children_cpu()
-    subprocess.run([cli, "process", src, "-o", out, "--quiet",
-                    "--category", "overview", "--quality", "standard",
-                    "--platform-cut", "none"], check=True)
+    t0 = time.monotonic()
+    p = subprocess.Popen(["/bin/sh", "-c", f'"$0" process "$1" -o "$2" --quiet '
+                          '--category overview --quality standard '
+                          '--platform-cut none && echo >&9 && exec "$0" '
+                          'contact-sheet "$2/full.mp4" "$2/contact.jpg"',
+                          cli, src, out], pass_fds=(9,))
+    cpu = TreeCpu(p.pid)
+    os.read(r_fd, 1)
     t1 = time.monotonic()
-    subprocess.run([cli, "contact-sheet", os.path.join(out, "full.mp4"),
-                    os.path.join(out, "contact.jpg")], check=True)
-    return t1 - t0, time.monotonic() - t0, children_cpu() - c0
+    assert p.wait() == 0
+    return t1 - t0, time.monotonic() - t0, cpu.stop()
+
+
+r_fd, w_fd = os.pipe()
+os.dup2(w_fd, 9)
 
 
 def med(xs):
@@ -168,10 +216,10 @@ cli_wall, cli_proc_wall, cli_cpu, srv_wall, srv_cpu = [], [], [], [], []
 for i in range(runs):
     p, w, c = cli_job(i)
     cli_proc_wall.append(p); cli_wall.append(w); cli_cpu.append(c)
-    c0, t0 = proc_cpu(s.proc.pid), time.monotonic()
+    cpu, t0 = TreeCpu(s.proc.pid), time.monotonic()
     s.wait([s.job(video)])
     srv_wall.append(time.monotonic() - t0)
-    srv_cpu.append(proc_cpu(s.proc.pid) - c0)
+    srv_cpu.append(cpu.stop())
     print(f"  run {i + 1}: CLI {w:.1f} s (process {p:.1f} s), "
           f"server {srv_wall[-1]:.1f} s")
 s.stop()

@@ -368,7 +368,15 @@ route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (CcJobRecord) now = NULL;
+  gdouble progress;
+  const gchar *phase;
 
+  /* a cancelled job's process may still be on its way out */
+  if (cc_runner_live (server->runner, job->id, &progress, &phase)) {
+    cc_http_error (msg, SOUP_STATUS_CONFLICT, "not_retryable",
+        "the job's process is still stopping; try again in a moment");
+    return;
+  }
   if (!cc_store_job_retry (server->store, job->id,
           g_get_real_time () / G_USEC_PER_SEC, &err)) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))

@@ -587,7 +587,8 @@ cc_runner_cancel (CcRunner * runner, const gchar * id)
   }
 }
 
-/* The progress of a job running here, as its process last said. */
+/* The progress of a job running here, as its process last said; FALSE
+ * when no process of the job's is here (any more). */
 gboolean
 cc_runner_live (CcRunner * runner, const gchar * id, gdouble * progress,
     const gchar ** phase)

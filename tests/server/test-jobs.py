@@ -343,6 +343,10 @@ def test_job_end_to_end(c):
     status, _, listing = s.json("GET", "/api/jobs", token=t)
     check(status == 200 and [j["id"] for j in listing["jobs"]] == [job["id"]],
           "the list")
+    status, _, reply = s.json("DELETE", f"/api/uploads/{video}", token=t,
+                              headers=TUS)
+    check(status == 409 and reply["error"] == "in_use",
+          f"an upload a job uses stays: {status}")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
@@ -630,6 +634,34 @@ def test_kill9_server_during_job(c):
     check_job_folder(c.data, job["id"], 2)
     check(s2.stop() == 0, "SIGTERM: exit 0")
     check(integrity_ok(c.data), "integrity_check")
+
+
+@case
+def test_sigterm_gives_running_job_back(c):
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    s = c.start()
+    video = upload(s, t, media(c.tmp, "clip20.mp4", 20, "ball"))
+    job = new_job(s, t, video=video, category="overview",
+                  platform_cut="none")
+    wait_running(s, t, job["id"])
+    check(s.stop() == 0, "SIGTERM with a job running: exit 0")
+    check(not job_processes(job["id"]), "its processes were killed")
+    db = sqlite3.connect(os.path.join(c.data, "campuscut.db"))
+    row = db.execute("SELECT state, attempt, lease_owner, errors FROM jobs"
+                     " WHERE id = ?", (job["id"],)).fetchone()
+    db.close()
+    check(row == ("queued", 0, None, "[]"),
+          f"given back, the attempt not counted: {row}")
+    check(not os.path.exists(os.path.join(c.data, "jobs", job["id"],
+                                          "run-1")), "its folder removed")
+    s2 = c.start()
+    wait_job(s2, t, job["id"], states={"running"})
+    check(get_job(s2, t, job["id"])["attempt"] == 1, "run again as attempt 1")
+    s2.json("POST", f"/api/jobs/{job['id']}/cancel", token=t, body=b"",
+            headers=JS)
+    wait_until(lambda: not job_processes(job["id"]), 20, what="no process")
+    check(s2.stop() == 0, "SIGTERM: exit 0")
 
 
 def hammer(s, token, video, created, stop):
