@@ -154,6 +154,19 @@ route_default (SoupServer * soup, SoupServerMessage * msg, const char *path,
   cc_http_not_found (msg);
 }
 
+/* libsoup before 3.3 never notices that a client closed a kept-alive
+ * connection between two requests (GNOME/libsoup d20c6601): each one
+ * would stay open in CLOSE_WAIT, a file descriptor lost per connection,
+ * until the server could not open its database or start a job. There,
+ * every answer ends its connection. */
+static void
+close_after_answer (SoupServer * soup, SoupServerMessage * msg,
+    gpointer data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
+}
+
 static void
 limit_early (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer data)
@@ -214,6 +227,9 @@ cc_server_new (const CcServerOptions * options, GError ** error)
     return NULL;
   cc_sandbox_probe (&self->sandbox);
   self->soup = soup_server_new ("server-header", "campuscut/" VERSION, NULL);
+  if (soup_get_major_version () == 3 && soup_get_minor_version () < 3)
+    g_signal_connect (self->soup, "request-started",
+        G_CALLBACK (close_after_answer), NULL);
   self->watchdog = cc_watchdog_new (self->soup, options->idle_timeout_ms);
   self->events = cc_events_new (self->watchdog, options->heartbeat_ms);
   cc_server_add_route (self, "/", route_default);

@@ -756,6 +756,26 @@ def test_memory_flat_during_large_upload(c):
 
 
 @case
+def test_connections_do_not_leak(c):
+    tokens = setup_people(c.data)
+    s = c.start()
+    s.request("GET", "/api/health")
+    fds = len(os.listdir(f"/proc/{s.proc.pid}/fd"))
+    for i in range(300):
+        conn = http.client.HTTPConnection(s.host, s.port, timeout=10)
+        conn.request("GET", "/api/me",
+                     headers={"Authorization": "Bearer " + tokens["alice"]})
+        conn.getresponse().read()
+        conn.close()
+    grown = wait_until(
+        lambda: (lambda n: n if n - fds < 20 else None)(
+            len(os.listdir(f"/proc/{s.proc.pid}/fd"))), 10,
+        what="closed connections to be let go")
+    print(f"  {fds} file descriptors before 300 connections, {grown} after")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
 def test_one_server_per_data_folder(c):
     setup_people(c.data)
     s = c.start()
