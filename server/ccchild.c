@@ -6,7 +6,7 @@
  * through /bin/sh:
  *
  *   campuscut process IN/video.EXT -o OUT --progress=json --max-time=S
- *       --max-output-size=MB [--captions=IN/captions.EXT]
+ *       --max-output-size=MB [--threads=N] [--captions=IN/captions.EXT]
  *       [--logo=IN/logo.EXT] [the job's options]
  *   && exec campuscut contact-sheet --progress=json OUT/full.mp4
  *       OUT/contact.jpg
@@ -146,6 +146,8 @@ add_commands (const CcChildConfig * config, const CcJobRecord * job,
           g_ascii_dtostr (buf, sizeof (buf), config->max_time_s)));
   g_ptr_array_add (args, g_strdup_printf ("--max-output-size=%d",
           config->max_output_mb));
+  if (config->threads > 0)
+    g_ptr_array_add (args, g_strdup_printf ("--threads=%u", config->threads));
   for (guint i = 1; i < uploads->len; i++) {
     const CcUpload *u = uploads->pdata[i];
 

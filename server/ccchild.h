@@ -20,6 +20,7 @@ typedef struct
   const CcSandbox *sandbox;     /* NULL: run without one */
   gdouble max_time_s;
   gint max_output_mb;
+  guint threads;                /* --threads, 0: not given */
 } CcChildConfig;
 
 gchar *cc_child_prepare_registry (const gchar * exe, const gchar * data_dir);

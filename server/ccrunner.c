@@ -432,6 +432,7 @@ run_spawn (Run * run, GError ** error)
     .sandbox = server->options.no_sandbox ? NULL : &server->sandbox,
     .max_time_s = server->options.job_max_time_s,
     .max_output_mb = server->options.job_max_output_mb,
+    .threads = server->options.job_threads,
   };
 
   if (uploads == NULL)

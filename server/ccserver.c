@@ -133,6 +133,7 @@ route_health (SoupServer * soup, SoupServerMessage * msg, const char *path,
       && !self->options.no_sandbox);
   json_object_set_object_member (reply, "sandbox", sandbox);
   json_object_set_int_member (reply, "jobs", self->options.jobs);
+  json_object_set_int_member (reply, "job_threads", self->options.job_threads);
   json_object_set_boolean_member (reply, "jobs_enabled",
       cc_server_runs_jobs (self));
   json_object_set_int_member (reply, "jobs_running",

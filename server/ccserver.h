@@ -16,6 +16,7 @@ typedef struct
   gchar *data_dir;
   gchar *listen;                /* ADDR:PORT, [V6ADDR]:PORT; port 0: any */
   guint jobs;                   /* jobs at once */
+  guint job_threads;            /* each job's --threads, 0: its own choice */
   gint64 max_upload;            /* bytes */
   guint idle_timeout_ms;
   gboolean no_sandbox;          /* run jobs without bubblewrap when it fails */
