@@ -198,7 +198,9 @@ static void
 options_copy (CcServerOptions * dst, const CcServerOptions * src)
 {
   *dst = *src;
-  dst->data_dir = g_strdup (src->data_dir);
+  /* absolute: jobs' sandboxes bind paths in it, their processes run
+   * elsewhere */
+  dst->data_dir = g_canonicalize_filename (src->data_dir, NULL);
   dst->listen = g_strdup (src->listen);
 }
 
