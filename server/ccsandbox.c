@@ -70,8 +70,8 @@ run_probe (const gchar * bwrap, gboolean sized, gchar ** detail)
   for (guint i = 0; i < G_N_ELEMENTS (tail); i++)
     g_ptr_array_add (argv, (gpointer) tail[i]);
   g_main_context_push_thread_default (ctx);
-  proc = g_subprocess_newv ((const gchar * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE, &err);
+  proc = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &err);
   if (proc) {
     timer = g_timeout_source_new_seconds (PROBE_TIMEOUT_S);
     g_source_set_callback (timer, probe_timeout, proc, NULL);

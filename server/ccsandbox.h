@@ -27,7 +27,7 @@ typedef struct
 {
   const gchar *exe;             /* the campuscut program */
   const gchar *out_dir;         /* the attempt's folder: the only one written */
-  const gchar *registry;        /* GStreamer's registry, read only; NULL: none */
+  const gchar *registry;        /* GStreamer's registry (read only), NULL */
   GPtrArray *inputs;            /* host path, name in CC_SANDBOX_IN_DIR, ... */
   gint64 tmp_bytes;             /* the size of its /tmp */
 } CcSandboxJob;
