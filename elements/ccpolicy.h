@@ -125,7 +125,9 @@ gboolean cc_container_has_exact_duration (const gchar * media_type);
 
 /* Element classes (a factory's klass metadata) that read other files or
  * the network on an input's behalf: adaptive-streaming and network
- * elements. An upload is one file; these are never used on it. */
+ * elements. An upload is one file; these are never used on it. (Tests of
+ * the server's sandbox switch this and cc_is_manifest_type off with
+ * CAMPUSCUT_TEST_DISABLE_PLAYLIST_VETO=1; see ccpolicy.c.) */
 gboolean cc_klass_reads_elsewhere (const gchar * klass);
 
 /* The problem with a picture of w x h pixels for a user to read, or NULL

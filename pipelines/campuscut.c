@@ -5,8 +5,9 @@
  * `process` runs one job (ccjob.c): checks the input, probes it, runs one
  * submissionbin, shows progress, verifies the outputs by reading them
  * back, and writes report.json. `probe` prints what the pre-flight probe
- * finds. `serve` is the batch server, with options of its own
- * (server/ccserve.c).
+ * finds. `contact-sheet` makes a grid of small frames of a video
+ * (cccontact.c). `serve` is the batch server and `submit` its client, with
+ * options of their own (server/ccserve.c, server/ccsubmit.c).
  *
  * Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,
  * 4 unreadable or unsupported input.
@@ -23,9 +24,11 @@
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 
+#include "cccontact.h"
 #include "cccutlist.h"
 #include "ccjob.h"
 #include "ccserve.h"
+#include "ccsubmit.h"
 
 /* Options given as names, until checked into the job's settings. */
 typedef struct {
@@ -34,6 +37,7 @@ typedef struct {
   gchar *on_too_long;
   gchar *platform_aspect;
   gchar *loudness;
+  gchar *progress;
 } Names;
 
 static gboolean
@@ -59,8 +63,11 @@ static const gchar *usage_summary =
     "                            OUTDIR/platform.mp4 (with a platform cut) and\n"
     "                            OUTDIR/report.json\n"
     "  probe INPUT               print what the pre-flight probe finds, as JSON\n"
+    "  contact-sheet VIDEO JPEG  a grid of small frames, one every few seconds\n"
     "  serve [--data DIR] [--listen ADDR:PORT] [--jobs N]\n"
     "                            the batch server (campuscut serve --help)\n"
+    "  submit FILE --server URL --token T [--wait] [--download DIR]\n"
+    "                            a job for a batch server (campuscut submit --help)\n"
     "\n"
     "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
     "4 unreadable or unsupported input.");
@@ -217,6 +224,9 @@ option_context_new (CcJob * job, Names * names)
         "MB"},
     {"quiet", 0, 0, G_OPTION_ARG_NONE, &job->quiet,
         N_("No progress output"), NULL},
+    {"progress", 0, 0, G_OPTION_ARG_STRING, &names->progress,
+        N_("text (default) or json: one JSON object a line on standard "
+          "output, for programs (see the guide)"), "FORMAT"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new ("COMMAND INPUT");
@@ -290,6 +300,10 @@ check_process_options (CcJob * job, const Names * names)
           (job->loudness == CC_LOUDNESS_OFF &&
               strcmp (names->loudness, "off") != 0)))
     return g_strdup (_("--loudness takes web, mobile, quiet, ebu or off"));
+  if (names->progress && g_strcmp0 (names->progress, "text") &&
+      g_strcmp0 (names->progress, "json"))
+    return g_strdup (_("--progress takes text or json"));
+  job->progress_json = g_strcmp0 (names->progress, "json") == 0;
   if (job->video_encoder == NULL)
     job->video_encoder = g_strdup (CC_DEFAULT_VIDEO_ENCODER);
   return NULL;
@@ -337,6 +351,10 @@ main (int argc, char **argv)
   setup_i18n ();
   if (argc >= 2 && g_strcmp0 (argv[1], "serve") == 0)
     return cc_serve_main (argc - 1, argv + 1);
+  if (argc >= 2 && g_strcmp0 (argv[1], "submit") == 0)
+    return cc_submit_main (argc - 1, argv + 1);
+  if (argc >= 2 && g_strcmp0 (argv[1], "contact-sheet") == 0)
+    return cc_contact_sheet_main (argc - 1, argv + 1);
   job.category = CC_DEFAULT_CATEGORY;
   job.quality = CC_DEFAULT_QUALITY;
   job.fps_n = CC_DEFAULT_FPS_N;
@@ -366,6 +384,7 @@ main (int argc, char **argv)
   g_free (names.on_too_long);
   g_free (names.platform_aspect);
   g_free (names.loudness);
+  g_free (names.progress);
   cc_job_clear (&job);
   return ret;
 }

@@ -4,8 +4,9 @@
  *
  * The CLI talks to the bin (the element named "job") only through its
  * properties and the messages it posts: the duration verdicts, the errors
- * with the stage they arose in, the warnings. Progress goes to stderr, and
- * the job's wall time and output size limits are enforced here.
+ * with the stage they arose in, the warnings. Progress goes to stderr (or
+ * to stdout as JSON lines with --progress json: ccprogress.c), and the
+ * job's wall time and output size limits are enforced here.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,6 +19,7 @@
 #include <glib-unix.h>
 
 #include "ccencode.h"
+#include "ccprogress.h"
 
 #define PROGRESS_LINE_INTERVAL_US (5 * G_USEC_PER_SEC)
 
@@ -113,7 +115,7 @@ progress_cb (gpointer data)
       G_USEC_PER_SEC;
   gchar *ts, *td;
 
-  if (job->quiet)
+  if (job->quiet && !job->progress_json)
     return G_SOURCE_CONTINUE;
   if (!gst_element_query_position (job->pipeline, GST_FORMAT_TIME, &pos))
     pos = 0;
@@ -126,7 +128,9 @@ progress_cb (gpointer data)
   ts = format_time (pos);
   td = format_time (dur > 0 ? (GstClockTime) dur : GST_CLOCK_TIME_NONE);
 
-  if (job->tty) {
+  if (job->progress_json) {
+    cc_progress_position (job, frac, pos, dur, speed);
+  } else if (job->tty) {
     gchar bar[31];
     guint filled = (guint) (frac * 30);
 
@@ -363,7 +367,7 @@ run_pipeline (CcJob * job, const CcProbe * probe)
   gst_object_unref (bus);
   gst_clear_object (&job->pipeline);
   g_clear_pointer (&job->loop, g_main_loop_unref);
-  if (job->tty && !job->quiet)
+  if (job->tty && !job->quiet && !job->progress_json)
     fputc ('\n', stderr);
 }
 

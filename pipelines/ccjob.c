@@ -21,6 +21,7 @@
 #include "ccencode.h"
 #include "ccjob.h"
 #include "ccjobreport.h"
+#include "ccprogress.h"
 #include "cctext.h"
 #include "ccverify.h"
 
@@ -59,6 +60,7 @@ cc_job_mark_phase (CcJob * job, guint phase)
 
   job->phases[phase] += (now - job->phase_mark) / (gdouble) G_USEC_PER_SEC;
   job->phase_mark = now;
+  cc_progress_phase_done (job, phase);
 }
 
 /* What campuscut delivers of the source: a lead of sound before the
@@ -421,7 +423,7 @@ job_finish (CcJob * job, const gchar * full, const gchar * platform,
       g_unlink (platform);
     }
     print_failure (job);
-  } else if (!job->quiet) {
+  } else if (!job->quiet && !job->progress_json) {
     printf (_("full cut:     %s\n"), full);
     if (job->platform_segments)
       printf (_("platform cut: %s (%s)\n"), platform, job->platform_segments);
@@ -438,6 +440,8 @@ cc_job_run (CcJob * job)
 
   job->started_us = job->phase_mark = g_get_monotonic_time ();
   job->tty = isatty (STDERR_FILENO);
+  if (job->progress_json)
+    cc_progress_phase ("probe");
 
   if (g_mkdir_with_parents (job->outdir, 0755) != 0) {
     fprintf (stderr, _("campuscut: error: %s: cannot create the output folder: "
@@ -461,6 +465,7 @@ cc_job_run (CcJob * job)
 done:
   job_finish (job, full, platform, report, probe_json, captions_json,
       outputs);
+  cc_progress_result (job);
   cc_probe_clear (&probe);
   g_free (full);
   g_free (platform);

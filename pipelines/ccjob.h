@@ -54,6 +54,7 @@ typedef struct {
   gint max_output_mb;           /* all outputs together */
   guint threads;
   gboolean quiet;
+  gboolean progress_json;       /* --progress json (ccprogress.c) */
   gdouble min_duration_s, max_duration_s;       /* < 0: the category's */
   CcTooLong on_too_long;
   gdouble trim_fade_s;

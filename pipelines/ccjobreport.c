@@ -15,6 +15,7 @@
 
 #include "ccchecks.h"
 #include "ccjobreport.h"
+#include "ccprogress.h"
 
 static const gchar *phase_names[N_PHASES] = { "probe_s", "analysis_s",
   "encode_s", "checks_s"
@@ -135,14 +136,10 @@ add_settings (JsonBuilder * b, const CcJob * job)
 static void
 add_result (JsonBuilder * b, const CcJob * job)
 {
-  static const gchar *status[] = {
-    "done", "failed", "usage", "rejected", "bad-input"
-  };
-
   json_builder_set_member_name (b, "result");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "status");
-  json_builder_add_string_value (b, status[CLAMP (job->exit_code, 0, 4)]);
+  json_builder_add_string_value (b, cc_job_status_name (job->exit_code));
   json_builder_set_member_name (b, "exit_code");
   json_builder_add_int_value (b, job->exit_code);
   json_builder_set_member_name (b, "message");

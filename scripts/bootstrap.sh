@@ -11,7 +11,7 @@ build_pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libpango1.0-dev libcairo2-dev librsvg2-dev libgdk-pixbuf-2.0-dev libebur128-dev
   libass-dev
-  libsoup-3.0-dev libsqlite3-dev
+  libsoup-3.0-dev libsqlite3-dev nettle-dev
 )
 # Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
 # rendering (gstreamer1.0-x), the CJK caption font, and bubblewrap for the

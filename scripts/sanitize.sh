@@ -17,7 +17,10 @@ ninja -C build-sanitize >/dev/null
 # scan in the (sanitized) test process instead.
 export GST_REGISTRY_FORK=no
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0
-export LSAN_OPTIONS=suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0
+# The server's jobs run in a sandbox that shows the build tree but not the
+# sources: their suppressions are read from a copy in the build tree.
+cp tests/sanitize/lsan.supp build-sanitize/lsan.supp
+export LSAN_OPTIONS=suppressions=$PWD/build-sanitize/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The recipes and the reference check run GStreamer's own tools, which are
 # not built with the sanitizers: these shims load the sanitizer runtimes
@@ -37,6 +40,11 @@ export PATH="$shim:$PATH"
 # Scanning the registry loads every plugin on the machine, and several
 # (udev, OpenNI2) leak by design: build the registry once without leak
 # checking, then run everything against it.
-rm -f build-sanitize/tests/check/registry.bin build-sanitize/docs/registry.bin
+rm -f build-sanitize/tests/check/registry.bin build-sanitize/docs/registry.bin \
+  build-sanitize/tests/server/registry.bin
 ASAN_OPTIONS=detect_leaks=0 meson test -C build-sanitize policy reference >/dev/null
+# the servers' jobs read this one (tests/server/meson.build)
+ASAN_OPTIONS=detect_leaks=0 GST_PLUGIN_PATH_1_0=$PWD/build-sanitize/plugins \
+  GST_REGISTRY_1_0=$PWD/build-sanitize/tests/server/registry.bin \
+  build-sanitize/pipelines/campuscut contact-sheet --init-only
 meson test -C build-sanitize --print-errorlogs --num-processes 2 "$@"

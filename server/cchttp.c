@@ -275,6 +275,46 @@ json_depth_ok (const gchar * text, gsize len)
   return TRUE;
 }
 
+static const gchar *
+type_name (GType type)
+{
+  if (type == G_TYPE_STRING)
+    return "a string";
+  if (type == G_TYPE_INT64)
+    return "a whole number";
+  if (type == G_TYPE_DOUBLE)
+    return "a number";
+  if (type == CC_JSON_STRINGS)
+    return "an array of strings";
+  return "true or false";
+}
+
+static gboolean
+field_type_ok (const CcJsonField * f, JsonNode * node)
+{
+  JsonArray *array;
+
+  if (f->type == CC_JSON_STRINGS) {
+    if (!JSON_NODE_HOLDS_ARRAY (node))
+      return FALSE;
+    array = json_node_get_array (node);
+    for (guint i = 0; i < json_array_get_length (array); i++) {
+      JsonNode *e = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (e) ||
+          json_node_get_value_type (e) != G_TYPE_STRING)
+        return FALSE;
+    }
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  if (f->type == G_TYPE_DOUBLE)
+    return json_node_get_value_type (node) == G_TYPE_DOUBLE ||
+        json_node_get_value_type (node) == G_TYPE_INT64;
+  return json_node_get_value_type (node) == f->type;
+}
+
 /* Checks each member against @fields: known, of its type, required ones
  * present. Answers 400 and returns FALSE otherwise. */
 static gboolean
@@ -296,11 +336,9 @@ check_fields (SoupServerMessage * msg, JsonObject * object,
           "unknown field '%s'", (const gchar *) l->data);
       return FALSE;
     }
-    if (!JSON_NODE_HOLDS_VALUE (node) ||
-        json_node_get_value_type (node) != f->type) {
+    if (!field_type_ok (f, node)) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_field",
-          "field '%s' must be a %s", f->name, f->type == G_TYPE_STRING ?
-          "string" : f->type == G_TYPE_INT64 ? "whole number" : "boolean");
+          "field '%s' must be %s", f->name, type_name (f->type));
       return FALSE;
     }
   }

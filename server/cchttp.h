@@ -14,11 +14,17 @@ G_BEGIN_DECLS
 #define CC_HTTP_JSON_LIMIT (64 * 1024)
 #define CC_HTTP_HEADERS_LIMIT (16 * 1024)
 
+/* The type of a field that is an array of strings (GType has no
+ * constant for one). */
+#define CC_JSON_STRINGS G_TYPE_POINTER
+
 /* A field a JSON request body may have. */
 typedef struct
 {
   const gchar *name;
-  GType type;                   /* G_TYPE_STRING, G_TYPE_INT64 or G_TYPE_BOOLEAN */
+  GType type;                   /* G_TYPE_STRING, G_TYPE_INT64, G_TYPE_BOOLEAN,
+                                 * G_TYPE_DOUBLE (any number) or
+                                 * CC_JSON_STRINGS */
   gboolean required;
 } CcJsonField;
 

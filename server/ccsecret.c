@@ -70,7 +70,7 @@ cc_secret_new (GError ** error)
   return text;
 }
 
-/* A new upload id: 32 lowercase hex digits. */
+/* A new id (of an upload, a job): 32 lowercase hex digits. */
 gchar *
 cc_secret_new_id (GError ** error)
 {
@@ -84,6 +84,20 @@ cc_secret_new_id (GError ** error)
   for (guint i = 0; i < ID_BYTES; i++)
     g_string_append_printf (id, "%02x", buf[i]);
   return g_string_free (id, FALSE);
+}
+
+/* Whether @id is shaped like the ids above: they name files, so nothing
+ * else may pass for one. */
+gboolean
+cc_secret_id_valid (const gchar * id)
+{
+  gsize n = 0;
+
+  for (; id[n]; n++) {
+    if (!g_ascii_isdigit (id[n]) && !(id[n] >= 'a' && id[n] <= 'f'))
+      return FALSE;
+  }
+  return n == ID_BYTES * 2;
 }
 
 /* What is stored of a secret: its SHA-256 in lowercase hex. */

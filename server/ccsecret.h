@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccsecret: random secrets (tokens, session ids, upload ids) from the
+ * ccsecret: random secrets (tokens, session ids, upload and job ids) from the
  * kernel's CSPRNG, their SHA-256 for storage, and constant-time equality.
  */
 #pragma once
@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 gboolean cc_secret_random (guint8 * buf, gsize len, GError ** error);
 gchar *cc_secret_new (GError ** error);
 gchar *cc_secret_new_id (GError ** error);
+gboolean cc_secret_id_valid (const gchar * id);
 gchar *cc_secret_hash (const gchar * secret);
 gboolean cc_secret_equal (const gchar * a, const gchar * b);
 

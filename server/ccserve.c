@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccserve: `campuscut serve [--data DIR] [--listen ADDR:PORT] [--jobs N]
- * [COMMAND]`.
+ * [--no-sandbox] [COMMAND]`.
  *
  * Without a command it starts the service (ccserver.c) and prints, as the
  * first line on standard output, the URL it listens on (with the port
@@ -25,6 +25,10 @@
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_UPLOAD_MB 4096
 #define DEFAULT_IDLE_TIMEOUT_S 60.0
+#define DEFAULT_JOB_MAX_TIME_S 3600.0
+#define DEFAULT_JOB_MAX_OUTPUT_MB 4096
+#define DEFAULT_RETRY_DELAY_S 10.0
+#define DEFAULT_HEARTBEAT_S 15.0
 
 typedef struct
 {
@@ -33,6 +37,11 @@ typedef struct
   gint jobs;
   gint max_upload_mb;
   gdouble idle_timeout_s;
+  gboolean no_sandbox;
+  gdouble job_max_time_s;
+  gint job_max_output_mb;
+  gdouble retry_delay_s;
+  gdouble heartbeat_s;
   gchar *kind;
   gchar *role;
   gchar *unit;
@@ -50,7 +59,9 @@ static const gchar *serve_description =
     "                        one stops working)\n"
     "  users remove NAME\n"
     "\n"
-    "Without a command: serve the API (see docs/server.md) until SIGTERM.");
+    "Without a command: serve the API (see docs/server.md) until SIGTERM.\n"
+    "Jobs run in a bubblewrap sandbox; where the machine cannot make one,\n"
+    "the server runs none unless started with --no-sandbox.");
 
 static GOptionContext *
 serve_context_new (ServeArgs * a)
@@ -63,12 +74,27 @@ serve_context_new (ServeArgs * a)
         N_("Address and port to listen on (default " DEFAULT_LISTEN
           "; port 0: any free port)"), "ADDR:PORT"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &a->jobs,
-        N_("Jobs to run at once (default: the number of cores)"), "N"},
+        N_("Jobs to run at once (default: one for every 4 cores, at least "
+          "one); they share the cores"), "N"},
     {"max-upload-size", 0, 0, G_OPTION_ARG_INT, &a->max_upload_mb,
         N_("Largest upload accepted, in MB (default 4096)"), "MB"},
     {"idle-timeout", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->idle_timeout_s, N_("Drop a connection idle this many seconds "
           "(default 60)"), "S"},
+    {"no-sandbox", 0, 0, G_OPTION_ARG_NONE, &a->no_sandbox,
+        N_("Run jobs without bubblewrap (only where it cannot work; each "
+          "job can then read what the server can)"), NULL},
+    {"job-max-time", 0, 0, G_OPTION_ARG_DOUBLE, &a->job_max_time_s,
+        N_("Fail a job that runs longer, in seconds (default 3600)"), "S"},
+    {"job-max-output", 0, 0, G_OPTION_ARG_INT, &a->job_max_output_mb,
+        N_("Fail a job whose outputs pass this size, in MB (default 4096)"),
+        "MB"},
+    {"retry-delay", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
+        &a->retry_delay_s, N_("Wait before a failed job's next attempt, "
+          "in seconds times the attempts made (default 10)"), "S"},
+    {"heartbeat", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
+        &a->heartbeat_s, N_("Seconds between an event stream's heartbeats "
+          "(default 15)"), "S"},
     {"kind", 0, 0, G_OPTION_ARG_STRING, &a->kind,
         N_("units add: district or college"), "KIND"},
     {"role", 0, 0, G_OPTION_ARG_STRING, &a->role,
@@ -81,7 +107,7 @@ serve_context_new (ServeArgs * a)
 
   g_option_context_set_translation_domain (ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary (ctx, _("campuscut serve: the batch server "
-          "(uploads, users, units)."));
+          "(uploads, jobs, users, units)."));
   g_option_context_set_description (ctx, _(serve_description));
   g_option_context_add_main_entries (ctx, entries, GETTEXT_PACKAGE);
   return ctx;
@@ -117,15 +143,26 @@ run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
   return ret;
 }
 
+/* One job keeps 2 cores busy and x264 gains little past a few threads a
+ * frame (docs/performance.md): a job for every 4 cores, and the cores
+ * shared among them. */
 static gint
 run_server (const ServeArgs * a)
 {
+  guint jobs = a->jobs > 0 ? (guint) a->jobs : MAX (1,
+      g_get_num_processors () / 4);
   CcServerOptions o = {
     .data_dir = a->data_dir,
     .listen = a->listen,
-    .jobs = a->jobs > 0 ? (guint) a->jobs : g_get_num_processors (),
+    .jobs = jobs,
+    .job_threads = jobs > 1 ? MAX (1, g_get_num_processors () / jobs) : 0,
     .max_upload = (gint64) a->max_upload_mb * 1024 * 1024,
     .idle_timeout_ms = (guint) (a->idle_timeout_s * 1000),
+    .no_sandbox = a->no_sandbox,
+    .job_max_time_s = a->job_max_time_s,
+    .job_max_output_mb = a->job_max_output_mb,
+    .retry_delay_s = a->retry_delay_s,
+    .heartbeat_ms = (guint) (a->heartbeat_s * 1000),
   };
   g_autoptr (GError) err = NULL;
   g_autoptr (CcServer) server = cc_server_new (&o, &err);
@@ -138,9 +175,14 @@ run_server (const ServeArgs * a)
   printf (_("campuscut: listening on %s\n"), cc_server_url (server));
   fflush (stdout);
   problem = cc_server_sandbox_problem (server);
-  if (problem)
-    fprintf (stderr, _("campuscut: warning: jobs cannot run in a bubblewrap "
-            "sandbox on this machine: %s\n"), problem);
+  if (problem && a->no_sandbox)
+    fprintf (stderr, _("campuscut: jobs run without a sandbox "
+            "(--no-sandbox); bubblewrap cannot make one here: %s\n"),
+        problem);
+  else if (problem)
+    fprintf (stderr, _("campuscut: jobs cannot run in a bubblewrap sandbox "
+            "on this machine (%s); no job runs until the server is started "
+            "with --no-sandbox\n"), problem);
   cc_server_run (server);
   return 0;
 }
@@ -155,6 +197,14 @@ check_args (const ServeArgs * a, gint argc)
     return _("--max-upload-size takes 1 to 1048576 MB");
   if (!(a->idle_timeout_s >= 0.1 && a->idle_timeout_s <= 86400))
     return _("--idle-timeout takes 0.1 to 86400 seconds");
+  if (!(a->job_max_time_s >= 1 && a->job_max_time_s <= 7 * 86400))
+    return _("--job-max-time takes 1 to 604800 seconds");
+  if (a->job_max_output_mb < 1 || a->job_max_output_mb > 1024 * 1024)
+    return _("--job-max-output takes 1 to 1048576 MB");
+  if (!(a->retry_delay_s >= 0 && a->retry_delay_s <= 86400))
+    return _("--retry-delay takes 0 to 86400 seconds");
+  if (!(a->heartbeat_s >= 0.1 && a->heartbeat_s <= 3600))
+    return _("--heartbeat takes 0.1 to 3600 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
   return NULL;
@@ -174,6 +224,10 @@ cc_serve_main (gint argc, gchar ** argv)
     .jobs = 0,
     .max_upload_mb = DEFAULT_MAX_UPLOAD_MB,
     .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S,
+    .job_max_time_s = DEFAULT_JOB_MAX_TIME_S,
+    .job_max_output_mb = DEFAULT_JOB_MAX_OUTPUT_MB,
+    .retry_delay_s = DEFAULT_RETRY_DELAY_S,
+    .heartbeat_s = DEFAULT_HEARTBEAT_S,
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccserver-private: the server object as the route modules (ccauth.c,
- * cctus.c) see it.
+ * cctus.c, ccjobs.c) and the job runner (ccrunner.c) see it.
  */
 #pragma once
 
 #include <libsoup/soup.h>
 
+#include "ccevents.h"
 #include "ccsandbox.h"
 #include "ccserver.h"
 #include "ccwatchdog.h"
@@ -14,17 +15,21 @@
 G_BEGIN_DECLS
 
 typedef struct _CcTus CcTus;
+typedef struct _CcRunner CcRunner;
 
 struct _CcServer
 {
   CcServerOptions options;
   gchar *uploads_dir;
+  gchar *jobs_dir;
   gint lock_fd;
   CcStore *store;
   CcSandbox sandbox;
   SoupServer *soup;
   CcWatchdog *watchdog;
   CcTus *tus;
+  CcEvents *events;
+  CcRunner *runner;
   GMainLoop *loop;
   gchar *url;
 };

@@ -8,8 +8,9 @@
  *
  *   GET /api/health   version, database, sandbox, jobs (no token needed)
  *
- * The other routes are in ccauth.c (/api/login, /api/logout, /api/me) and
- * cctus.c (/api/uploads). Anything else is a JSON 404.
+ * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
+ * cctus.c (/api/uploads) and ccjobs.c (/api/jobs); the jobs run in
+ * ccrunner.c. Anything else is a JSON 404.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +29,8 @@
 
 #include "ccauth.h"
 #include "cchttp.h"
+#include "ccjobs.h"
+#include "ccrunner.h"
 #include "ccstore-sqlite.h"
 #include "cctus.h"
 
@@ -126,8 +129,17 @@ route_health (SoupServer * soup, SoupServerMessage * msg, const char *path,
   json_object_set_boolean_member (sandbox, "namespaces",
       self->sandbox.namespaces);
   json_object_set_string_member (sandbox, "detail", self->sandbox.detail);
+  json_object_set_boolean_member (sandbox, "used", self->sandbox.namespaces
+      && !self->options.no_sandbox);
   json_object_set_object_member (reply, "sandbox", sandbox);
   json_object_set_int_member (reply, "jobs", self->options.jobs);
+  json_object_set_int_member (reply, "job_threads", self->options.job_threads);
+  json_object_set_boolean_member (reply, "jobs_enabled",
+      cc_server_runs_jobs (self));
+  json_object_set_int_member (reply, "jobs_running",
+      self->runner ? cc_runner_n_running (self->runner) : 0);
+  json_object_set_int_member (reply, "event_streams",
+      cc_events_n_streams (self->events));
   json_object_set_int_member (reply, "max_upload_size",
       self->options.max_upload);
   json_object_set_string_member (reply, "status", db_ok ? "ok" : "failing");
@@ -141,6 +153,19 @@ route_default (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer data)
 {
   cc_http_not_found (msg);
+}
+
+/* libsoup before 3.3 never notices that a client closed a kept-alive
+ * connection between two requests (GNOME/libsoup d20c6601): each one
+ * would stay open in CLOSE_WAIT, a file descriptor lost per connection,
+ * until the server could not open its database or start a job. There,
+ * every answer ends its connection. */
+static void
+close_after_answer (SoupServer * soup, SoupServerMessage * msg,
+    gpointer data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
 }
 
 static void
@@ -159,11 +184,23 @@ cc_server_add_route (CcServer * self, const gchar * path,
   soup_server_add_early_handler (self->soup, path, limit_early, NULL, NULL);
 }
 
+static gboolean
+make_dir (const gchar * path, GError ** error)
+{
+  if (g_mkdir_with_parents (path, 0700) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s",
+      path, g_strerror (errno));
+  return FALSE;
+}
+
 static void
 options_copy (CcServerOptions * dst, const CcServerOptions * src)
 {
   *dst = *src;
-  dst->data_dir = g_strdup (src->data_dir);
+  /* absolute: jobs' sandboxes bind paths in it, their processes run
+   * elsewhere */
+  dst->data_dir = g_canonicalize_filename (src->data_dir, NULL);
   dst->listen = g_strdup (src->listen);
 }
 
@@ -182,24 +219,31 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   self->lock_fd = -1;
   options_copy (&self->options, options);
   self->uploads_dir = g_build_filename (options->data_dir, "uploads", NULL);
+  self->jobs_dir = g_build_filename (options->data_dir, "jobs", NULL);
   if (!lock_data_dir (self, error))
     return NULL;
   self->store = cc_data_open_store (options->data_dir, error);
   if (self->store == NULL)
     return NULL;
-  if (g_mkdir_with_parents (self->uploads_dir, 0700) != 0) {
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-        "%s: %s", self->uploads_dir, g_strerror (errno));
+  if (!make_dir (self->uploads_dir, error) ||
+      !make_dir (self->jobs_dir, error))
     return NULL;
-  }
   cc_sandbox_probe (&self->sandbox);
   self->soup = soup_server_new ("server-header", "campuscut/" VERSION, NULL);
+  if (soup_get_major_version () == 3 && soup_get_minor_version () < 3)
+    g_signal_connect (self->soup, "request-started",
+        G_CALLBACK (close_after_answer), NULL);
   self->watchdog = cc_watchdog_new (self->soup, options->idle_timeout_ms);
+  self->events = cc_events_new (self->watchdog, options->heartbeat_ms);
   cc_server_add_route (self, "/", route_default);
   cc_server_add_route (self, "/api/health", route_health);
   cc_auth_add_routes (self);
+  cc_jobs_add_routes (self);
   self->tus = cc_tus_new (self, error);
   if (self->tus == NULL)
+    return NULL;
+  self->runner = cc_runner_new (self, error);
+  if (self->runner == NULL)
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -268,6 +312,13 @@ cc_server_sandbox_problem (CcServer * self)
   return self->sandbox.namespaces ? NULL : self->sandbox.detail;
 }
 
+/* Jobs run in the sandbox, or without one only when told to. */
+gboolean
+cc_server_runs_jobs (CcServer * self)
+{
+  return self->sandbox.namespaces || self->options.no_sandbox;
+}
+
 static gboolean
 on_signal (gpointer data)
 {
@@ -291,7 +342,8 @@ cc_server_run (CcServer * self)
 }
 
 /* Connections go first (each upload under way records its offset as its
- * request goes), then the uploads' own state, then the store. */
+ * request goes, each event stream ends), then the running jobs (given
+ * back to the queue), the uploads' own state, then the store. */
 void
 cc_server_free (CcServer * self)
 {
@@ -299,7 +351,9 @@ cc_server_free (CcServer * self)
     return;
   if (self->soup)
     soup_server_disconnect (self->soup);
+  g_clear_pointer (&self->runner, cc_runner_free);
   g_clear_object (&self->soup);
+  g_clear_pointer (&self->events, cc_events_free);
   g_clear_pointer (&self->tus, cc_tus_free);
   g_clear_object (&self->watchdog);
   g_clear_object (&self->store);
@@ -310,6 +364,7 @@ cc_server_free (CcServer * self)
   g_free (self->options.data_dir);
   g_free (self->options.listen);
   g_free (self->uploads_dir);
+  g_free (self->jobs_dir);
   g_free (self->url);
   g_free (self);
 }

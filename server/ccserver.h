@@ -15,9 +15,16 @@ typedef struct
 {
   gchar *data_dir;
   gchar *listen;                /* ADDR:PORT, [V6ADDR]:PORT; port 0: any */
-  guint jobs;                   /* jobs at once (the job runner comes later) */
+  guint jobs;                   /* jobs at once */
+  guint job_threads;            /* each job's --threads, 0: its own choice */
   gint64 max_upload;            /* bytes */
   guint idle_timeout_ms;
+  gboolean no_sandbox;          /* run jobs without bubblewrap when it fails */
+  gdouble job_max_time_s;       /* each job's --max-time */
+  gint job_max_output_mb;       /* each job's --max-output-size */
+  gdouble retry_delay_s;        /* before a failed attempt's next, times the
+                                 * attempts made */
+  guint heartbeat_ms;           /* between event stream comments */
 } CcServerOptions;
 
 typedef struct _CcServer CcServer;
@@ -28,6 +35,7 @@ CcServer *cc_server_new (const CcServerOptions * options, GError ** error);
 gboolean cc_server_listen (CcServer * self, GError ** error);
 const gchar *cc_server_url (CcServer * self);
 const gchar *cc_server_sandbox_problem (CcServer * self);
+gboolean cc_server_runs_jobs (CcServer * self);
 void cc_server_run (CcServer * self);
 void cc_server_free (CcServer * self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcServer, cc_server_free)

@@ -62,6 +62,40 @@ static const gchar *const migrations[] = {
   "  created_at INTEGER NOT NULL,"
   "  completed_at INTEGER);"
   "CREATE INDEX uploads_unit ON uploads (unit_id);",
+
+  /* 2: jobs. A running job belongs to the worker whose lease it carries;
+   * errors and outputs are JSON arrays so that each transition stays one
+   * statement (PostgreSQL: jsonb). */
+  "CREATE TABLE jobs ("
+  "  id TEXT PRIMARY KEY,"
+  "  unit_id INTEGER REFERENCES units (id),"
+  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
+  "  video_upload TEXT NOT NULL REFERENCES uploads (id),"
+  "  captions_upload TEXT REFERENCES uploads (id),"
+  "  logo_upload TEXT REFERENCES uploads (id),"
+  "  options TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done',"
+  "    'rejected', 'failed', 'cancelled')),"
+  "  attempt INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),"
+  "  max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),"
+  "  run_after INTEGER NOT NULL,"
+  "  lease_owner TEXT,"
+  "  lease_expires INTEGER,"
+  "  progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),"
+  "  exit_code INTEGER,"
+  "  reason TEXT,"
+  "  errors TEXT NOT NULL DEFAULT '[]',"
+  "  outputs TEXT NOT NULL DEFAULT '[]',"
+  "  created_at INTEGER NOT NULL,"
+  "  started_at INTEGER,"
+  "  finished_at INTEGER,"
+  "  CHECK ((state = 'running') ="
+  "    (lease_owner IS NOT NULL AND lease_expires IS NOT NULL)));"
+  "CREATE INDEX jobs_queue ON jobs (state, created_at);"
+  "CREATE INDEX jobs_unit ON jobs (unit_id, created_at);"
+  "CREATE INDEX jobs_video ON jobs (video_upload);"
+  "CREATE INDEX jobs_captions ON jobs (captions_upload);"
+  "CREATE INDEX jobs_logo ON jobs (logo_upload);",
 };
 
 /* ------------------------------------------------------------------ */
@@ -126,6 +160,71 @@ static const gchar *const migrations[] = {
   "UPDATE uploads SET received = length, sha256 = ?2, completed_at = ?3" \
   " WHERE id = ?1 AND completed_at IS NULL"
 #define SQL_UPLOAD_REMOVE "DELETE FROM uploads WHERE id = ?1"
+
+/* Jobs: each transition one statement, fenced by the state it leaves and,
+ * for a worker's, by its attempt and lease. PostgreSQL differs in the
+ * claim only: FOR UPDATE SKIP LOCKED in the subquery, so that workers
+ * never wait for each other; and json_insert(x, '$[#]', o) is x || o. */
+#define JOB_COLUMNS \
+  "id, unit_id, user_id, video_upload, captions_upload, logo_upload," \
+  " options, state, attempt, max_attempts, run_after, lease_owner," \
+  " lease_expires, progress, exit_code, reason, errors, outputs," \
+  " created_at, started_at, finished_at"
+#define SQL_JOB_ADD \
+  "INSERT INTO jobs (id, unit_id, user_id, video_upload, captions_upload," \
+  " logo_upload, options, state, max_attempts, run_after, created_at)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?9)"
+#define SQL_JOB_GET "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"
+#define SQL_JOB_LIST "SELECT " JOB_COLUMNS " FROM jobs" \
+  " WHERE (?1 IS NULL OR unit_id = ?1)" \
+  " ORDER BY created_at DESC, id DESC LIMIT ?2"
+#define SQL_JOB_CLAIM \
+  "UPDATE jobs SET state = 'running', attempt = attempt + 1," \
+  " lease_owner = ?1, lease_expires = ?3, started_at = ?2," \
+  " finished_at = NULL, progress = 0, exit_code = NULL, outputs = '[]'" \
+  " WHERE id = (SELECT id FROM jobs WHERE state = 'queued'" \
+  "   AND run_after <= ?2 ORDER BY created_at, id LIMIT 1)" \
+  " AND state = 'queued' RETURNING " JOB_COLUMNS
+#define WORKER_FENCE \
+  " WHERE id = ?1 AND attempt = ?2 AND lease_owner = ?3" \
+  " AND state = 'running'"
+#define SQL_JOB_RENEW \
+  "UPDATE jobs SET lease_expires = ?4, progress = ?5" WORKER_FENCE
+/* ?4 state, ?5 exit code, ?6 reason, ?7 outputs, ?8 retry, ?9 retry at,
+ * ?10 now */
+#define JOB_REQUEUES "(?4 = 'failed' AND ?8 <> 0 AND attempt < max_attempts)"
+#define SQL_JOB_FINISH \
+  "UPDATE jobs SET" \
+  " state = CASE WHEN " JOB_REQUEUES " THEN 'queued' ELSE ?4 END," \
+  " run_after = CASE WHEN " JOB_REQUEUES " THEN ?9 ELSE run_after END," \
+  " finished_at = CASE WHEN " JOB_REQUEUES " THEN NULL ELSE ?10 END," \
+  " exit_code = ?5, reason = ?6, outputs = ?7," \
+  " errors = CASE WHEN ?6 IS NULL THEN errors ELSE json_insert (errors," \
+  "   '$[#]', json_object ('attempt', attempt, 'at', ?10," \
+  "   'exit_code', ?5, 'reason', ?6)) END," \
+  " progress = CASE WHEN ?4 = 'done' THEN 1 ELSE progress END," \
+  " lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
+#define SQL_JOB_RELEASE \
+  "UPDATE jobs SET state = 'queued', attempt = attempt - 1," \
+  " lease_owner = NULL, lease_expires = NULL, progress = 0" WORKER_FENCE
+#define SQL_JOB_CANCEL \
+  "UPDATE jobs SET state = 'cancelled', finished_at = ?2," \
+  " lease_owner = NULL, lease_expires = NULL" \
+  " WHERE id = ?1 AND state IN ('queued', 'running')"
+#define SQL_JOB_RETRY \
+  "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
+  " max_attempts = attempt + 3" \
+  " WHERE id = ?1 AND state IN ('failed', 'cancelled')"
+/* ?1 expired before, ?2 reason, ?3 now */
+#define SQL_JOB_RESCUE \
+  "UPDATE jobs SET" \
+  " state = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END," \
+  " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?3 END," \
+  " run_after = ?3, exit_code = NULL, reason = ?2," \
+  " errors = json_insert (errors, '$[#]', json_object ('attempt', attempt," \
+  "   'at', ?3, 'exit_code', NULL, 'reason', ?2))," \
+  " lease_owner = NULL, lease_expires = NULL" \
+  " WHERE state = 'running' AND lease_expires < ?1"
 
 /* ------------------------------------------------------------------ */
 
@@ -197,7 +296,8 @@ set_error (CcStoreSqlite * self, gint rc, GError ** error)
 
 /* Prepares @sql and binds one argument per letter of @types: 's' text
  * (NULL binds NULL), 'i' a gint64, 'r' a gint64 reference where 0 binds
- * NULL (units and users are numbered from 1). */
+ * NULL (units and users are numbered from 1), 'x' a gint64 where a
+ * negative value binds NULL, 'd' a gdouble. */
 static sqlite3_stmt *
 prepare (CcStoreSqlite * self, const gchar * sql, GError ** error,
     const gchar * types, ...)
@@ -224,11 +324,15 @@ prepare (CcStoreSqlite * self, const gchar * sql, GError ** error,
         sqlite3_bind_int64 (stmt, i, va_arg (args, gint64));
         break;
       case 'r':
+      case 'x':
         v = va_arg (args, gint64);
-        if (v == 0)
+        if (types[i - 1] == 'r' ? v == 0 : v < 0)
           sqlite3_bind_null (stmt, i);
         else
           sqlite3_bind_int64 (stmt, i, v);
+        break;
+      case 'd':
+        sqlite3_bind_double (stmt, i, va_arg (args, gdouble));
         break;
       default:
         g_assert_not_reached ();
@@ -465,6 +569,38 @@ upload_from_row (sqlite3_stmt * stmt)
   return upload;
 }
 
+static CcJobRecord *
+job_from_row (sqlite3_stmt * stmt)
+{
+  CcJobRecord *job = g_new0 (CcJobRecord, 1);
+
+  job->id = column_text (stmt, 0);
+  job->unit_id = sqlite3_column_int64 (stmt, 1);
+  job->user_id = sqlite3_column_int64 (stmt, 2);
+  job->video = column_text (stmt, 3);
+  job->captions = column_text (stmt, 4);
+  job->logo = column_text (stmt, 5);
+  job->options = column_text (stmt, 6);
+  if (!cc_job_state_from_string ((const gchar *) sqlite3_column_text (stmt,
+              7), &job->state))
+    job->state = CC_JOB_FAILED;
+  job->attempt = sqlite3_column_int (stmt, 8);
+  job->max_attempts = sqlite3_column_int (stmt, 9);
+  job->run_after = sqlite3_column_int64 (stmt, 10);
+  job->lease_owner = column_text (stmt, 11);
+  job->lease_expires = sqlite3_column_int64 (stmt, 12);
+  job->progress = sqlite3_column_double (stmt, 13);
+  job->exit_code = sqlite3_column_type (stmt, 14) == SQLITE_NULL ? -1 :
+      sqlite3_column_int (stmt, 14);
+  job->reason = column_text (stmt, 15);
+  job->errors = column_text (stmt, 16);
+  job->outputs = column_text (stmt, 17);
+  job->created_at = sqlite3_column_int64 (stmt, 18);
+  job->started_at = sqlite3_column_int64 (stmt, 19);
+  job->finished_at = sqlite3_column_int64 (stmt, 20);
+  return job;
+}
+
 typedef gpointer (*RowFunc) (sqlite3_stmt * stmt);
 
 /* The one row a statement returns, or NULL with G_IO_ERROR_NOT_FOUND. */
@@ -506,6 +642,30 @@ get_all (CcStoreSqlite * self, sqlite3_stmt * stmt, RowFunc func,
     return NULL;
   }
   return g_steal_pointer (&rows);
+}
+
+/* The row an UPDATE ... RETURNING returns, or NULL with @error unset when
+ * it changed none. The statement is stepped to its end, so that its change
+ * is committed when it is finalized. */
+static gpointer
+get_returning (CcStoreSqlite * self, sqlite3_stmt * stmt, RowFunc func,
+    GError ** error)
+{
+  GError *err = NULL;
+  gpointer row = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  if (next_row (self, stmt, &err)) {
+    row = func (stmt);
+    while (next_row (self, stmt, &err));
+  }
+  sqlite3_finalize (stmt);
+  if (err) {
+    g_clear_pointer (&row, cc_job_record_free);
+    g_propagate_error (error, err);
+  }
+  return row;
 }
 
 /* ------------------------------------------------------------------ */
@@ -739,6 +899,101 @@ sqlite_upload_remove (CcStore * store, const gchar * id, GError ** error)
       error);
 }
 
+static gboolean
+sqlite_job_add (CcStore * store, const CcJobRecord * j, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_ADD, error, "srrssssii", j->id,
+          j->unit_id, j->user_id, j->video, j->captions, j->logo, j->options,
+          (gint64) j->max_attempts, j->created_at), FALSE, error);
+}
+
+static CcJobRecord *
+sqlite_job_get (CcStore * store, const gchar * id, GError ** error)
+{
+  SELF;
+  return get_one (self, prepare (self, SQL_JOB_GET, error, "s", id),
+      (RowFunc) job_from_row, error);
+}
+
+static GPtrArray *
+sqlite_job_list (CcStore * store, gint64 unit_id, guint limit,
+    GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_JOB_LIST, error, "ri", unit_id,
+          (gint64) limit), (RowFunc) job_from_row,
+      (GDestroyNotify) cc_job_record_free, error);
+}
+
+static CcJobRecord *
+sqlite_job_claim (CcStore * store, const gchar * owner, gint64 now,
+    gint64 lease_expires, GError ** error)
+{
+  SELF;
+  return get_returning (self, prepare (self, SQL_JOB_CLAIM, error, "sii",
+          owner, now, lease_expires), (RowFunc) job_from_row, error);
+}
+
+static gboolean
+sqlite_job_renew (CcStore * store, const gchar * id, gint attempt,
+    const gchar * owner, gint64 lease_expires, gdouble progress,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_RENEW, error, "sisid", id,
+          (gint64) attempt, owner, lease_expires, progress), TRUE, error);
+}
+
+static gboolean
+sqlite_job_finish (CcStore * store, const gchar * id, gint attempt,
+    const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_FINISH, error, "sissxssiii", id,
+          (gint64) attempt, owner, cc_job_state_to_string (end->state),
+          (gint64) end->exit_code, end->reason, end->outputs ? end->outputs :
+          "[]", (gint64) end->retry, end->retry_at, now), TRUE, error);
+}
+
+static gboolean
+sqlite_job_release (CcStore * store, const gchar * id, gint attempt,
+    const gchar * owner, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_RELEASE, error, "sis", id,
+          (gint64) attempt, owner), TRUE, error);
+}
+
+static gboolean
+sqlite_job_cancel (CcStore * store, const gchar * id, gint64 now,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_CANCEL, error, "si", id, now),
+      TRUE, error);
+}
+
+static gboolean
+sqlite_job_retry (CcStore * store, const gchar * id, gint64 now,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_RETRY, error, "si", id, now),
+      TRUE, error);
+}
+
+static gint
+sqlite_job_rescue (CcStore * store, gint64 expired_before,
+    const gchar * reason, gint64 now, GError ** error)
+{
+  SELF;
+  if (!run (self, prepare (self, SQL_JOB_RESCUE, error, "isi",
+              expired_before, reason, now), FALSE, error))
+    return -1;
+  return sqlite3_changes (self->db);
+}
+
 static void
 cc_store_sqlite_iface_init (CcStoreInterface * iface)
 {
@@ -765,4 +1020,14 @@ cc_store_sqlite_iface_init (CcStoreInterface * iface)
   iface->upload_set_offset = sqlite_upload_set_offset;
   iface->upload_complete = sqlite_upload_complete;
   iface->upload_remove = sqlite_upload_remove;
+  iface->job_add = sqlite_job_add;
+  iface->job_get = sqlite_job_get;
+  iface->job_list = sqlite_job_list;
+  iface->job_claim = sqlite_job_claim;
+  iface->job_renew = sqlite_job_renew;
+  iface->job_finish = sqlite_job_finish;
+  iface->job_release = sqlite_job_release;
+  iface->job_cancel = sqlite_job_cancel;
+  iface->job_retry = sqlite_job_retry;
+  iface->job_rescue = sqlite_job_rescue;
 }

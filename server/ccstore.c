@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccstore: the store interface's dispatch, its records, and the names the
- * API and the database use for units, roles and upload kinds.
+ * API and the database use for units, roles, upload kinds and job states.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -22,6 +22,9 @@ cc_store_default_init (CcStoreInterface * iface)
 static const gchar *const unit_kinds[] = { "district", "college" };
 static const gchar *const roles[] = { "submitter", "reviewer", "admin" };
 static const gchar *const upload_kinds[] = { "video", "captions", "logo" };
+static const gchar *const job_states[] = {
+  "queued", "running", "done", "rejected", "failed", "cancelled"
+};
 
 static gboolean
 name_lookup (const gchar * const *names, guint n, const gchar * s, gint * out)
@@ -75,6 +78,28 @@ cc_upload_kind_from_string (const gchar * s, CcUploadKind * kind)
       (gint *) kind);
 }
 
+const gchar *
+cc_job_state_to_string (CcJobState state)
+{
+  g_return_val_if_fail ((guint) state < G_N_ELEMENTS (job_states), NULL);
+  return job_states[state];
+}
+
+gboolean
+cc_job_state_from_string (const gchar * s, CcJobState * state)
+{
+  return name_lookup (job_states, G_N_ELEMENTS (job_states), s,
+      (gint *) state);
+}
+
+/* Whether nothing more happens to a job in @state unless someone retries
+ * it. */
+gboolean
+cc_job_state_is_final (CcJobState state)
+{
+  return state != CC_JOB_QUEUED && state != CC_JOB_RUNNING;
+}
+
 void
 cc_unit_free (CcUnit * unit)
 {
@@ -115,6 +140,40 @@ cc_upload_free (CcUpload * upload)
   g_free (upload->filename);
   g_free (upload->sha256);
   g_free (upload);
+}
+
+CcJobRecord *
+cc_job_record_copy (const CcJobRecord * job)
+{
+  CcJobRecord *copy = g_memdup2 (job, sizeof (CcJobRecord));
+
+  copy->id = g_strdup (job->id);
+  copy->video = g_strdup (job->video);
+  copy->captions = g_strdup (job->captions);
+  copy->logo = g_strdup (job->logo);
+  copy->options = g_strdup (job->options);
+  copy->lease_owner = g_strdup (job->lease_owner);
+  copy->reason = g_strdup (job->reason);
+  copy->errors = g_strdup (job->errors);
+  copy->outputs = g_strdup (job->outputs);
+  return copy;
+}
+
+void
+cc_job_record_free (CcJobRecord * job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->id);
+  g_free (job->video);
+  g_free (job->captions);
+  g_free (job->logo);
+  g_free (job->options);
+  g_free (job->lease_owner);
+  g_free (job->reason);
+  g_free (job->errors);
+  g_free (job->outputs);
+  g_free (job);
 }
 
 /* Dispatch: one wrapper per operation, documented in ccstore.h. */
@@ -278,4 +337,82 @@ cc_store_upload_remove (CcStore * self, const gchar * id, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
   return CC_STORE_GET_IFACE (self)->upload_remove (self, id, error);
+}
+
+gboolean
+cc_store_job_add (CcStore * self, const CcJobRecord * job, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_add (self, job, error);
+}
+
+CcJobRecord *
+cc_store_job_get (CcStore * self, const gchar * id, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->job_get (self, id, error);
+}
+
+GPtrArray *
+cc_store_job_list (CcStore * self, gint64 unit_id, guint limit, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->job_list (self, unit_id, limit, error);
+}
+
+/* The oldest queued job that may run now, made running under @owner's
+ * lease with its attempt counted; NULL with @error unset when none is. */
+CcJobRecord *
+cc_store_job_claim (CcStore * self, const gchar * owner, gint64 now, gint64 lease_expires, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->job_claim (self, owner, now, lease_expires, error);
+}
+
+gboolean
+cc_store_job_renew (CcStore * self, const gchar * id, gint attempt, const gchar * owner, gint64 lease_expires, gdouble progress, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_renew (self, id, attempt, owner, lease_expires, progress, error);
+}
+
+gboolean
+cc_store_job_finish (CcStore * self, const gchar * id, gint attempt, const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_finish (self, id, attempt, owner, end, now, error);
+}
+
+/* A running job back to the queue, its attempt not counted: the server
+ * stopped it on purpose. */
+gboolean
+cc_store_job_release (CcStore * self, const gchar * id, gint attempt, const gchar * owner, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_release (self, id, attempt, owner, error);
+}
+
+gboolean
+cc_store_job_cancel (CcStore * self, const gchar * id, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_cancel (self, id, now, error);
+}
+
+/* A failed or cancelled job queued again, with three more attempts. */
+gboolean
+cc_store_job_retry (CcStore * self, const gchar * id, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_retry (self, id, now, error);
+}
+
+/* Running jobs whose lease expired before @expired_before: their worker is
+ * gone. Each is queued again (or failed, its attempts spent) with @reason
+ * recorded. Returns how many, or -1 with @error set. */
+gint
+cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * reason, gint64 now, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), -1);
+  return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, reason, now, error);
 }

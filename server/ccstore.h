@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccstore: what the service keeps (units, users, sessions, uploads), behind
- * one interface so that callers never see which database holds it.
+ * ccstore: what the service keeps (units, users, sessions, uploads, jobs),
+ * behind one interface so that callers never see which database holds it.
  *
  * The SQLite backend (ccstore-sqlite.c) is the default; a PostgreSQL backend
  * implements the same interface with its own SQL. Every call that changes
@@ -37,6 +37,16 @@ typedef enum
   CC_UPLOAD_LOGO,
 } CcUploadKind;
 
+typedef enum
+{
+  CC_JOB_QUEUED,
+  CC_JOB_RUNNING,
+  CC_JOB_DONE,
+  CC_JOB_REJECTED,
+  CC_JOB_FAILED,
+  CC_JOB_CANCELLED,
+} CcJobState;
+
 typedef struct
 {
   gint64 id;
@@ -70,20 +80,66 @@ typedef struct
   gint64 completed_at;          /* 0: not complete */
 } CcUpload;
 
+/* One `campuscut process` run with its options, and how it went. A
+ * worker owns a running job through its lease; every transition names the
+ * attempt it is about, so that a worker whose lease was lost changes
+ * nothing. */
+typedef struct
+{
+  gchar *id;                    /* 32 lowercase hex digits; also its folder */
+  gint64 unit_id;               /* the owning unit, 0: none */
+  gint64 user_id;               /* who created it, 0: since removed */
+  gchar *video;                 /* upload ids; captions and logo may be NULL */
+  gchar *captions;
+  gchar *logo;
+  gchar *options;               /* JSON object, as checked (ccjobspec.h) */
+  CcJobState state;
+  gint attempt;                 /* attempts started */
+  gint max_attempts;
+  gint64 run_after;             /* not claimed before (Unix seconds) */
+  gchar *lease_owner;           /* the worker running it, NULL: none */
+  gint64 lease_expires;
+  gdouble progress;             /* 0 to 1, as last recorded */
+  gint exit_code;               /* the last attempt's, -1: none */
+  gchar *reason;                /* why the last attempt did not succeed */
+  gchar *errors;                /* JSON array: one object per failed attempt */
+  gchar *outputs;               /* JSON array: {name, size, sha256} */
+  gint64 created_at;
+  gint64 started_at;            /* of the last attempt, 0: never */
+  gint64 finished_at;           /* 0: not finished */
+} CcJobRecord;
+
+/* How an attempt ended, for cc_store_job_finish(). */
+typedef struct
+{
+  CcJobState state;             /* DONE, REJECTED or FAILED */
+  gint exit_code;               /* -1: none (killed) */
+  const gchar *reason;          /* NULL when done */
+  const gchar *outputs;         /* JSON array */
+  gboolean retry;               /* FAILED: queue again if attempts remain */
+  gint64 retry_at;
+} CcJobEnd;
+
 const gchar *cc_unit_kind_to_string (CcUnitKind kind);
 gboolean cc_unit_kind_from_string (const gchar * s, CcUnitKind * kind);
 const gchar *cc_role_to_string (CcRole role);
 gboolean cc_role_from_string (const gchar * s, CcRole * role);
 const gchar *cc_upload_kind_to_string (CcUploadKind kind);
 gboolean cc_upload_kind_from_string (const gchar * s, CcUploadKind * kind);
+const gchar *cc_job_state_to_string (CcJobState state);
+gboolean cc_job_state_from_string (const gchar * s, CcJobState * state);
+gboolean cc_job_state_is_final (CcJobState state);
 
 void cc_unit_free (CcUnit * unit);
 void cc_user_free (CcUser * user);
 CcUpload *cc_upload_copy (const CcUpload * upload);
 void cc_upload_free (CcUpload * upload);
+CcJobRecord *cc_job_record_copy (const CcJobRecord * job);
+void cc_job_record_free (CcJobRecord * job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUnit, cc_unit_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUser, cc_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUpload, cc_upload_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcJobRecord, cc_job_record_free)
 
 #define CC_TYPE_STORE cc_store_get_type ()
 G_DECLARE_INTERFACE (CcStore, cc_store, CC, STORE, GObject)
@@ -133,6 +189,27 @@ struct _CcStoreInterface
       const gchar * sha256, gint64 now, GError ** error);
   gboolean (*upload_remove) (CcStore * self, const gchar * id,
       GError ** error);
+
+  gboolean (*job_add) (CcStore * self, const CcJobRecord * job,
+      GError ** error);
+  CcJobRecord *(*job_get) (CcStore * self, const gchar * id, GError ** error);
+  GPtrArray *(*job_list) (CcStore * self, gint64 unit_id, guint limit,
+      GError ** error);
+  CcJobRecord *(*job_claim) (CcStore * self, const gchar * owner, gint64 now,
+      gint64 lease_expires, GError ** error);
+  gboolean (*job_renew) (CcStore * self, const gchar * id, gint attempt,
+      const gchar * owner, gint64 lease_expires, gdouble progress,
+      GError ** error);
+  gboolean (*job_finish) (CcStore * self, const gchar * id, gint attempt,
+      const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);
+  gboolean (*job_release) (CcStore * self, const gchar * id, gint attempt,
+      const gchar * owner, GError ** error);
+  gboolean (*job_cancel) (CcStore * self, const gchar * id, gint64 now,
+      GError ** error);
+  gboolean (*job_retry) (CcStore * self, const gchar * id, gint64 now,
+      GError ** error);
+  gint (*job_rescue) (CcStore * self, gint64 expired_before,
+      const gchar * reason, gint64 now, GError ** error);
 };
 
 const gchar *cc_store_backend (CcStore * self);
@@ -179,5 +256,31 @@ gboolean cc_store_upload_complete (CcStore * self, const gchar * id,
     const gchar * sha256, gint64 now, GError ** error);
 gboolean cc_store_upload_remove (CcStore * self, const gchar * id,
     GError ** error);
+
+/* Jobs. The transitions change a job only from the state (and, for a
+ * worker, the attempt and lease) they name, and are G_IO_ERROR_NOT_FOUND
+ * otherwise: a cancelled job is not finished later, a lost lease changes
+ * nothing. */
+gboolean cc_store_job_add (CcStore * self, const CcJobRecord * job,
+    GError ** error);
+CcJobRecord *cc_store_job_get (CcStore * self, const gchar * id,
+    GError ** error);
+GPtrArray *cc_store_job_list (CcStore * self, gint64 unit_id, guint limit,
+    GError ** error);
+CcJobRecord *cc_store_job_claim (CcStore * self, const gchar * owner,
+    gint64 now, gint64 lease_expires, GError ** error);
+gboolean cc_store_job_renew (CcStore * self, const gchar * id, gint attempt,
+    const gchar * owner, gint64 lease_expires, gdouble progress,
+    GError ** error);
+gboolean cc_store_job_finish (CcStore * self, const gchar * id, gint attempt,
+    const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);
+gboolean cc_store_job_release (CcStore * self, const gchar * id, gint attempt,
+    const gchar * owner, GError ** error);
+gboolean cc_store_job_cancel (CcStore * self, const gchar * id, gint64 now,
+    GError ** error);
+gboolean cc_store_job_retry (CcStore * self, const gchar * id, gint64 now,
+    GError ** error);
+gint cc_store_job_rescue (CcStore * self, gint64 expired_before,
+    const gchar * reason, gint64 now, GError ** error);
 
 G_END_DECLS

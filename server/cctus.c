@@ -12,11 +12,12 @@
  *
  * A PATCH body is never held in memory: the early handler checks
  * everything it can from the head (who, which upload, offset, length,
- * type), then each chunk libsoup reads is written to the file at once and
- * forgotten, and fed to the upload's running SHA-256. Writes go to the
- * page cache and do not block, so nothing needs pausing while bytes
- * arrive; a request is paused only while the server hashes a file whose
- * running hash was lost to a restart.
+ * type), then each chunk libsoup reads (8 KiB) is fed to the upload's
+ * running SHA-256 and gathered into a buffer of WRITE_BLOCK, written to
+ * the file whenever it fills (one write a megabyte, not 128), and at the
+ * request's end. Writes go to the page cache and do not block, so nothing
+ * needs pausing while bytes arrive; a request is paused only while the
+ * server hashes a file whose running hash was lost to a restart.
  *
  * What survives a crash: the file is the truth about how many bytes
  * arrived (bytes are appended in order, so its length is the offset); the
@@ -44,6 +45,7 @@
 #include "ccauth.h"
 #include "cchttp.h"
 #include "ccsecret.h"
+#include "ccsha256.h"
 #include "cctus.h"
 
 #define TUS_VERSION "1.0.0"
@@ -51,7 +53,7 @@
 #define OFFSET_TYPE "application/offset+octet-stream"
 /* libsoup interns method names but has no constant for this one */
 #define METHOD_PATCH g_intern_static_string ("PATCH")
-#define HASH_BLOCK (1024 * 1024)
+#define WRITE_BLOCK (1024 * 1024)
 #define FILENAME_MAX_BYTES 255
 #define EMPTY_SHA256 \
   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -71,7 +73,7 @@ typedef struct
   gchar *id;
   gint64 length;
   gint64 offset;
-  GChecksum *sum;               /* over [0, hashed); NULL: hash the file */
+  CcSha256 *sum;                /* over [0, hashed); NULL: hash the file */
   gint64 hashed;
   gboolean busy;                /* a PATCH or the completion has it */
 } Live;
@@ -82,6 +84,9 @@ typedef struct
   CcTus *tus;                   /* NULL once ended */
   Live *live;                   /* NULL once handed to the completion */
   gint fd;
+  guint8 *buf;                  /* received, not yet written: WRITE_BLOCK */
+  gsize buffered;
+  gint64 written;               /* the file's length */
   gboolean persisted;
 } Patch;
 
@@ -101,8 +106,7 @@ live_free (gpointer data)
   Live *live = data;
 
   g_free (live->id);
-  if (live->sum)
-    g_checksum_free (live->sum);
+  g_clear_pointer (&live->sum, cc_sha256_free);
   g_free (live);
 }
 
@@ -119,7 +123,7 @@ live_get (CcTus * tus, const CcUpload * upload)
   live->offset = upload->offset;
   /* a hash can only be kept running from the first byte */
   if (upload->offset == 0)
-    live->sum = g_checksum_new (G_CHECKSUM_SHA256);
+    live->sum = cc_sha256_new ();
   g_hash_table_insert (tus->live, live->id, live);
   return live;
 }
@@ -128,19 +132,6 @@ static gchar *
 upload_path (CcTus * tus, const gchar * id)
 {
   return g_build_filename (tus->server->uploads_dir, id, NULL);
-}
-
-/* Ids name files: 32 lowercase hex digits and nothing else. */
-static gboolean
-id_valid (const gchar * id)
-{
-  gsize n = 0;
-
-  for (; id[n]; n++) {
-    if (!g_ascii_isdigit (id[n]) && !(id[n] >= 'a' && id[n] <= 'f'))
-      return FALSE;
-  }
-  return n == 32;
 }
 
 /* The id in /api/uploads/ID, "" for /api/uploads, NULL for other paths. */
@@ -201,7 +192,7 @@ visible_upload (CcTus * tus, const CcAuth * auth, const gchar * id,
   g_autoptr (GError) err = NULL;
   g_autoptr (CcUpload) upload = NULL;
 
-  if (id_valid (id))
+  if (cc_secret_id_valid (id))
     upload = cc_store_upload_get (tus->server->store, id, &err);
   if (upload && cc_auth_sees_unit (auth, upload->unit_id))
     return g_steal_pointer (&upload);
@@ -235,15 +226,39 @@ write_at (gint fd, const guint8 * data, gsize len, gint64 offset, gint * err)
   return TRUE;
 }
 
+/* Writes what the buffer holds. On failure the upload goes back to what
+ * the file has (the running hash, ahead of it, is dropped: the file is
+ * hashed at completion instead). */
+static gboolean
+patch_flush (Patch * p, gint * err)
+{
+  Live *live = p->live;
+
+  if (p->buffered == 0)
+    return TRUE;
+  if (!write_at (p->fd, p->buf, p->buffered, p->written, err)) {
+    live->offset = p->written;
+    g_clear_pointer (&live->sum, cc_sha256_free);
+    p->buffered = 0;
+    return FALSE;
+  }
+  p->written += p->buffered;
+  p->buffered = 0;
+  return TRUE;
+}
+
 /* What a PATCH received so far is made durable and recorded, once. */
 static void
 patch_persist (Patch * p)
 {
   g_autoptr (GError) err = NULL;
+  gint e = 0;
 
   if (p->persisted || p->live == NULL)
     return;
   p->persisted = TRUE;
+  if (!patch_flush (p, &e))
+    g_warning ("upload %s: %s", p->live->id, g_strerror (e));
   if (fdatasync (p->fd) != 0)
     g_warning ("upload %s: fdatasync: %s", p->live->id, g_strerror (errno));
   if (!cc_store_upload_set_offset (p->tus->server->store, p->live->id,
@@ -269,8 +284,28 @@ patch_end (Patch * p)
 static void
 patch_free (gpointer data)
 {
-  patch_end (data);
-  g_free (data);
+  Patch *p = data;
+
+  patch_end (p);
+  g_free (p->buf);
+  g_free (p);
+}
+
+/* Takes one chunk: into the buffer, which is written when full. */
+static gboolean
+patch_take (Patch * p, const guint8 * data, gsize len, gint * err)
+{
+  if (p->buffered + len > WRITE_BLOCK && !patch_flush (p, err))
+    return FALSE;
+  if (len >= WRITE_BLOCK) {
+    if (!write_at (p->fd, data, len, p->written, err))
+      return FALSE;
+    p->written += len;
+    return TRUE;
+  }
+  memcpy (p->buf + p->buffered, data, len);
+  p->buffered += len;
+  return TRUE;
 }
 
 static void
@@ -283,7 +318,7 @@ patch_got_chunk (SoupServerMessage * msg, GBytes * chunk, Patch * p)
 
   if (p->tus == NULL || live == NULL || soup_server_message_get_status (msg))
     return;
-  if (!write_at (p->fd, data, len, live->offset, &err)) {
+  if (!patch_take (p, data, len, &err)) {
     cc_http_error (msg, err == ENOSPC || err == EDQUOT ?
         SOUP_STATUS_INSUFFICIENT_STORAGE : SOUP_STATUS_INTERNAL_SERVER_ERROR,
         "write_failed", "cannot store the upload: %s", g_strerror (err));
@@ -291,7 +326,7 @@ patch_got_chunk (SoupServerMessage * msg, GBytes * chunk, Patch * p)
     return;
   }
   if (live->sum && live->hashed == live->offset) {
-    g_checksum_update (live->sum, data, len);
+    cc_sha256_update (live->sum, data, len);
     live->hashed += len;
   }
   live->offset += len;
@@ -325,6 +360,8 @@ patch_start (CcTus * tus, SoupServerMessage * msg, Live * live)
   p->tus = tus;
   p->live = live;
   p->fd = fd;
+  p->buf = g_malloc (WRITE_BLOCK);
+  p->written = live->offset;
   tus->patches = g_list_prepend (tus->patches, p);
   soup_message_body_set_accumulate (soup_server_message_get_request_body
       (msg), FALSE);
@@ -464,30 +501,13 @@ static void
 hash_file (GTask * task, gpointer source, gpointer task_data,
     GCancellable * cancellable)
 {
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buf = g_malloc (HASH_BLOCK);
-  gint fd = open (task_data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  gssize n = 0;
+  GError *err = NULL;
+  gchar *sha256 = cc_sha256_file (task_data, NULL, cancellable, &err);
 
-  if (fd < 0) {
-    g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errno),
-        "%s: %s", (const gchar *) task_data, g_strerror (errno));
-    return;
-  }
-  while (!g_cancellable_is_cancelled (cancellable) &&
-      ((n = read (fd, buf, HASH_BLOCK)) > 0 || (n < 0 && errno == EINTR))) {
-    if (n > 0)
-      g_checksum_update (sum, buf, n);
-  }
-  close (fd);
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  if (n < 0)
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "reading %s failed", (const gchar *) task_data);
+  if (sha256)
+    g_task_return_pointer (task, sha256, g_free);
   else
-    g_task_return_pointer (task, g_strdup (g_checksum_get_string (sum)),
-        g_free);
+    g_task_return_error (task, err);
 }
 
 /* Records the upload as complete and answers the request that ended it. */
@@ -553,7 +573,9 @@ complete (CcTus * tus, Live * live, SoupServerMessage * msg)
 
   live->busy = TRUE;
   if (live->sum && live->hashed == live->length) {
-    complete_with (tus, live, g_checksum_get_string (live->sum), msg);
+    g_autofree gchar *sha256 = cc_sha256_hex (live->sum);
+
+    complete_with (tus, live, sha256, msg);
     return;
   }
   c = g_new0 (Completion, 1);
@@ -986,7 +1008,7 @@ remove_orphans (CcTus * tus, GPtrArray * all)
   while (dir && (name = g_dir_read_name (dir))) {
     g_autofree gchar *path = NULL;
 
-    if (!id_valid (name) || g_hash_table_contains (known, name))
+    if (!cc_secret_id_valid (name) || g_hash_table_contains (known, name))
       continue;
     path = upload_path (tus, name);
     if (g_unlink (path) != 0)

@@ -274,7 +274,7 @@ def test_management_commands(c):
     check(db.execute("PRAGMA journal_mode").fetchone()[0] == "wal",
           "the database is in WAL mode")
     check(db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-          == 1, "schema version 1")
+          == 2, "schema version 2")
     db.close()
     for fn in os.listdir(data):
         with open(os.path.join(data, fn), "rb") as f:
@@ -295,7 +295,7 @@ def test_health_and_tokens(c):
     s = c.start("--jobs", "3")
     status, _, h = s.json("GET", "/api/health")
     check(status == 200 and h["database"]["ok"] is True
-          and h["database"]["schema_version"] == 1 and h["jobs"] == 3
+          and h["database"]["schema_version"] == 2 and h["jobs"] == 3
           and h["version"] and "namespaces" in h["sandbox"]
           and "bubblewrap" in h["sandbox"], f"health: {h}")
     status, headers, body = s.json("GET", "/api/me")
@@ -752,6 +752,26 @@ def test_memory_flat_during_large_upload(c):
     status, _, up = s.json("GET", loc, token=t)
     check(up["complete"] and up["sha256"] == digest.hexdigest(),
           "300 MB SHA-256")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_connections_do_not_leak(c):
+    tokens = setup_people(c.data)
+    s = c.start()
+    s.request("GET", "/api/health")
+    fds = len(os.listdir(f"/proc/{s.proc.pid}/fd"))
+    for i in range(300):
+        conn = http.client.HTTPConnection(s.host, s.port, timeout=10)
+        conn.request("GET", "/api/me",
+                     headers={"Authorization": "Bearer " + tokens["alice"]})
+        conn.getresponse().read()
+        conn.close()
+    grown = wait_until(
+        lambda: (lambda n: n if n - fds < 20 else None)(
+            len(os.listdir(f"/proc/{s.proc.pid}/fd"))), 10,
+        what="closed connections to be let go")
+    print(f"  {fds} file descriptors before 300 connections, {grown} after")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccrunner: the job runner, a worker inside the server.
+ *
+ * It claims queued jobs (one UPDATE: queued -> running under this
+ * server's lease, the attempt counted) while fewer than --jobs run, starts
+ * each as a process tree (ccchild.c), reads its JSON progress, renews the
+ * lease with the progress every few seconds, and when the tree ends
+ * records how it went in one statement fenced by the attempt:
+ *
+ *   exit 0       done, its outputs hashed
+ *   exit 3, 4    rejected (the rules; the file), with the reason it gave
+ *   exit 1, or killed (by a signal, the time limit, from outside)
+ *                failed: queued again after a delay, until the third
+ *                attempt; then it stays failed with each attempt's reason
+ *   exit 2       failed for good (the options; the server checks them, so
+ *                this is a fault of campuscut's)
+ *
+ * No transaction is open while a process runs: every state change is one
+ * short statement. A job cancelled meanwhile is not touched (the fence
+ * finds it cancelled); its process is killed at once. At start, the jobs
+ * a dead server left running are queued again with that attempt counted
+ * (this server holds the data folder's lock, so their worker is gone); at
+ * an orderly stop (SIGTERM) the running ones are killed and given back
+ * to the queue without counting the attempt.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#define G_LOG_DOMAIN "campuscut-serve"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "ccchild.h"
+#include "ccjobdir.h"
+#include "ccjobs.h"
+#include "ccrunner.h"
+#include "ccsecret.h"
+
+#define LEASE_S 60
+#define RENEW_US (10 * G_USEC_PER_SEC)
+#define TICK_MS 1000
+#define KILL_GRACE_S 60
+#define PROGRESS_LINE_MAX (64 * 1024)
+#define READ_BLOCK 4096
+
+struct _CcRunner
+{
+  CcServer *server;
+  gchar *owner;                 /* this worker's name in leases */
+  gchar *exe;
+  gchar *registry;
+  GHashTable *runs;             /* job id -> Run */
+  GCancellable *cancellable;    /* of the hashing threads, at stop */
+  guint n_alive;                /* Runs not yet freed */
+  guint tick_id;
+  guint wake_id;
+  gboolean stopping;
+};
+
+typedef enum
+{
+  RUN_LIVE,
+  RUN_CANCELLED,                /* by a request: the store says so already */
+  RUN_LOST,                     /* its lease is gone: not ours to record */
+  RUN_STOPPED,                  /* the server stops: given back */
+} RunFate;
+
+typedef struct
+{
+  CcRunner *runner;
+  CcJobRecord *job;
+  gchar *dir;
+  gchar *run_dir;
+  GSubprocess *proc;
+  GInputStream *stdout_pipe;
+  GString *line;
+  gboolean skipping;            /* in a line longer than PROGRESS_LINE_MAX */
+  guint pending;                /* asynchronous operations under way */
+  gboolean exited, eof, ended, listed;
+  gboolean unrecorded;          /* its end awaits the store */
+  RunFate fate;
+  gchar *kill_reason;
+  gdouble progress;
+  gchar *phase;
+  gchar *message;               /* what the process last said went wrong */
+  gint64 started_us, renewed_us;
+  /* how the attempt ended, once known; kept until recorded */
+  CcJobEnd end;
+  gchar *end_reason;
+  gchar *end_outputs;
+} Run;
+
+static void claim_jobs (CcRunner * runner);
+static void run_check_end (Run * run);
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static void
+run_free (Run * run)
+{
+  run->runner->n_alive--;
+  cc_job_record_free (run->job);
+  g_free (run->dir);
+  g_free (run->run_dir);
+  g_clear_object (&run->proc);
+  g_clear_object (&run->stdout_pipe);
+  if (run->line)
+    g_string_free (run->line, TRUE);
+  g_free (run->kill_reason);
+  g_free (run->phase);
+  g_free (run->message);
+  g_free (run->end_reason);
+  g_free (run->end_outputs);
+  g_free (run);
+}
+
+/* Frees the run once it is off the list and nothing waits on it. */
+static void
+run_maybe_free (Run * run)
+{
+  if (run->pending == 0 && !run->listed && run->ended)
+    run_free (run);
+}
+
+/* Takes the run off the list: a slot is free. */
+static void
+run_unlist (Run * run)
+{
+  CcRunner *runner = run->runner;
+
+  if (run->listed) {
+    run->listed = FALSE;
+    g_hash_table_remove (runner->runs, run->job->id);
+  }
+  run->ended = TRUE;
+  run_maybe_free (run);
+  cc_runner_wake (runner);
+}
+
+static void
+run_kill (Run * run, const gchar * reason)
+{
+  if (reason && run->kill_reason == NULL)
+    run->kill_reason = g_strdup (reason);
+  if (run->proc && !run->exited)
+    cc_child_kill (run->proc);
+}
+
+/* ------------------------------------------------------------------ */
+/* What the process says.                                               */
+
+static void
+publish (Run * run, const gchar * event, JsonObject * o)
+{
+  json_object_remove_member (o, "event");       /* the stream names it */
+  json_object_set_string_member (o, "job", run->job->id);
+  json_object_set_int_member (o, "attempt", run->job->attempt);
+  cc_events_publish (run->runner->server->events, run->job->id, event, o,
+      FALSE);
+}
+
+/* One line of the process's JSON progress. */
+static void
+run_line (Run * run, const gchar * text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *o;
+  const gchar *event;
+
+  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+  o = json_node_get_object (json_parser_get_root (parser));
+  event = json_object_get_string_member_with_default (o, "event", "");
+  if (strcmp (event, "progress") == 0) {
+    run->progress = CLAMP (json_object_get_double_member_with_default (o,
+            "percent", 0) / 100.0, 0.0, 1.0);
+    publish (run, "progress", o);
+  } else if (strcmp (event, "phase") == 0) {
+    g_free (run->phase);
+    run->phase = g_strdup (json_object_get_string_member_with_default (o,
+            "phase", NULL));
+    publish (run, "phase", o);
+  } else if (strcmp (event, "result") == 0 || strcmp (event, "error") == 0) {
+    const gchar *m = json_object_get_string_member_with_default (o,
+        "message", NULL);
+
+    if (m) {
+      g_free (run->message);
+      run->message = g_strdup (m);
+    }
+  }
+}
+
+/* Splits what was read into lines; a line too long is dropped whole. */
+static void
+run_feed (Run * run, const gchar * data, gsize len)
+{
+  for (gsize i = 0; i < len; i++) {
+    if (data[i] != '\n') {
+      if (!run->skipping && run->line->len < PROGRESS_LINE_MAX)
+        g_string_append_c (run->line, data[i]);
+      else
+        run->skipping = TRUE;
+      continue;
+    }
+    if (!run->skipping)
+      run_line (run, run->line->str);
+    g_string_truncate (run->line, 0);
+    run->skipping = FALSE;
+  }
+}
+
+static void
+run_read (Run * run);
+
+static void
+run_got_bytes (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Run *run = data;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish
+      (G_INPUT_STREAM (source), res, NULL);
+  gsize len = 0;
+  const gchar *text = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+
+  run->pending--;
+  if (len == 0 || run->fate == RUN_STOPPED) {
+    run->eof = TRUE;
+    run_check_end (run);
+    return;
+  }
+  run_feed (run, text, len);
+  run_read (run);
+}
+
+static void
+run_read (Run * run)
+{
+  run->pending++;
+  g_input_stream_read_bytes_async (run->stdout_pipe, READ_BLOCK,
+      G_PRIORITY_DEFAULT, NULL, run_got_bytes, run);
+}
+
+static void
+run_exited (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Run *run = data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
+  run->pending--;
+  run->exited = TRUE;
+  run_check_end (run);
+}
+
+/* ------------------------------------------------------------------ */
+/* How it ended.                                                        */
+
+/* What the exit status means for the job (see the top of the file). */
+static void
+run_judge (Run * run)
+{
+  GSubprocess *p = run->proc;
+  gint status = g_subprocess_get_if_exited (p) ?
+      g_subprocess_get_exit_status (p) : 128 + g_subprocess_get_term_sig (p);
+  CcJobEnd *end = &run->end;
+
+  end->exit_code = status < 128 ? status : -1;
+  end->state = status == 0 ? CC_JOB_DONE : status == 3 || status == 4 ?
+      CC_JOB_REJECTED : CC_JOB_FAILED;
+  end->retry = status != 2;
+  end->retry_at = now_s () + (gint64) (run->runner->server->options.
+      retry_delay_s * run->job->attempt);
+  if (status == 0)
+    return;
+  if (status >= 128)
+    run->end_reason = g_strdup_printf ("%s%sthe job's process was killed "
+        "(signal %d) before it finished", run->kill_reason ?
+        run->kill_reason : "", run->kill_reason ? ": " : "", status - 128);
+  else if (run->message)
+    run->end_reason = g_strdup (run->message);
+  else
+    run->end_reason = g_strdup_printf ("campuscut ended with exit code %d "
+        "and no message; see attempt-%d.log in the job's folder", status,
+        run->job->attempt);
+  end->reason = run->end_reason;
+}
+
+/* Records the end (again at each tick while the store refuses). */
+static void
+run_record (Run * run)
+{
+  CcRunner *runner = run->runner;
+  g_autoptr (GError) err = NULL;
+
+  run->end.outputs = run->end_outputs;
+  if (!cc_store_job_finish (runner->server->store, run->job->id,
+          run->job->attempt, runner->owner, &run->end, now_s (), &err) &&
+      !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+    g_warning ("job %s: %s; trying again", run->job->id, err->message);
+    run->unrecorded = TRUE;
+    return;
+  }
+  run->unrecorded = FALSE;
+  if (err)
+    g_debug ("job %s ended after it was cancelled or taken back",
+        run->job->id);
+  cc_jobs_publish_state (runner->server, run->job->id);
+  run_unlist (run);
+}
+
+static void
+hash_thread (GTask * task, gpointer source, gpointer task_data,
+    GCancellable * cancellable)
+{
+  GError *err = NULL;
+  gchar *outputs = cc_job_dir_hash_outputs (task_data, cancellable, &err);
+
+  if (outputs)
+    g_task_return_pointer (task, outputs, g_free);
+  else
+    g_task_return_error (task, err);
+}
+
+static void
+hashed (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Run *run = data;
+  g_autoptr (GError) err = NULL;
+
+  run->pending--;
+  run->end_outputs = g_task_propagate_pointer (G_TASK (res), &err);
+  if (run->fate == RUN_STOPPED) {
+    run_unlist (run);
+    return;
+  }
+  if (run->end_outputs == NULL) {
+    g_warning ("job %s: %s", run->job->id, err->message);
+    run->end.state = CC_JOB_FAILED;
+    run->end.retry = TRUE;
+    g_free (run->end_reason);
+    run->end.reason = run->end_reason = g_strdup_printf ("the outputs "
+        "could not be read back: %s", err->message);
+  }
+  run_record (run);
+}
+
+/* The attempt's folder becomes out/ (the outputs, or the report only),
+ * whose files are hashed in a thread before the end is recorded. */
+static void
+run_keep (Run * run)
+{
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GTask) task = NULL;
+
+  if (!cc_job_dir_keep (run->dir, run->run_dir, run->end.state ==
+          CC_JOB_DONE, &err)) {
+    g_warning ("job %s: %s", run->job->id, err->message);
+    run->end.state = CC_JOB_FAILED;
+    run->end.retry = TRUE;
+    g_free (run->end_reason);
+    run->end.reason = run->end_reason = g_strdup (err->message);
+    run->end_outputs = g_strdup ("[]");
+    run_record (run);
+    return;
+  }
+  run->pending++;
+  task = g_task_new (NULL, run->runner->cancellable, hashed, run);
+  g_task_set_task_data (task, g_build_filename (run->dir, "out", NULL),
+      g_free);
+  g_task_run_in_thread (task, hash_thread);
+}
+
+/* Once the process has exited and its output is read to the end. */
+static void
+run_check_end (Run * run)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (!run->exited || !run->eof)
+    return;
+  if (run->fate != RUN_LIVE) {
+    if (!cc_job_dir_remove_tree (run->run_dir, &err))
+      g_warning ("%s", err->message);
+    run_unlist (run);
+    return;
+  }
+  run_judge (run);
+  run_keep (run);
+}
+
+/* ------------------------------------------------------------------ */
+/* Starting.                                                            */
+
+/* The job's uploads: the video first. */
+static GPtrArray *
+job_uploads (CcRunner * runner, const CcJobRecord * job, GError ** error)
+{
+  g_autoptr (GPtrArray) uploads = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) cc_upload_free);
+  const gchar *ids[] = { job->video, job->captions, job->logo };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+    CcUpload *u;
+
+    if (ids[i] == NULL)
+      continue;
+    u = cc_store_upload_get (runner->server->store, ids[i], error);
+    if (u == NULL)
+      return NULL;
+    g_ptr_array_add (uploads, u);
+  }
+  return g_steal_pointer (&uploads);
+}
+
+static GSubprocess *
+run_spawn (Run * run, GError ** error)
+{
+  CcRunner *runner = run->runner;
+  CcServer *server = runner->server;
+  g_autoptr (GPtrArray) uploads = job_uploads (runner, run->job, error);
+  CcChildConfig config = {
+    .exe = runner->exe,
+    .registry = runner->registry,
+    .uploads_dir = server->uploads_dir,
+    .sandbox = server->options.no_sandbox ? NULL : &server->sandbox,
+    .max_time_s = server->options.job_max_time_s,
+    .max_output_mb = server->options.job_max_output_mb,
+    .threads = server->options.job_threads,
+  };
+
+  if (uploads == NULL)
+    return NULL;
+  run->run_dir = cc_job_dir_prepare (run->dir, run->job->attempt, error);
+  if (run->run_dir == NULL)
+    return NULL;
+  return cc_child_spawn (&config, run->job, uploads, run->dir, run->run_dir,
+      error);
+}
+
+/* An attempt that could not even start: failed, and tried again later. */
+static void
+run_failed_to_start (Run * run, const GError * err)
+{
+  g_warning ("job %s: cannot start: %s", run->job->id, err->message);
+  run->end.state = CC_JOB_FAILED;
+  run->end.exit_code = -1;
+  run->end.retry = TRUE;
+  run->end.retry_at = now_s () + (gint64) (run->runner->server->options.
+      retry_delay_s * run->job->attempt);
+  run->end.reason = run->end_reason = g_strdup_printf ("the job could not "
+      "start: %s", err->message);
+  run->end_outputs = g_strdup ("[]");
+  run_record (run);
+}
+
+static void
+run_start (CcRunner * runner, CcJobRecord * job)
+{
+  Run *run = g_new0 (Run, 1);
+  g_autoptr (GError) err = NULL;
+
+  runner->n_alive++;
+  run->runner = runner;
+  run->job = job;
+  run->dir = g_build_filename (runner->server->jobs_dir, job->id, NULL);
+  run->line = g_string_new (NULL);
+  run->started_us = run->renewed_us = g_get_monotonic_time ();
+  run->listed = TRUE;
+  g_hash_table_insert (runner->runs, job->id, run);
+  run->proc = run_spawn (run, &err);
+  if (run->proc == NULL) {
+    run_failed_to_start (run, err);
+    return;
+  }
+  run->stdout_pipe = g_object_ref (g_subprocess_get_stdout_pipe (run->proc));
+  run_read (run);
+  run->pending++;
+  g_subprocess_wait_async (run->proc, NULL, run_exited, run);
+  cc_jobs_publish_state (runner->server, job->id);
+}
+
+static void
+claim_jobs (CcRunner * runner)
+{
+  CcServer *server = runner->server;
+
+  while (!runner->stopping && cc_server_runs_jobs (server) &&
+      g_hash_table_size (runner->runs) < server->options.jobs) {
+    g_autoptr (GError) err = NULL;
+    CcJobRecord *job = cc_store_job_claim (server->store, runner->owner,
+        now_s (), now_s () + LEASE_S, &err);
+
+    if (job == NULL) {
+      if (err)
+        g_warning ("claiming a job: %s", err->message);
+      return;
+    }
+    run_start (runner, job);
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Every second.                                                        */
+
+/* Renews the run's lease with its progress; a job whose lease is gone
+ * (cancelled, or taken back) is not ours any more: its process goes. */
+static void
+run_renew (CcRunner * runner, Run * run)
+{
+  g_autoptr (GError) err = NULL;
+
+  run->renewed_us = g_get_monotonic_time ();
+  if (cc_store_job_renew (runner->server->store, run->job->id,
+          run->job->attempt, runner->owner, now_s () + LEASE_S,
+          run->progress, &err))
+    return;
+  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+    g_warning ("job %s: renewing its lease: %s", run->job->id, err->message);
+    return;
+  }
+  run->fate = RUN_LOST;
+  run_kill (run, NULL);
+}
+
+static gboolean
+tick (gpointer data)
+{
+  CcRunner *runner = data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 limit_us = (gint64) ((runner->server->options.job_max_time_s +
+          KILL_GRACE_S) * G_USEC_PER_SEC);
+  g_autoptr (GList) runs = g_hash_table_get_values (runner->runs);
+
+  for (GList * l = runs; l; l = l->next) {
+    Run *run = l->data;
+
+    if (run->unrecorded) {
+      run_record (run);         /* the store refused it last time */
+      continue;
+    }
+    if (run->exited || run->fate != RUN_LIVE)
+      continue;
+    if (now - run->started_us > limit_us)
+      run_kill (run, "the job ran past its time limit");
+    else if (now - run->renewed_us >= RENEW_US)
+      run_renew (runner, run);
+  }
+  claim_jobs (runner);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+wake_cb (gpointer data)
+{
+  CcRunner *runner = data;
+
+  runner->wake_id = 0;
+  claim_jobs (runner);
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* Something was queued or a slot freed: claim from the main loop soon. */
+void
+cc_runner_wake (CcRunner * runner)
+{
+  if (runner && !runner->stopping && runner->wake_id == 0)
+    runner->wake_id = g_idle_add (wake_cb, runner);
+}
+
+/* The job was cancelled in the store: its process, if here, goes. */
+void
+cc_runner_cancel (CcRunner * runner, const gchar * id)
+{
+  Run *run = g_hash_table_lookup (runner->runs, id);
+
+  if (run && run->fate == RUN_LIVE) {
+    run->fate = RUN_CANCELLED;
+    run_kill (run, NULL);
+  }
+}
+
+/* The progress of a job running here, as its process last said; FALSE
+ * when no process of the job's is here (any more). */
+gboolean
+cc_runner_live (CcRunner * runner, const gchar * id, gdouble * progress,
+    const gchar ** phase)
+{
+  Run *run = runner ? g_hash_table_lookup (runner->runs, id) : NULL;
+
+  if (run == NULL)
+    return FALSE;
+  *progress = run->progress;
+  *phase = run->phase;
+  return TRUE;
+}
+
+guint
+cc_runner_n_running (CcRunner * runner)
+{
+  return g_hash_table_size (runner->runs);
+}
+
+static gchar *
+new_owner (GError ** error)
+{
+  g_autofree gchar *id = cc_secret_new_id (error);
+
+  if (id == NULL)
+    return NULL;
+  return g_strdup_printf ("%s:%d:%.8s", g_get_host_name (), (gint) getpid (),
+      id);
+}
+
+/**
+ * cc_runner_new:
+ *
+ * Queues again what a dead server left running, removes the attempts'
+ * folders it left, prepares GStreamer's registry for the jobs and starts
+ * claiming.
+ */
+CcRunner *
+cc_runner_new (CcServer * server, GError ** error)
+{
+  CcRunner *runner = g_new0 (CcRunner, 1);
+  gint rescued;
+
+  runner->server = server;
+  runner->runs = g_hash_table_new (g_str_hash, g_str_equal);
+  runner->cancellable = g_cancellable_new ();
+  runner->owner = new_owner (error);
+  runner->exe = g_file_read_link ("/proc/self/exe", error);
+  rescued = runner->owner && runner->exe ? cc_store_job_rescue
+      (server->store, G_MAXINT64, "the server stopped while the job ran",
+      now_s (), error) : -1;
+  if (rescued < 0) {
+    cc_runner_free (runner);
+    return NULL;
+  }
+  if (rescued > 0)
+    g_message ("%d job(s) left running by a stopped server queued again",
+        rescued);
+  cc_job_dir_forget_runs (server->jobs_dir);
+  if (cc_server_runs_jobs (server))
+    runner->registry = cc_child_prepare_registry (runner->exe,
+        server->options.data_dir);
+  runner->tick_id = g_timeout_add (TICK_MS, tick, runner);
+  cc_runner_wake (runner);
+  return runner;
+}
+
+/* At an orderly stop: each running job's process is killed and the job
+ * given back to the queue, its attempt not counted; then everything under
+ * way ends before the runner goes. */
+void
+cc_runner_free (CcRunner * runner)
+{
+  g_autoptr (GList) runs = NULL;
+
+  if (runner == NULL)
+    return;
+  runner->stopping = TRUE;
+  g_clear_handle_id (&runner->tick_id, g_source_remove);
+  g_clear_handle_id (&runner->wake_id, g_source_remove);
+  runs = g_hash_table_get_values (runner->runs);
+  for (GList * l = runs; l; l = l->next) {
+    Run *run = l->data;
+    g_autoptr (GError) err = NULL;
+
+    if (run->fate == RUN_LIVE && !cc_store_job_release (runner->server->store,
+            run->job->id, run->job->attempt, runner->owner, &err))
+      g_debug ("job %s: %s", run->job->id, err->message);
+    run->fate = RUN_STOPPED;
+    run_kill (run, NULL);
+    if (run->pending == 0)
+      run_unlist (run);         /* it waits on nothing: its end unrecorded */
+  }
+  g_cancellable_cancel (runner->cancellable);
+  while (runner->n_alive > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_hash_table_unref (runner->runs);
+  g_object_unref (runner->cancellable);
+  g_free (runner->owner);
+  g_free (runner->exe);
+  g_free (runner->registry);
+  g_free (runner);
+}
