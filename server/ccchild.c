@@ -166,12 +166,55 @@ child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Whether the server's environment variable @name reaches a job: what
+ * finds programs, plugins and libraries, language and time zone, GLib's and
+ * GStreamer's debugging, sanitizers, campuscut's own. Nothing else (tokens,
+ * database addresses, proxies) goes to a process that parses untrusted
+ * media and whose outputs the submitter downloads. */
+static gboolean
+passed_to_job (const gchar * name)
+{
+  static const gchar *const exact[] = { "PATH", "HOME", "TMPDIR", "LANG",
+    "LANGUAGE", "TZ", "LD_LIBRARY_PATH", "G_DEBUG", "G_MESSAGES_DEBUG", "G_SLICE",
+    "MALLOC_ARENA_MAX", "ORC_CODE", NULL
+  };
+  static const gchar *const prefix[] = { "LC_", "GST_", "CAMPUSCUT_",
+    "FONTCONFIG_", "ASAN_", "LSAN_", "UBSAN_", NULL
+  };
+
+  if (g_strv_contains (exact, name))
+    return TRUE;
+  for (guint i = 0; prefix[i]; i++) {
+    if (g_str_has_prefix (name, prefix[i]))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gchar **
+job_environ (void)
+{
+  g_auto (GStrv) env = g_get_environ ();
+  GPtrArray *kept = g_ptr_array_new ();
+
+  for (guint i = 0; env[i]; i++) {
+    g_autofree gchar *name = g_strndup (env[i], strcspn (env[i], "="));
+
+    if (passed_to_job (name))
+      g_ptr_array_add (kept, g_strdup (env[i]));
+  }
+  g_ptr_array_add (kept, NULL);
+  return (gchar **) g_ptr_array_free (kept, FALSE);
+}
+
 static GSubprocessLauncher *
 new_launcher (const CcChildConfig * config, const gchar * log_path)
 {
   GSubprocessLauncher *l = g_subprocess_launcher_new
       (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_auto (GStrv) env = job_environ ();
 
+  g_subprocess_launcher_set_environ (l, env);
   g_subprocess_launcher_set_stdin_file_path (l, "/dev/null");
   g_subprocess_launcher_set_stderr_file_path (l, log_path);
   g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);

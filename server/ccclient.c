@@ -339,6 +339,8 @@ head_offset (CcClient * c, const gchar * location, gint64 * offset,
 static gboolean
 retryable (guint status)
 {
+  if (status == G_MAXUINT)
+    return FALSE;               /* the file, or the URL */
   return status == 0 || status >= 500 || status == SOUP_STATUS_CONFLICT ||
       status == SOUP_STATUS_LOCKED || status == SOUP_STATUS_REQUEST_TIMEOUT;
 }
@@ -394,11 +396,19 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
     return NULL;
   while (offset < size) {
     g_autoptr (GError) err = NULL;
+    gint64 before = offset;
     guint status = send_rest (c, location, path, &offset, size, started_us,
         &err);
 
-    if (status == SOUP_STATUS_NO_CONTENT)
-      continue;
+    if (status == SOUP_STATUS_NO_CONTENT) {
+      if (offset > before)
+        continue;
+      /* accepted, yet no byte further: a break like any other */
+      g_set_error (&err, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "the server kept none of the bytes sent (offset %" G_GINT64_FORMAT
+          ")", offset);
+      status = 0;
+    }
     if (!retryable (status) || ++failures > c->max_retries) {
       g_propagate_prefixed_error (error, g_steal_pointer (&err), "%s: ",
           name);

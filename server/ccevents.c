@@ -12,9 +12,13 @@
  * the body and the message unpaused, libsoup writes it and pauses again
  * when the body runs dry. Between events a comment line goes out every
  * heartbeat so that proxies do not take the stream for idle and a client
- * that went away is noticed (the write fails, the message finishes). The
- * server's idle watchdog is held for the stream's life: the client of a
- * stream is not idle for having nothing to send.
+ * that went away is noticed (the write fails, the message finishes).
+ * Each heartbeat that reaches the socket is a sign of life for the
+ * server's idle watchdog; the heartbeat is at most half the idle timeout
+ * (the server sees to it), so a stream whose client reads is never idle, and
+ * one whose client stopped reading (its socket full, writes stalled) is
+ * dropped like any idle connection. What a stream has queued and not yet
+ * written is bounded too: past MAX_UNSENT the connection is shut down.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -26,9 +30,12 @@
 
 #include "ccevents.h"
 
+/* Far more than a client that reads falls behind by (events are a few
+ * hundred bytes, a few a second). */
+#define MAX_UNSENT (256 * 1024)
+
 struct _CcEvents
 {
-  CcWatchdog *watchdog;
   GHashTable *streams;          /* job id -> GList of Stream */
   guint heartbeat_id;
   guint n_streams;
@@ -39,7 +46,9 @@ typedef struct
   CcEvents *events;
   SoupServerMessage *msg;
   gchar *job_id;
+  gsize unsent;                 /* appended, not yet written */
   gboolean ended;               /* the body is complete: nothing more */
+  gboolean dropped;             /* its connection shut down */
 } Stream;
 
 static gchar *
@@ -59,13 +68,33 @@ format_event (const gchar * event, JsonObject * data)
 static void
 stream_write (Stream * s, gchar * text)
 {
-  if (s->ended) {
+  gsize len = strlen (text);
+
+  if (s->ended || s->dropped) {
     g_free (text);
     return;
   }
+  if (s->unsent + len > MAX_UNSENT) {
+    GSocket *socket = soup_server_message_get_socket (s->msg);
+
+    g_debug ("event stream of job %s: %" G_GSIZE_FORMAT " bytes unsent, "
+        "its client does not read: dropped", s->job_id, s->unsent);
+    g_free (text);
+    s->dropped = TRUE;
+    if (socket)
+      g_socket_shutdown (socket, TRUE, TRUE, NULL);
+    return;
+  }
+  s->unsent += len;
   soup_message_body_append (soup_server_message_get_response_body (s->msg),
-      SOUP_MEMORY_TAKE, text, strlen (text));
+      SOUP_MEMORY_TAKE, text, len);
   soup_server_message_unpause (s->msg);
+}
+
+static void
+stream_wrote (SoupServerMessage * msg, guint size, Stream * s)
+{
+  s->unsent -= MIN (s->unsent, size);
 }
 
 static void
@@ -80,6 +109,17 @@ stream_end (Stream * s)
 }
 
 static void
+stream_free (Stream * s)
+{
+  g_signal_handlers_disconnect_by_data (s->msg, s);
+  g_object_unref (s->msg);
+  g_free (s->job_id);
+  g_free (s);
+}
+
+/* The message finished, or its connection went without finishing it
+ * (libsoup 3.2's soup_server_disconnect does that). */
+static void
 stream_finished (SoupServerMessage * msg, Stream * s)
 {
   CcEvents *events = s->events;
@@ -91,11 +131,7 @@ stream_finished (SoupServerMessage * msg, Stream * s)
   else
     g_hash_table_remove (events->streams, s->job_id);
   events->n_streams--;
-  g_signal_handlers_disconnect_by_data (msg, s);
-  cc_watchdog_release (events->watchdog, msg);
-  g_object_unref (s->msg);
-  g_free (s->job_id);
-  g_free (s);
+  stream_free (s);
 }
 
 static gboolean
@@ -114,11 +150,10 @@ heartbeat (gpointer data)
 }
 
 CcEvents *
-cc_events_new (CcWatchdog * watchdog, guint heartbeat_ms)
+cc_events_new (guint heartbeat_ms)
 {
   CcEvents *events = g_new0 (CcEvents, 1);
 
-  events->watchdog = g_object_ref (watchdog);
   events->streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
   events->heartbeat_id = g_timeout_add (heartbeat_ms, heartbeat, events);
@@ -151,8 +186,9 @@ cc_events_stream (CcEvents * events, SoupServerMessage * msg,
   s->events = events;
   s->msg = g_object_ref (msg);
   s->job_id = g_strdup (job_id);
-  cc_watchdog_hold (events->watchdog, msg);
   g_signal_connect (msg, "finished", G_CALLBACK (stream_finished), s);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (stream_finished), s);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (stream_wrote), s);
   list = g_hash_table_lookup (events->streams, job_id);
   g_hash_table_insert (events->streams, g_strdup (job_id),
       g_list_append (list, s));
@@ -191,15 +227,30 @@ cc_events_n_streams (CcEvents * events)
   return events->n_streams;
 }
 
-/* Called once the server's connections are gone, and with them every
- * stream. */
+/* Forgets every stream and stops the heartbeat: called before the
+ * server's connections are closed, which leaves their messages
+ * unfinished. */
+void
+cc_events_close_all (CcEvents * events)
+{
+  GHashTableIter iter;
+  GList *list;
+
+  g_clear_handle_id (&events->heartbeat_id, g_source_remove);
+  g_hash_table_iter_init (&iter, events->streams);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & list)) {
+    g_list_free_full (list, (GDestroyNotify) stream_free);
+    g_hash_table_iter_remove (&iter);
+  }
+  events->n_streams = 0;
+}
+
 void
 cc_events_free (CcEvents * events)
 {
   if (events == NULL)
     return;
-  g_source_remove (events->heartbeat_id);
+  cc_events_close_all (events);
   g_hash_table_unref (events->streams);
-  g_object_unref (events->watchdog);
   g_free (events);
 }

@@ -480,19 +480,25 @@ job_route_allowed (SoupServerMessage * msg, gchar ** parts)
   const gchar *m = soup_server_message_get_method (msg);
   guint n = g_strv_length (parts);
   const gchar *allow;
+  gboolean get = FALSE, head = FALSE, post = FALSE;
 
-  if (n == 1 || (n == 2 && strcmp (parts[1], "events") == 0))
+  if (n == 1 || (n == 2 && strcmp (parts[1], "events") == 0)) {
     allow = "GET";
-  else if (n == 2 && (strcmp (parts[1], "cancel") == 0 ||
-          strcmp (parts[1], "retry") == 0))
+    get = TRUE;
+  } else if (n == 2 && (strcmp (parts[1], "cancel") == 0 ||
+          strcmp (parts[1], "retry") == 0)) {
     allow = "POST";
-  else if (n == 3 && strcmp (parts[1], "files") == 0)
+    post = TRUE;
+  } else if (n == 3 && strcmp (parts[1], "files") == 0) {
     allow = "GET, HEAD";
-  else {
+    get = head = TRUE;
+  } else {
     cc_http_not_found (msg);
     return FALSE;
   }
-  if (strstr (allow, m) == NULL || (m == SOUP_METHOD_HEAD && n != 3)) {
+  /* method names are interned by libsoup: compared as pointers */
+  if (!((get && m == SOUP_METHOD_GET) || (head && m == SOUP_METHOD_HEAD) ||
+          (post && m == SOUP_METHOD_POST))) {
     cc_http_method_not_allowed (msg, allow);
     return FALSE;
   }

@@ -18,6 +18,8 @@
 
 #include <errno.h>
 
+#include <string.h>
+
 #include "cchttp.h"
 #include "ccrange.h"
 
@@ -40,9 +42,14 @@ wanted_range (SoupServerMessage * msg, goffset total, const gchar * etag,
     return FALSE;
   one = n == 1;
   if (one) {
-    *start = MAX (ranges[0].start, 0);
+    const gchar *spec = strchr (cc_http_header (msg, "Range"), '=') + 1;
+    gboolean suffix = *(spec + strspn (spec, " \t")) == '-';
+
+    /* a suffix longer than the file is the whole file; a first byte
+     * negative otherwise is one past 2^63 that libsoup read signed */
+    *start = suffix ? MAX (ranges[0].start, 0) : ranges[0].start;
     *end = MIN (ranges[0].end, total - 1);
-    if (*start >= total)
+    if (*start < 0 || *start >= total)
       *status = SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE;
   }
   soup_message_headers_free_ranges (h, ranges);

@@ -218,11 +218,12 @@ cc_server_new (const CcServerOptions * options, GError ** error)
 
   self->lock_fd = -1;
   options_copy (&self->options, options);
-  self->uploads_dir = g_build_filename (options->data_dir, "uploads", NULL);
-  self->jobs_dir = g_build_filename (options->data_dir, "jobs", NULL);
+  self->uploads_dir = g_build_filename (self->options.data_dir, "uploads",
+      NULL);
+  self->jobs_dir = g_build_filename (self->options.data_dir, "jobs", NULL);
   if (!lock_data_dir (self, error))
     return NULL;
-  self->store = cc_data_open_store (options->data_dir, error);
+  self->store = cc_data_open_store (self->options.data_dir, error);
   if (self->store == NULL)
     return NULL;
   if (!make_dir (self->uploads_dir, error) ||
@@ -234,7 +235,9 @@ cc_server_new (const CcServerOptions * options, GError ** error)
     g_signal_connect (self->soup, "request-started",
         G_CALLBACK (close_after_answer), NULL);
   self->watchdog = cc_watchdog_new (self->soup, options->idle_timeout_ms);
-  self->events = cc_events_new (self->watchdog, options->heartbeat_ms);
+  /* an event stream's heartbeats are what keeps it from being idle */
+  self->events = cc_events_new (MIN (options->heartbeat_ms,
+          options->idle_timeout_ms / 2));
   cc_server_add_route (self, "/", route_default);
   cc_server_add_route (self, "/api/health", route_health);
   cc_auth_add_routes (self);
@@ -349,6 +352,8 @@ cc_server_free (CcServer * self)
 {
   if (self == NULL)
     return;
+  if (self->events)
+    cc_events_close_all (self->events);
   if (self->soup)
     soup_server_disconnect (self->soup);
   g_clear_pointer (&self->runner, cc_runner_free);

@@ -255,10 +255,10 @@ on_event (CcClient * c, const gchar * event, const gchar * data)
 }
 
 /* Reads one event stream; returns the job once final, or NULL when the
- * stream ended or broke first. */
+ * stream ended or broke first (*heard: whether an event came before). */
 static JsonObject *
 follow_once (CcClient * c, const gchar * events, gboolean * fatal,
-    GError ** error)
+    gboolean * heard, GError ** error)
 {
   g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_GET,
       events, error);
@@ -291,6 +291,7 @@ follow_once (CcClient * c, const gchar * events, gboolean * fatal,
     } else if (*l == '\0' && data->len > 0) {
       final = on_event (c, event, data->str);
       g_string_truncate (data, 0);
+      *heard = TRUE;
     }
     if (final)
       return final;
@@ -311,11 +312,15 @@ follow (CcClient * c, JsonObject * job, GError ** error)
 
   while (TRUE) {
     g_autoptr (GError) err = NULL;
-    gboolean fatal = FALSE;
-    JsonObject *final = follow_once (c, events, &fatal, &err);
+    gboolean fatal = FALSE, heard = FALSE;
+    JsonObject *final = follow_once (c, events, &fatal, &heard, &err);
 
     if (final)
       return final;
+    /* a stream that brought events was worth it: breaks are counted
+     * one after another, not over a long job's life */
+    if (heard)
+      failures = 0;
     if (fatal || ++failures > c->max_retries) {
       g_propagate_error (error, g_steal_pointer (&err));
       return NULL;
@@ -388,11 +393,20 @@ download_one (CcClient * c, const gchar * location, const gchar * path,
 {
   g_autofree gchar *part = g_strdup_printf ("%s.part", path);
   guint failures = 0;
+  gint64 had = -1;
 
   while (TRUE) {
     g_autoptr (GError) err = NULL;
     g_autofree gchar *got = NULL;
+    GStatBuf st;
 
+    /* a try that brought bytes was worth it: only tries that bring
+     * nothing, one after another, are counted */
+    if (g_stat (part, &st) == 0 && st.st_size > had) {
+      if (had >= 0)
+        failures = 0;
+      had = st.st_size;
+    }
     if (fetch_rest (c, location, part, &err) &&
         (got = file_sha256 (part, &err)) && g_strcmp0 (got, sha256) == 0)
       return g_rename (part, path) == 0 || (g_set_error (error, G_IO_ERROR,

@@ -247,32 +247,49 @@ patch_flush (Patch * p, gint * err)
   return TRUE;
 }
 
-/* What a PATCH received so far is made durable and recorded, once. */
-static void
-patch_persist (Patch * p)
+/* What a PATCH received so far is made durable and recorded, once.
+ * FALSE with *e set when the last bytes could not be written: the offset
+ * recorded is then what the file has. */
+static gboolean
+patch_persist (Patch * p, gint * e)
 {
   g_autoptr (GError) err = NULL;
-  gint e = 0;
+  gboolean ok = TRUE;
 
   if (p->persisted || p->live == NULL)
-    return;
+    return TRUE;
   p->persisted = TRUE;
-  if (!patch_flush (p, &e))
-    g_warning ("upload %s: %s", p->live->id, g_strerror (e));
+  if (!patch_flush (p, e)) {
+    g_warning ("upload %s: %s", p->live->id, g_strerror (*e));
+    ok = FALSE;
+  }
   if (fdatasync (p->fd) != 0)
     g_warning ("upload %s: fdatasync: %s", p->live->id, g_strerror (errno));
   if (!cc_store_upload_set_offset (p->tus->server->store, p->live->id,
           p->live->offset, &err))
     g_warning ("upload %s: %s", p->live->id, err->message);
+  return ok;
+}
+
+/* A PATCH whose bytes could not be stored: 507 when the disk is full. */
+static void
+write_failed (SoupServerMessage * msg, Live * live, gint err)
+{
+  cc_http_error (msg, err == ENOSPC || err == EDQUOT ?
+      SOUP_STATUS_INSUFFICIENT_STORAGE : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+      "write_failed", "cannot store the upload: %s", g_strerror (err));
+  set_offset_header (msg, live->offset);
 }
 
 /* Ends a PATCH however it went: its bytes recorded, its lock released. */
 static void
 patch_end (Patch * p)
 {
+  gint e = 0;
+
   if (p->tus == NULL)
     return;
-  patch_persist (p);
+  patch_persist (p, &e);
   if (p->live)
     p->live->busy = FALSE;
   close (p->fd);
@@ -319,10 +336,7 @@ patch_got_chunk (SoupServerMessage * msg, GBytes * chunk, Patch * p)
   if (p->tus == NULL || live == NULL || soup_server_message_get_status (msg))
     return;
   if (!patch_take (p, data, len, &err)) {
-    cc_http_error (msg, err == ENOSPC || err == EDQUOT ?
-        SOUP_STATUS_INSUFFICIENT_STORAGE : SOUP_STATUS_INTERNAL_SERVER_ERROR,
-        "write_failed", "cannot store the upload: %s", g_strerror (err));
-    set_offset_header (msg, live->offset);
+    write_failed (msg, live, err);
     return;
   }
   if (live->sum && live->hashed == live->offset) {
@@ -477,13 +491,17 @@ patch_body_done (CcTus * tus, SoupServerMessage * msg)
 {
   Patch *p = g_object_get_data (G_OBJECT (msg), "cc-patch");
   Live *live;
+  gint err = 0;
 
   if (p == NULL || p->live == NULL) {
     internal_error (msg, "the upload was not prepared");
     return;
   }
   live = p->live;
-  patch_persist (p);
+  if (!patch_persist (p, &err)) {
+    write_failed (msg, live, err);
+    return;
+  }
   if (live->offset < live->length) {
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
     set_offset_header (msg, live->offset);

@@ -371,10 +371,14 @@ def check_ranges(s, t, job):
               f"bytes {start}-{end}/{size}" and part == body[start:end + 1]
               and int(h["Content-Length"]) == end - start + 1,
               f"{rng}: {status} {h['Content-Range']}")
-    status, h, _ = s.request("GET", loc, token=t,
-                             headers={"Range": f"bytes={size}-"})
-    check(status == 416 and h["Content-Range"] == f"bytes */{size}",
-          f"past the end: {status}")
+    for rng in (f"bytes={size}-", "bytes=9223372036854775808-",
+                "bytes=18446744073709551615-", "bytes=-0"):
+        status, h, _ = s.request("GET", loc, token=t, headers={"Range": rng})
+        check(status == 416 and h["Content-Range"] == f"bytes */{size}",
+              f"{rng}: past the end: {status}")
+    status, h, part = s.request("GET", loc, token=t,
+                                headers={"Range": f"bytes=-{size * 4}"})
+    check(status == 206 and part == body, "a suffix longer than the file")
     status, _, whole = s.request("GET", loc, token=t, headers={
         "Range": "bytes=0-9", "If-Range": '"not-the-etag"'})
     check(status == 200 and len(whole) == size, "If-Range of another file")
@@ -461,6 +465,13 @@ def test_job_requests_refused(c):
         check(status == 404, f"{method} {path}: {status}")
     status, _, _ = s.json("DELETE", "/api/jobs/" + "0" * 32, token=t)
     check(status == 405, "DELETE a job: 405")
+    job = "/api/jobs/" + "0" * 32
+    for method, path in (("OST", job + "/cancel"), ("GET", job + "/cancel"),
+                         ("POST", job), ("ET", job), ("E", job + "/events"),
+                         ("HEAD", job + "/events"),
+                         ("POST", job + "/files/full.mp4")):
+        status, _, _ = s.json(method, path, token=t, body=b"", headers=JS)
+        check(status == 405, f"{method} {path}: {status}")
     db = sqlite3.connect(os.path.join(c.data, "campuscut.db"))
     check(db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 0,
           "no job was created")
@@ -662,6 +673,50 @@ def test_sigterm_gives_running_job_back(c):
             headers=JS)
     wait_until(lambda: not job_processes(job["id"]), 20, what="no process")
     check(s2.stop() == 0, "SIGTERM: exit 0")
+
+
+def process_environ(pid):
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        return dict(kv.split("=", 1) for kv in
+                    f.read().decode(errors="replace").split("\0") if "=" in kv)
+
+
+@case
+def test_relative_data_private_environment(c):
+    """--data given relative and no sandbox: the job still reads its
+    input; the server's environment stays with the server (a token in it
+    does not reach the job); a stop with an event stream open is clean."""
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    secret = "CAMPUSCUT_SERVE_TEST_SECRET"
+    os.environ["SERVE_TEST_TOKEN"] = secret
+    try:
+        s = st.Server(os.path.relpath(c.data), "--no-sandbox", "--jobs", "1",
+                      "--heartbeat", "0.1")
+    finally:
+        os.environ.pop("SERVE_TEST_TOKEN")
+    c.servers.append(s)
+    video = upload(s, t, media(c.tmp, "clip20.mp4", 20, "ball"))
+    job = new_job(s, t, **quick(video))
+    pid = wait_until(lambda: job_process(job["id"]) or (
+        get_job(s, t, job["id"])["state"] in FINAL and -1), JOB_TIMEOUT,
+        what="the job's process")
+    check(pid > 0, f"the job runs: {get_job(s, t, job['id'])}")
+    env = process_environ(pid)
+    check("SERVE_TEST_TOKEN" not in env
+          and secret not in "\0".join(env.values()),
+          "the server's environment is not the job's")
+    check("PATH" in env and env.get("GST_PLUGIN_PATH_1_0") ==
+          os.environ.get("GST_PLUGIN_PATH_1_0"),
+          f"what the job needs is passed: {sorted(env)}")
+    end = wait_job(s, t, job["id"])
+    check(end["state"] == "done", f"the job read its input: {end}")
+    queued = [new_job(s, t, **quick(video)) for _ in range(2)]
+    stream = EventStream(s, queued[1]["id"], t)
+    first = next(iter(stream))
+    check(first[0] == "state", f"a stream is open: {first}")
+    check(s.stop() == 0, "SIGTERM with a stream open: exit 0")
+    stream.close()
 
 
 def hammer(s, token, video, created, stop):
