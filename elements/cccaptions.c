@@ -379,6 +379,8 @@ parse_ass (gchar ** lines, CcCaptionTrack * track, GError ** error)
     } else if (in_events && g_str_has_prefix (trimmed, "Format:")) {
       gchar **f = g_strsplit (trimmed + 7, ",", -1);
       n_fields = (gint) g_strv_length (f);
+      /* a second Format line (another [Events]) starts afresh */
+      start_idx = end_idx = text_idx = -1;
       for (gint k = 0; k < n_fields; k++) {
         g_strstrip (f[k]);
         if (g_ascii_strcasecmp (f[k], "Start") == 0)

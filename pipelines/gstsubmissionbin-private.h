@@ -159,6 +159,10 @@ void submission_duration_limits (GstSubmissionBin * self, guint64 * min,
 GstElement *submission_make_guard (GstSubmissionBin * self,
     const gchar * name, guint64 min, guint64 max, GstCampuscutTooLong action);
 
+/* gstsubmissionbin-depth.c: more than 8 bits to 8, before the split */
+GstElement *submission_make_depth (GstSubmissionBin * self,
+    const gchar * name);
+
 /* gstsubmissionbin-input.c: source, decodebin, input safety */
 gboolean submission_input_build (GstSubmissionBin * self);
 

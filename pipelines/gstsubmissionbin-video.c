@@ -271,7 +271,7 @@ gboolean
 submission_video_build (GstSubmissionBin * self, GstPad * decoded,
     GstCaps * caps)
 {
-  GstElement *chain[16];
+  GstElement *chain[20];
   guint n = 0;
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
@@ -296,6 +296,9 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
   submission_duration_limits (self, &min, &max);
   chain[n++] = submission_make_guard (self, "video-guard", min, max,
       self->on_too_long);
+  /* Still before the split: a 10-bit source is reduced once for both
+   * cuts, and only the frames kept (passthrough for 8-bit sources). */
+  chain[n++] = submission_make_depth (self, "depth");
   /* One decode, two outputs: the platform cut branches off here, before
    * any scaling. */
   if (self->platform_location) {

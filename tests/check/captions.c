@@ -239,6 +239,23 @@ GST_START_TEST (test_bad_files)
           CC_CAPTION_ERROR_ENCODING));
   fail_unless (strstr (err->message, "line 3") != NULL, "%s", err->message);
   g_clear_error (&err);
+  {
+    /* a second [Events] whose Format lacks Start and End (the first's
+     * columns must not carry over: found by fuzzing, it read past the
+     * fields) */
+    const gchar two_events[] = "[Script Info]\n\n[Events]\n"
+        "Format: Layer, Start, End, Style, Text\n"
+        "Dialogue: 0,0:00:01.00,0:00:02.00,Default,一\n\n[Events]\n"
+        "Format: Layer, Text\nDialogue: 0,0:00:03.00\n";
+
+    fail_if (cc_caption_track_parse (two_events, sizeof (two_events) - 1,
+            &err));
+    fail_unless (g_error_matches (err, CC_CAPTION_ERROR,
+            CC_CAPTION_ERROR_SYNTAX));
+    fail_unless (strstr (err->message, "line 8") != NULL, "%s",
+        err->message);
+  }
+  g_clear_error (&err);
 
   fail_if (cc_caption_track_parse ("会议纪要\n请按时提交。\n", 28, &err));
   fail_unless (g_error_matches (err, CC_CAPTION_ERROR,

@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <gst/base/gstbasetransform.h>
 
 #include "testmedia.h"
 #include "ccpolicy.h"
 #include "ccprobe.h"
 #include "ccchecks.h"
 #include "ccmp4.h"
+#include "ccdepth.h"
 
 static void
 teardown (void)
@@ -295,6 +297,167 @@ GST_START_TEST (test_10bit_hdr_surround)
   out = normalise_and_check (src, 640, 360, NULL);
   g_free (src);
   g_free (out);
+}
+
+GST_END_TEST;
+
+/* Depth reduction: over each 4x4 block of a flat area the 8-bit values
+ * average to the deep value exactly (the dither's levels are equally
+ * often in it), at 10 and at 12 bits; out-of-range words clamp. */
+GST_START_TEST (test_depth_reduce_dither)
+{
+  const guint depths[] = { 10, 12 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (depths); k++) {
+    guint depth = depths[k], shift = depth - 8;
+
+    for (guint v = 0; v < (1u << depth) - (1u << shift); v++) {
+      guint16 row[4];
+      guint8 out[4];
+      guint sum = 0;
+
+      for (guint i = 0; i < 4; i++)
+        row[i] = GUINT16_TO_LE (v);
+      for (guint y = 0; y < 4; y++) {
+        cc_depth_reduce_row (row, out, 4, depth, y);
+        for (guint i = 0; i < 4; i++) {
+          fail_unless (out[i] == v >> shift || out[i] == (v >> shift) + 1,
+              "%u-bit %u became %u", depth, v, out[i]);
+          sum += out[i];
+        }
+      }
+      /* 16 values, each worth 2^shift */
+      fail_unless_equals_int (sum << shift, v * 16);
+    }
+  }
+  {
+    guint16 row[5] = { GUINT16_TO_LE (1023), GUINT16_TO_LE (0xffff),
+      GUINT16_TO_LE (0x0400), 0, GUINT16_TO_LE (3)
+    };
+    guint8 out[5];
+
+    cc_depth_reduce_row (row, out, 5, 10, 3);
+    fail_unless (out[0] == 255 && out[1] == 255 && out[2] == 255 &&
+        out[3] == 0 && out[4] == 1, "%u %u %u %u %u", out[0], out[1],
+        out[2], out[3], out[4]);
+  }
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *depth;
+  guint frames;
+  gchar *format;
+  gboolean passthrough;         /* at the first frame */
+} DepthSeen;
+
+static GstPadProbeReturn
+depth_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  DepthSeen *seen = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (seen->frames++ == 0)
+      seen->passthrough = gst_base_transform_is_passthrough
+          (GST_BASE_TRANSFORM (seen->depth));
+  } else if (GST_EVENT_TYPE (info->data) == GST_EVENT_CAPS) {
+    GstCaps *caps;
+
+    gst_event_parse_caps (info->data, &caps);
+    g_free (seen->format);
+    seen->format = g_strdup (gst_structure_get_string
+        (gst_caps_get_structure (caps, 0), "format"));
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+depth_added (GstBin * pipeline, GstBin * sub, GstElement * element,
+    DepthSeen * seen)
+{
+  GstPad *pad;
+
+  if (g_strcmp0 (GST_OBJECT_NAME (element), "depth") != 0)
+    return;
+  seen->depth = gst_object_ref (element);
+  pad = gst_element_get_static_pad (element, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, depth_src_probe, seen, NULL);
+  gst_object_unref (pad);
+}
+
+/* Runs the bin on @src at draft quality with a platform cut; what left its
+ * depth converter goes into @seen. */
+static void
+run_watching_depth (const gchar * src, DepthSeen * seen)
+{
+  gchar *full = cc_test_path ("depth-full.mp4");
+  gchar *platform = cc_test_path ("depth-platform.mp4");
+  gchar *uri = gst_filename_to_uri (src, NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *bin = gst_element_factory_make ("submissionbin", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  g_object_set (bin, "uri", uri, "full-location", full, "platform-location",
+      platform, NULL);
+  gst_util_set_object_arg (G_OBJECT (bin), "quality", "draft");
+  gst_util_set_object_arg (G_OBJECT (bin), "platform-segments",
+      "0:00.4-0:01.2");
+  g_signal_connect (pipeline, "deep-element-added", G_CALLBACK (depth_added),
+      seen);
+  gst_bin_add (GST_BIN (pipeline), bin);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "the bin did not finish");
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless (seen->depth != NULL, "no depth converter in the bin");
+  fail_unless (g_file_test (platform, G_FILE_TEST_EXISTS));
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (uri);
+  g_free (full);
+  g_free (platform);
+}
+
+/* A 10-bit 4:2:2 source (as cameras record) is reduced to 8-bit 4:2:2
+ * once, before the split, for the frames kept only (of 50 at 50 fps,
+ * the output's 25 fps keep 25 or 26); an 8-bit source passes untouched. */
+GST_START_TEST (test_depth_reduced_once)
+{
+  gchar *deep = launch_make ("deep.mkv",
+      "videotestsrc num-buffers=50 pattern=ball ! "
+      "video/x-raw,width=320,height=180,format=I422_10LE,"
+      "framerate=50/1 ! x264enc ! matroskamux ! filesink location=%s");
+  gchar *eight = launch_make ("eight.mp4",
+      "videotestsrc num-buffers=25 ! video/x-raw,width=320,height=180,"
+      "format=I420,framerate=25/1 ! x264enc ! mp4mux ! filesink location=%s");
+  DepthSeen seen = { 0 };
+
+  run_watching_depth (deep, &seen);
+  fail_unless_equals_string (seen.format, "Y42B");
+  fail_if (seen.passthrough);
+  /* the rate change's count (it may close with one more), not the 50 */
+  fail_unless (seen.frames >= 25 && seen.frames <= 26, "%u frames reduced",
+      seen.frames);
+  gst_object_unref (seen.depth);
+  g_free (seen.format);
+
+  memset (&seen, 0, sizeof seen);
+  run_watching_depth (eight, &seen);
+  fail_unless_equals_string (seen.format, "I420");
+  fail_unless (seen.passthrough);
+  fail_unless (seen.frames >= 25 && seen.frames <= 26, "%u frames passed",
+      seen.frames);
+  gst_object_unref (seen.depth);
+  g_free (seen.format);
+  g_free (deep);
+  g_free (eight);
 }
 
 GST_END_TEST;
@@ -790,6 +953,8 @@ submissionbin_suite (void)
   tcase_add_test (tc, test_interlaced_pal_mpeg2_ps);
   tcase_add_test (tc, test_odd_size_444_mono);
   tcase_add_test (tc, test_10bit_hdr_surround);
+  tcase_add_test (tc, test_depth_reduce_dither);
+  tcase_add_test (tc, test_depth_reduced_once);
   tcase_add_test (tc, test_no_audio_gets_silence);
   tcase_add_test (tc, test_wmv_from_old_tools);
   tcase_add_test (tc, test_flv_from_old_tools);

@@ -178,9 +178,15 @@ cc_test_cli (const gchar * const *args, gchar ** out, gchar ** err)
   fail_unless (g_spawn_sync (NULL, (gchar **) argv->pdata, NULL, 0, NULL,
           NULL, out, err, &status, &error), "spawn: %s",
       error ? error->message : "?");
+  if (!WIFEXITED (status)) {
+    /* the whole command, to run it again by hand */
+    gchar *line = g_strjoinv (" ", (gchar **) argv->pdata);
+
+    fail ("campuscut did not exit normally (crash?), status %d: %s", status,
+        line);
+    g_free (line);
+  }
   g_ptr_array_free (argv, TRUE);
-  fail_unless (WIFEXITED (status), "campuscut did not exit normally "
-      "(crash?), status %d", status);
   return WEXITSTATUS (status);
 }
 
