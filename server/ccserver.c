@@ -9,8 +9,8 @@
  *   GET /api/health   version, database, sandbox, jobs (no token needed)
  *
  * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
- * cctus.c (/api/uploads) and ccjobs.c (/api/jobs); the jobs run in
- * ccrunner.c. Anything else is a JSON 404.
+ * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the review,
+ * /api/review, /api/campaign); the jobs run in ccrunner.c. Anything else is a JSON 404.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -30,6 +30,7 @@
 #include "ccauth.h"
 #include "cchttp.h"
 #include "ccjobs.h"
+#include "ccreview.h"
 #include "ccrunner.h"
 #include "ccstore-sqlite.h"
 #include "cctus.h"
@@ -242,6 +243,7 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   cc_server_add_route (self, "/api/health", route_health);
   cc_auth_add_routes (self);
   cc_jobs_add_routes (self);
+  cc_review_add_routes (self);
   self->tus = cc_tus_new (self, error);
   if (self->tus == NULL)
     return NULL;
