@@ -9,8 +9,9 @@
  *   GET /api/health   version, database, sandbox, jobs (no token needed)
  *
  * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
- * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the review,
- * /api/review, /api/campaign); the jobs run in ccrunner.c. Anything else is a JSON 404.
+ * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the
+ * review, /api/review, /api/campaign) and ccexport.c (/api/exports); the
+ * jobs run in ccrunner.c. Anything else is a JSON 404.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

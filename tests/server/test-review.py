@@ -14,7 +14,8 @@ The servers, the HTTP helpers and the media come from test-serve.py and
 test-jobs.py. Every wait is bounded; everything started is killed.
 
     CAMPUSCUT_CLI=build/pipelines/campuscut \\
-    GST_PLUGIN_PATH_1_0=build/plugins python3 tests/server/test-review.py [CASE...]
+    GST_PLUGIN_PATH_1_0=$PWD/build/plugins \\
+    python3 tests/server/test-review.py [CASE...]
 
 Ends with "Checks: N, Failures: F, Errors: E" (one check per case).
 """
