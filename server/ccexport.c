@@ -165,7 +165,7 @@ work_duration (CcServer * server, const CcJobRecord * job)
   if (!json_parser_load_from_mapped_file (parser, path, NULL))
     return g_strdup ("");
   node = json_parser_get_root (parser);
-  node = json_node_get_object (node) ?
+  node = JSON_NODE_HOLDS_OBJECT (node) ?
       json_object_get_member (json_node_get_object (node), "outputs") : NULL;
   node = node && JSON_NODE_HOLDS_OBJECT (node) ?
       json_object_get_member (json_node_get_object (node), "full") : NULL;
@@ -272,9 +272,9 @@ cc_export_works (CcServer * server, GPtrArray * units, gint round,
 
       if (job == NULL || job->unit_id != unit->id)
         continue;
-      w = work_new (server, g_ptr_array_steal_index (jobs, j), unit, taken,
-          error);
-      g_ptr_array_insert (jobs, j, NULL);
+      /* the work owns the record from here */
+      jobs->pdata[j] = NULL;
+      w = work_new (server, job, unit, taken, error);
       if (w == NULL)
         return NULL;
       g_ptr_array_add (works, w);
