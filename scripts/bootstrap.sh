@@ -12,6 +12,7 @@ build_pkgs=(
   libpango1.0-dev libcairo2-dev librsvg2-dev libgdk-pixbuf-2.0-dev libebur128-dev
   libass-dev
   libsoup-3.0-dev libsqlite3-dev nettle-dev
+  libxlsxwriter-dev libarchive-dev
 )
 # Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
 # rendering (gstreamer1.0-x), the CJK caption font, and bubblewrap for the
@@ -25,7 +26,7 @@ run_pkgs=(
 )
 # Test oracles, bench tools, and clang with its sanitizer and libFuzzer
 # runtimes for scripts/fuzz.sh (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl)
+test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl python3-openpyxl)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

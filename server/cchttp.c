@@ -286,6 +286,10 @@ type_name (GType type)
     return "a number";
   if (type == CC_JSON_STRINGS)
     return "an array of strings";
+  if (type == CC_JSON_OBJECT)
+    return "an object";
+  if (type == CC_JSON_OBJECTS)
+    return "an array of objects";
   return "true or false";
 }
 
@@ -294,14 +298,17 @@ field_type_ok (const CcJsonField * f, JsonNode * node)
 {
   JsonArray *array;
 
-  if (f->type == CC_JSON_STRINGS) {
+  if (f->type == CC_JSON_OBJECT)
+    return JSON_NODE_HOLDS_OBJECT (node);
+  if (f->type == CC_JSON_STRINGS || f->type == CC_JSON_OBJECTS) {
     if (!JSON_NODE_HOLDS_ARRAY (node))
       return FALSE;
     array = json_node_get_array (node);
     for (guint i = 0; i < json_array_get_length (array); i++) {
       JsonNode *e = json_array_get_element (array, i);
 
-      if (!JSON_NODE_HOLDS_VALUE (e) ||
+      if (f->type == CC_JSON_OBJECTS ? !JSON_NODE_HOLDS_OBJECT (e) :
+          !JSON_NODE_HOLDS_VALUE (e) ||
           json_node_get_value_type (e) != G_TYPE_STRING)
         return FALSE;
     }
@@ -315,12 +322,22 @@ field_type_ok (const CcJsonField * f, JsonNode * node)
   return json_node_get_value_type (node) == f->type;
 }
 
-/* Checks each member against @fields: known, of its type, required ones
- * present. Answers 400 and returns FALSE otherwise. */
-static gboolean
-check_fields (SoupServerMessage * msg, JsonObject * object,
-    const CcJsonField * fields, guint n_fields)
+/**
+ * cc_http_check_fields:
+ * @prefix: (nullable): the name of the object the members are in, for the
+ *   answer ("role_model.name"), or NULL for the body itself
+ *
+ * Checks each member against @fields: known, of its type, required ones
+ * present. Answers 400 and returns FALSE otherwise.
+ */
+gboolean
+cc_http_check_fields (SoupServerMessage * msg, JsonObject * object,
+    const CcJsonField * fields, guint n_fields, const gchar * prefix)
 {
+  const gchar *dot = prefix ? "." : "";
+
+  if (prefix == NULL)
+    prefix = "";
   g_autoptr (GList) names = json_object_get_members (object);
 
   for (GList * l = names; l; l = l->next) {
@@ -333,19 +350,20 @@ check_fields (SoupServerMessage * msg, JsonObject * object,
     }
     if (f == NULL) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "unknown_field",
-          "unknown field '%s'", (const gchar *) l->data);
+          "unknown field '%s%s%s'", prefix, dot, (const gchar *) l->data);
       return FALSE;
     }
     if (!field_type_ok (f, node)) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_field",
-          "field '%s' must be %s", f->name, type_name (f->type));
+          "field '%s%s%s' must be %s", prefix, dot, f->name,
+          type_name (f->type));
       return FALSE;
     }
   }
   for (guint i = 0; i < n_fields; i++) {
     if (fields[i].required && !json_object_has_member (object, fields[i].name)) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "missing_field",
-          "field '%s' is required", fields[i].name);
+          "field '%s%s%s' is required", prefix, dot, fields[i].name);
       return FALSE;
     }
   }
@@ -394,7 +412,8 @@ cc_http_json_body (SoupServerMessage * msg, const CcJsonField * fields,
         "the body must be a JSON object");
     return NULL;
   }
-  if (!check_fields (msg, json_node_get_object (root), fields, n_fields))
+  if (!cc_http_check_fields (msg, json_node_get_object (root), fields,
+          n_fields, NULL))
     return NULL;
   return json_object_ref (json_node_get_object (root));
 }

@@ -17,14 +17,19 @@ G_BEGIN_DECLS
 /* The type of a field that is an array of strings (GType has no
  * constant for one). */
 #define CC_JSON_STRINGS G_TYPE_POINTER
+/* and of a field that is an object, or an array of objects, whose
+ * members the route checks */
+#define CC_JSON_OBJECT G_TYPE_OBJECT
+#define CC_JSON_OBJECTS G_TYPE_BOXED
 
 /* A field a JSON request body may have. */
 typedef struct
 {
   const gchar *name;
   GType type;                   /* G_TYPE_STRING, G_TYPE_INT64, G_TYPE_BOOLEAN,
-                                 * G_TYPE_DOUBLE (any number) or
-                                 * CC_JSON_STRINGS */
+                                 * G_TYPE_DOUBLE (any number),
+                                 * CC_JSON_STRINGS, CC_JSON_OBJECT or
+                                 * CC_JSON_OBJECTS */
   gboolean required;
 } CcJsonField;
 
@@ -47,6 +52,8 @@ void cc_http_reject_body (SoupServerMessage * msg, gint64 discard_limit);
 void cc_http_limit_body (SoupServerMessage * msg, gsize limit);
 JsonObject *cc_http_json_body (SoupServerMessage * msg,
     const CcJsonField * fields, guint n_fields);
+gboolean cc_http_check_fields (SoupServerMessage * msg, JsonObject * object,
+    const CcJsonField * fields, guint n_fields, const gchar * prefix);
 
 void cc_http_drop_connection (SoupServerMessage * msg);
 

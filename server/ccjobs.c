@@ -7,8 +7,11 @@
  *   GET  /api/jobs/ID                  one job
  *   POST /api/jobs/ID/cancel           queued or running -> cancelled
  *   POST /api/jobs/ID/retry            failed or cancelled -> queued
+ *   POST /api/jobs/ID/rerun            done or rejected -> queued, made anew
  *   GET  /api/jobs/ID/events           progress and states (text/event-stream)
  *   GET  /api/jobs/ID/files/NAME       an output, with Range (also HEAD)
+ *   POST /api/jobs/ID/decision         GET …/decisions   GET, POST …/comments
+ *                                      (the review, in ccreview.c)
  *
  * A job's options are checked as `campuscut process` checks its command
  * line (ccjobspec.c); its uploads must be complete, of the right kind and
@@ -30,6 +33,7 @@
 #include "ccjobs.h"
 #include "ccjobspec.h"
 #include "ccrange.h"
+#include "ccreview.h"
 #include "ccrunner.h"
 #include "ccsecret.h"
 
@@ -53,8 +57,9 @@ iso_time (gint64 t)
   return g_date_time_format_iso8601 (dt);
 }
 
-static void
-set_time (JsonObject * o, const gchar * name, gint64 t)
+/* A time as every time shown: ISO 8601 in UTC, null for none (0). */
+void
+cc_jobs_set_time (JsonObject * o, const gchar * name, gint64 t)
 {
   g_autofree gchar *text = t ? iso_time (t) : NULL;
 
@@ -62,8 +67,8 @@ set_time (JsonObject * o, const gchar * name, gint64 t)
 }
 
 /* A stored JSON text as a node; a broken one (never written so) as null. */
-static JsonNode *
-parse_stored (const gchar * text)
+JsonNode *
+cc_jobs_parse_stored (const gchar * text)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
 
@@ -76,7 +81,7 @@ parse_stored (const gchar * text)
 static JsonNode *
 errors_to_json (const gchar * text)
 {
-  JsonNode *node = parse_stored (text);
+  JsonNode *node = cc_jobs_parse_stored (text);
   JsonArray *a = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) :
       NULL;
 
@@ -84,7 +89,7 @@ errors_to_json (const gchar * text)
     JsonObject *e = json_array_get_object_element (a, i);
 
     if (e && json_object_has_member (e, "at"))
-      set_time (e, "at", json_object_get_int_member (e, "at"));
+      cc_jobs_set_time (e, "at", json_object_get_int_member (e, "at"));
   }
   return node;
 }
@@ -93,7 +98,7 @@ errors_to_json (const gchar * text)
 static JsonNode *
 outputs_to_json (const CcJobRecord * job)
 {
-  JsonNode *node = parse_stored (job->outputs);
+  JsonNode *node = cc_jobs_parse_stored (job->outputs);
   JsonArray *a = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) :
       NULL;
 
@@ -135,7 +140,7 @@ cc_jobs_to_json (CcServer * server, const CcJobRecord * job)
   json_object_set_string_member (o, "video", job->video);
   json_object_set_string_member (o, "captions", job->captions);
   json_object_set_string_member (o, "logo", job->logo);
-  json_object_set_member (o, "options", parse_stored (job->options));
+  json_object_set_member (o, "options", cc_jobs_parse_stored (job->options));
   if (job->exit_code >= 0)
     json_object_set_int_member (o, "exit_code", job->exit_code);
   else
@@ -143,9 +148,19 @@ cc_jobs_to_json (CcServer * server, const CcJobRecord * job)
   json_object_set_string_member (o, "reason", job->reason);
   json_object_set_member (o, "errors", errors_to_json (job->errors));
   json_object_set_member (o, "outputs", outputs_to_json (job));
-  set_time (o, "created_at", job->created_at);
-  set_time (o, "started_at", job->started_at);
-  set_time (o, "finished_at", job->finished_at);
+  cc_jobs_set_time (o, "created_at", job->created_at);
+  cc_jobs_set_time (o, "started_at", job->started_at);
+  cc_jobs_set_time (o, "finished_at", job->finished_at);
+  json_object_set_int_member (o, "unit", job->unit_id);
+  if (job->round > 0)
+    json_object_set_int_member (o, "round", job->round);
+  else
+    json_object_set_null_member (o, "round");
+  json_object_set_string_member (o, "student", job->student);
+  json_object_set_member (o, "role_model", job->role_model ?
+      cc_jobs_parse_stored (job->role_model) : json_node_new (JSON_NODE_NULL));
+  json_object_set_string_member (o, "review_state",
+      cc_review_state_to_string (job->review_state));
   return o;
 }
 
@@ -239,7 +254,7 @@ options_text (JsonObject * options)
 static CcJobRecord *
 new_record (const CcAuth * auth, const CcUpload * video,
     const CcUpload * captions, const CcUpload * logo, JsonObject * options,
-    GError ** error)
+    gint round, GError ** error)
 {
   g_autoptr (CcJobRecord) job = g_new0 (CcJobRecord, 1);
 
@@ -259,6 +274,7 @@ new_record (const CcAuth * auth, const CcUpload * video,
   job->max_attempts = MAX_ATTEMPTS;
   job->created_at = job->run_after = g_get_real_time () / G_USEC_PER_SEC;
   job->exit_code = -1;
+  job->round = round;
   return g_steal_pointer (&job);
 }
 
@@ -272,6 +288,8 @@ route_create (CcServer * server, SoupServerMessage * msg, const CcAuth * auth)
   g_autoptr (CcJobRecord) job = NULL;
   g_autoptr (GError) err = NULL;
   g_autofree gchar *problem = NULL, *location = NULL;
+  g_autofree gchar *student = NULL, *role_model = NULL;
+  gint round = 0;
 
   if (!cc_server_runs_jobs (server)) {
     cc_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -289,12 +307,20 @@ route_create (CcServer * server, SoupServerMessage * msg, const CcAuth * auth)
         problem);
     return;
   }
+  if (!cc_job_spec_check_submission (msg, body, options, &student,
+          &role_model) || !cc_review_job_round (server, msg, auth, body,
+          &round))
+    return;
   if (!job_upload (server, msg, auth, body, "video", CC_UPLOAD_VIDEO, &video)
       || !job_upload (server, msg, auth, body, "captions",
           CC_UPLOAD_CAPTIONS, &captions) ||
       !job_upload (server, msg, auth, body, "logo", CC_UPLOAD_LOGO, &logo))
     return;
-  job = new_record (auth, video, captions, logo, options, &err);
+  job = new_record (auth, video, captions, logo, options, round, &err);
+  if (job) {
+    job->student = g_steal_pointer (&student);
+    job->role_model = g_steal_pointer (&role_model);
+  }
   if (job == NULL || !cc_store_job_add (server->store, job, &err)) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_EMPTY))
       cc_http_error (msg, SOUP_STATUS_CONFLICT, "upload_gone",
@@ -362,14 +388,19 @@ route_cancel (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
     internal_error (msg, err);
 }
 
-/* POST /api/jobs/ID/retry */
+/* POST /api/jobs/ID/retry, and POST /api/jobs/ID/rerun (@rerun): a done
+ * or rejected job made anew; the outputs it has stay until the new
+ * attempt starts, and a decision on them is void then. */
 static void
-route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
+route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job,
+    gboolean rerun)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (CcJobRecord) now = NULL;
   gdouble progress;
   const gchar *phase;
+  gint64 t = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean ok;
 
   /* a cancelled job's process may still be on its way out */
   if (cc_runner_live (server->runner, job->id, &progress, &phase)) {
@@ -377,12 +408,14 @@ route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
         "the job's process is still stopping; try again in a moment");
     return;
   }
-  if (!cc_store_job_retry (server->store, job->id,
-          g_get_real_time () / G_USEC_PER_SEC, &err)) {
+  ok = rerun ? cc_store_job_rerun (server->store, job->id, t, &err) :
+      cc_store_job_retry (server->store, job->id, t, &err);
+  if (!ok) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
       cc_http_error (msg, SOUP_STATUS_CONFLICT, "not_retryable",
-          "the job is %s; only a failed or cancelled job can be retried",
-          cc_job_state_to_string (job->state));
+          "the job is %s; only a %s job can be %s",
+          cc_job_state_to_string (job->state), rerun ? "done or rejected" :
+          "failed or cancelled", rerun ? "run again" : "retried");
     else
       internal_error (msg, err);
     return;
@@ -410,7 +443,7 @@ route_events (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
 static JsonObject *
 recorded_output (const CcJobRecord * job, const gchar * name)
 {
-  g_autoptr (JsonNode) node = parse_stored (job->outputs);
+  g_autoptr (JsonNode) node = cc_jobs_parse_stored (job->outputs);
   JsonArray *a = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) :
       NULL;
 
@@ -486,9 +519,17 @@ job_route_allowed (SoupServerMessage * msg, gchar ** parts)
     allow = "GET";
     get = TRUE;
   } else if (n == 2 && (strcmp (parts[1], "cancel") == 0 ||
-          strcmp (parts[1], "retry") == 0)) {
+          strcmp (parts[1], "retry") == 0 ||
+          strcmp (parts[1], "rerun") == 0 ||
+          strcmp (parts[1], "decision") == 0)) {
     allow = "POST";
     post = TRUE;
+  } else if (n == 2 && strcmp (parts[1], "decisions") == 0) {
+    allow = "GET";
+    get = TRUE;
+  } else if (n == 2 && strcmp (parts[1], "comments") == 0) {
+    allow = "GET, POST";
+    get = post = TRUE;
   } else if (n == 3 && strcmp (parts[1], "files") == 0) {
     allow = "GET, HEAD";
     get = head = TRUE;
@@ -521,9 +562,13 @@ route_job (CcServer * server, SoupServerMessage * msg, const CcAuth * auth,
   else if (strcmp (parts[1], "cancel") == 0)
     route_cancel (server, msg, job);
   else if (strcmp (parts[1], "retry") == 0)
-    route_retry (server, msg, job);
+    route_retry (server, msg, job, FALSE);
+  else if (strcmp (parts[1], "rerun") == 0)
+    route_retry (server, msg, job, TRUE);
   else if (strcmp (parts[1], "events") == 0)
     route_events (server, msg, job);
+  else if (parts[2] == NULL)
+    cc_review_job_route (server, msg, auth, job, parts[1]);
   else
     route_file (server, msg, job, parts[2]);
 }

@@ -23,5 +23,7 @@ extern const guint cc_job_n_outputs;
 void cc_jobs_add_routes (CcServer * server);
 JsonObject *cc_jobs_to_json (CcServer * server, const CcJobRecord * job);
 void cc_jobs_publish_state (CcServer * server, const gchar * id);
+void cc_jobs_set_time (JsonObject * o, const gchar * name, gint64 t);
+JsonNode *cc_jobs_parse_stored (const gchar * text);
 
 G_END_DECLS

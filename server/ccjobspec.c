@@ -14,6 +14,10 @@
  * description, threads, time and size limits) are not accepted. Title and
  * people are the job's own metadata, kept for the submission lists; the
  * CLI does not take them.
+ *
+ * The submission's metadata for the campaign's tables (the student, and
+ * for a role-model story the role model's facts) is kept beside the
+ * options, checked here with the same rules for text.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -31,6 +35,10 @@
 #define TEXT_MAX_CHARS 200
 #define PEOPLE_MAX 20
 #define DURATION_MAX_S 36000.0
+#define NAME_MAX_CHARS 50
+#define FACT_MAX_CHARS 100
+#define DEEDS_MAX_CHARS 500
+#define YEAR_MIN 1950
 
 typedef enum
 {
@@ -87,24 +95,44 @@ const CcJsonField cc_job_spec_fields[] = {
   {"trim_fade", G_TYPE_DOUBLE, FALSE},
   {"title", G_TYPE_STRING, FALSE},
   {"people", CC_JSON_STRINGS, FALSE},
+  {"round", G_TYPE_INT64, FALSE},
+  {"student", G_TYPE_STRING, FALSE},
+  {"role_model", CC_JSON_OBJECT, FALSE},
 };
 
 const guint cc_job_spec_n_fields = G_N_ELEMENTS (cc_job_spec_fields);
 
-/* Text shown in the video or in lists: 1 to TEXT_MAX_CHARS characters, no
- * control characters. */
+/* The role model's facts, for the information table. */
+static const CcJsonField role_model_fields[] = {
+  {"name", G_TYPE_STRING, TRUE},
+  {"graduation_year", G_TYPE_INT64, FALSE},
+  {"major", G_TYPE_STRING, FALSE},
+  {"employer", G_TYPE_STRING, FALSE},
+  {"post", G_TYPE_STRING, FALSE},
+  {"deeds", G_TYPE_STRING, FALSE},
+};
+
+/* Text up to @max characters, at least one, no control characters. */
 static gboolean
-text_ok (const gchar * s)
+text_within (const gchar * s, glong max)
 {
   glong n = g_utf8_strlen (s, -1);
 
-  if (n < 1 || n > TEXT_MAX_CHARS)
+  if (n < 1 || n > max)
     return FALSE;
   for (const gchar * p = s; *p; p = g_utf8_next_char (p)) {
     if (g_unichar_iscntrl (g_utf8_get_char (p)))
       return FALSE;
   }
   return TRUE;
+}
+
+/* Text shown in the video or in lists: 1 to TEXT_MAX_CHARS characters, no
+ * control characters. */
+static gboolean
+text_ok (const gchar * s)
+{
+  return text_within (s, TEXT_MAX_CHARS);
 }
 
 /* A rate as --fps takes it: N or N/D, 0 < N/D <= 120. */
@@ -308,6 +336,88 @@ cc_job_spec_append_args (const gchar * options, GPtrArray * args,
       continue;
     value = arg_value (&opts[i], node);
     g_ptr_array_add (args, g_strdup_printf ("%s=%s", opts[i].flag, value));
+  }
+  return TRUE;
+}
+
+/* What is wrong with the role model's facts, or NULL. */
+static gchar *
+check_role_model (JsonObject * o)
+{
+  static const struct
+  {
+    const gchar *name;
+    glong max;
+  } texts[] = {
+    {"name", NAME_MAX_CHARS}, {"major", FACT_MAX_CHARS},
+    {"employer", FACT_MAX_CHARS}, {"post", FACT_MAX_CHARS},
+    {"deeds", DEEDS_MAX_CHARS},
+  };
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++) {
+    const gchar *s = json_object_get_string_member_with_default (o,
+        texts[i].name, NULL);
+
+    if (s && !text_within (s, texts[i].max))
+      return g_strdup_printf ("role_model.%s takes 1 to %ld characters of "
+          "text without control characters", texts[i].name, texts[i].max);
+  }
+  if (json_object_has_member (o, "graduation_year")) {
+    gint64 y = json_object_get_int_member (o, "graduation_year");
+
+    if (y < YEAR_MIN || y > g_date_time_get_year (now))
+      return g_strdup_printf ("role_model.graduation_year takes %d to %d",
+          YEAR_MIN, g_date_time_get_year (now));
+  }
+  return NULL;
+}
+
+/**
+ * cc_job_spec_check_submission:
+ * @body: a request body already checked against cc_job_spec_fields
+ * @options: what cc_job_spec_check() made of it
+ * @student: (out): the student's name, or NULL
+ * @role_model: (out): the role model's facts as JSON text, or NULL
+ *
+ * Checks the submission's metadata; answers 400 and returns FALSE when it
+ * is wrong.
+ */
+gboolean
+cc_job_spec_check_submission (SoupServerMessage * msg, JsonObject * body,
+    JsonObject * options, gchar ** student, gchar ** role_model)
+{
+  const gchar *name = json_object_get_string_member_with_default (body,
+      "student", NULL);
+  JsonObject *rm = json_object_has_member (body, "role_model") ?
+      json_object_get_object_member (body, "role_model") : NULL;
+  g_autofree gchar *problem = NULL;
+  g_autoptr (JsonNode) node = NULL;
+
+  if (name && !text_within (name, NAME_MAX_CHARS)) {
+    cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_option", "student "
+        "takes 1 to %d characters of text", NAME_MAX_CHARS);
+    return FALSE;
+  }
+  if (rm && g_strcmp0 (json_object_get_string_member_with_default (options,
+              "category", NULL), "story") != 0) {
+    cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_option",
+        "role_model goes with category story only");
+    return FALSE;
+  }
+  if (rm && (!cc_http_check_fields (msg, rm, role_model_fields,
+              G_N_ELEMENTS (role_model_fields), "role_model")))
+    return FALSE;
+  if (rm && (problem = check_role_model (rm))) {
+    cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_option", "%s",
+        problem);
+    return FALSE;
+  }
+  *student = g_strdup (name);
+  if (rm) {
+    node = json_node_new (JSON_NODE_OBJECT);
+    json_node_set_object (node, rm);
+    *role_model = json_to_string (node, FALSE);
   }
   return TRUE;
 }

@@ -17,6 +17,9 @@ extern const CcJsonField cc_job_spec_fields[];
 extern const guint cc_job_spec_n_fields;
 
 JsonObject *cc_job_spec_check (JsonObject * body, gchar ** problem);
+gboolean cc_job_spec_check_submission (SoupServerMessage * msg,
+    JsonObject * body, JsonObject * options, gchar ** student,
+    gchar ** role_model);
 gboolean cc_job_spec_append_args (const gchar * options, GPtrArray * args,
     GError ** error);
 

@@ -6,7 +6,8 @@
  * Without a command it starts the service (ccserver.c) and prints, as the
  * first line on standard output, the URL it listens on (with the port
  * bound when --listen asked for port 0, which is how tests find it). With
- * a command it manages units and users in DIR (ccadmin.c) and exits.
+ * a command it manages units, users and rounds in DIR (ccadmin.c) and
+ * exits.
  *
  * Exit codes: 0 done (or stopped by SIGTERM/SIGINT), 1 failure, 2 usage.
  */
@@ -45,11 +46,17 @@ typedef struct
   gchar *kind;
   gchar *role;
   gchar *unit;
+  gchar *contact;
+  gchar *phone;
+  gchar *deadline;
+  gchar *name;
 } ServeArgs;
 
 static const gchar *serve_description =
     N_("Commands (the server may be running meanwhile):\n"
-    "  units add NAME --kind district|college\n"
+    "  units add NAME --kind district|college [--contact NAME] "
+    "[--phone PHONE]\n"
+    "  units set NAME [--contact NAME] [--phone PHONE]\n"
     "  units list\n"
     "  units remove NAME\n"
     "  users add NAME --role submitter|reviewer|admin [--unit UNIT]\n"
@@ -58,6 +65,10 @@ static const gchar *serve_description =
     "  users token NAME      a new token for NAME, printed once (the old\n"
     "                        one stops working)\n"
     "  users remove NAME\n"
+    "  rounds add NUMBER --deadline YYYY-MM-DD [--name NAME]\n"
+    "                        a round of submissions, open until the end of\n"
+    "                        its deadline\n"
+    "  rounds list\n"
     "\n"
     "Without a command: serve the API (see docs/server.md) until SIGTERM.\n"
     "Jobs run in a bubblewrap sandbox; where the machine cannot make one,\n"
@@ -101,6 +112,14 @@ serve_context_new (ServeArgs * a)
         N_("users add: submitter, reviewer or admin"), "ROLE"},
     {"unit", 0, 0, G_OPTION_ARG_STRING, &a->unit,
         N_("users add: the submitter's unit"), "UNIT"},
+    {"contact", 0, 0, G_OPTION_ARG_STRING, &a->contact,
+        N_("units add, units set: the unit's contact person"), "NAME"},
+    {"phone", 0, 0, G_OPTION_ARG_STRING, &a->phone,
+        N_("units add, units set: the contact's telephone"), "PHONE"},
+    {"deadline", 0, 0, G_OPTION_ARG_STRING, &a->deadline,
+        N_("rounds add: the round's last day"), "YYYY-MM-DD"},
+    {"name", 0, 0, G_OPTION_ARG_STRING, &a->name,
+        N_("rounds add: the round's name (default 第N轮)"), "NAME"},
     {NULL}
   };
   GOptionContext *ctx = g_option_context_new (_("[COMMAND]"));
@@ -127,7 +146,9 @@ static gint
 run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
     gchar ** argv)
 {
-  CcAdminOptions o = { a->kind, a->role, a->unit };
+  CcAdminOptions o = { a->kind, a->role, a->unit, a->contact, a->phone,
+    a->deadline, a->name
+  };
   g_autoptr (GError) err = NULL;
   g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, &err);
   g_autofree gchar *problem = NULL;
@@ -207,6 +228,9 @@ check_args (const ServeArgs * a, gint argc)
     return _("--heartbeat takes 0.1 to 3600 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
+  if (argc == 1 && (a->contact || a->phone || a->deadline || a->name))
+    return _("--contact, --phone, --deadline and --name go with the units "
+        "and rounds commands");
   return NULL;
 }
 
@@ -258,5 +282,9 @@ out:
   g_free (a.kind);
   g_free (a.role);
   g_free (a.unit);
+  g_free (a.contact);
+  g_free (a.phone);
+  g_free (a.deadline);
+  g_free (a.name);
   return ret;
 }

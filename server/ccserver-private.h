@@ -22,6 +22,7 @@ struct _CcServer
   CcServerOptions options;
   gchar *uploads_dir;
   gchar *jobs_dir;
+  gchar *tmp_dir;               /* exports being made, emptied at start */
   gint lock_fd;
   CcStore *store;
   CcSandbox sandbox;
@@ -30,6 +31,8 @@ struct _CcServer
   CcTus *tus;
   CcEvents *events;
   CcRunner *runner;
+  GCancellable *exports_cancellable;
+  guint exports_pending;        /* packs being written in threads */
   GMainLoop *loop;
   gchar *url;
 };

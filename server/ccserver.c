@@ -9,8 +9,9 @@
  *   GET /api/health   version, database, sandbox, jobs (no token needed)
  *
  * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
- * cctus.c (/api/uploads) and ccjobs.c (/api/jobs); the jobs run in
- * ccrunner.c. Anything else is a JSON 404.
+ * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the
+ * review, /api/review, /api/campaign) and ccexport.c (/api/exports); the
+ * jobs run in ccrunner.c. Anything else is a JSON 404.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -29,7 +30,10 @@
 
 #include "ccauth.h"
 #include "cchttp.h"
+#include "ccexport.h"
+#include "ccjobdir.h"
 #include "ccjobs.h"
+#include "ccreview.h"
 #include "ccrunner.h"
 #include "ccstore-sqlite.h"
 #include "cctus.h"
@@ -221,13 +225,17 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   self->uploads_dir = g_build_filename (self->options.data_dir, "uploads",
       NULL);
   self->jobs_dir = g_build_filename (self->options.data_dir, "jobs", NULL);
+  self->tmp_dir = g_build_filename (self->options.data_dir, "tmp", NULL);
+  self->exports_cancellable = g_cancellable_new ();
   if (!lock_data_dir (self, error))
     return NULL;
   self->store = cc_data_open_store (self->options.data_dir, error);
   if (self->store == NULL)
     return NULL;
-  if (!make_dir (self->uploads_dir, error) ||
-      !make_dir (self->jobs_dir, error))
+  /* what a stopped server was exporting is of no use to anyone */
+  if (!cc_job_dir_remove_tree (self->tmp_dir, error) ||
+      !make_dir (self->uploads_dir, error) ||
+      !make_dir (self->jobs_dir, error) || !make_dir (self->tmp_dir, error))
     return NULL;
   cc_sandbox_probe (&self->sandbox);
   self->soup = soup_server_new ("server-header", "campuscut/" VERSION, NULL);
@@ -242,6 +250,8 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   cc_server_add_route (self, "/api/health", route_health);
   cc_auth_add_routes (self);
   cc_jobs_add_routes (self);
+  cc_review_add_routes (self);
+  cc_export_add_routes (self);
   self->tus = cc_tus_new (self, error);
   if (self->tus == NULL)
     return NULL;
@@ -356,6 +366,7 @@ cc_server_free (CcServer * self)
     cc_events_close_all (self->events);
   if (self->soup)
     soup_server_disconnect (self->soup);
+  cc_export_stop (self);
   g_clear_pointer (&self->runner, cc_runner_free);
   g_clear_object (&self->soup);
   g_clear_pointer (&self->events, cc_events_free);
@@ -370,6 +381,8 @@ cc_server_free (CcServer * self)
   g_free (self->options.listen);
   g_free (self->uploads_dir);
   g_free (self->jobs_dir);
+  g_free (self->tmp_dir);
+  g_clear_object (&self->exports_cancellable);
   g_free (self->url);
   g_free (self);
 }

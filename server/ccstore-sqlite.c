@@ -96,6 +96,54 @@ static const gchar *const migrations[] = {
   "CREATE INDEX jobs_video ON jobs (video_upload);"
   "CREATE INDEX jobs_captions ON jobs (captions_upload);"
   "CREATE INDEX jobs_logo ON jobs (logo_upload);",
+
+  /* 3: the campaign and its review. Rounds with their last day (ISO
+   * dates compare as text); units' contacts; each job's round, the
+   * submission's metadata (the role model's facts as a JSON object:
+   * PostgreSQL jsonb) and where it is in review. The review log is
+   * append-only: the triggers (SQLite's own; PostgreSQL: a trigger
+   * function that raises, or UPDATE and DELETE revoked) refuse any change.
+   * Its user is not a reference: the log outlives the people in it. */
+  "CREATE TABLE rounds ("
+  "  number INTEGER PRIMARY KEY CHECK (number >= 1),"
+  "  name TEXT NOT NULL,"
+  "  deadline TEXT NOT NULL CHECK (length (deadline) = 10),"
+  "  created_at INTEGER NOT NULL);"
+  "ALTER TABLE units ADD COLUMN contact TEXT;"
+  "ALTER TABLE units ADD COLUMN phone TEXT;"
+  "ALTER TABLE jobs ADD COLUMN round INTEGER REFERENCES rounds (number);"
+  "ALTER TABLE jobs ADD COLUMN student TEXT;"
+  "ALTER TABLE jobs ADD COLUMN role_model TEXT;"
+  "ALTER TABLE jobs ADD COLUMN review_state TEXT NOT NULL DEFAULT 'none'"
+  "  CHECK (review_state IN ('none', 'pending', 'approved',"
+  "    'changes_requested', 'rejected'));"
+  "UPDATE jobs SET review_state = 'pending' WHERE state = 'done';"
+  "CREATE INDEX jobs_review ON jobs (review_state, created_at);"
+  "CREATE INDEX jobs_round ON jobs (round, unit_id);"
+  "CREATE TABLE decisions ("
+  "  id INTEGER PRIMARY KEY,"
+  "  job_id TEXT NOT NULL REFERENCES jobs (id),"
+  "  user_id INTEGER,"
+  "  user_name TEXT,"
+  "  at INTEGER NOT NULL,"
+  "  decision TEXT NOT NULL CHECK (decision IN ('approved',"
+  "    'changes_requested', 'rejected', 'void')),"
+  "  reason TEXT NOT NULL CHECK (reason <> ''),"
+  "  outputs TEXT NOT NULL);"
+  "CREATE INDEX decisions_job ON decisions (job_id, id);"
+  "CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions"
+  "  BEGIN SELECT RAISE (ABORT, 'the review log is append-only'); END;"
+  "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions"
+  "  BEGIN SELECT RAISE (ABORT, 'the review log is append-only'); END;"
+  "CREATE TABLE comments ("
+  "  id INTEGER PRIMARY KEY,"
+  "  job_id TEXT NOT NULL REFERENCES jobs (id),"
+  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
+  "  user_name TEXT NOT NULL,"
+  "  at INTEGER NOT NULL,"
+  "  t REAL NOT NULL CHECK (t >= 0),"
+  "  text TEXT NOT NULL);"
+  "CREATE INDEX comments_job ON comments (job_id, id);",
 };
 
 /* ------------------------------------------------------------------ */
@@ -111,12 +159,21 @@ static const gchar *const migrations[] = {
 #define SQL_PING "SELECT 1"
 
 #define SQL_UNIT_ADD \
-  "INSERT INTO units (name, kind, created_at) VALUES (?1, ?2, ?3)"
-#define SQL_UNIT_GET \
-  "SELECT id, name, kind, created_at FROM units WHERE name = ?1"
-#define SQL_UNIT_LIST \
-  "SELECT id, name, kind, created_at FROM units ORDER BY name"
+  "INSERT INTO units (name, kind, created_at, contact, phone)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5)"
+#define UNIT_SELECT "SELECT id, name, kind, created_at, contact, phone"
+#define SQL_UNIT_GET UNIT_SELECT " FROM units WHERE name = ?1"
+#define SQL_UNIT_LIST UNIT_SELECT " FROM units ORDER BY name"
 #define SQL_UNIT_REMOVE "DELETE FROM units WHERE name = ?1"
+#define SQL_UNIT_SET_CONTACT \
+  "UPDATE units SET contact = COALESCE (?2, contact)," \
+  " phone = COALESCE (?3, phone) WHERE name = ?1"
+
+#define SQL_ROUND_ADD \
+  "INSERT INTO rounds (number, name, deadline, created_at)" \
+  " VALUES (?1, ?2, ?3, ?4)"
+#define SQL_ROUND_LIST \
+  "SELECT number, name, deadline, created_at FROM rounds ORDER BY number"
 
 #define USER_SELECT \
   "SELECT u.id, u.name, u.role, u.unit_id, n.name, u.token_hash," \
@@ -169,11 +226,13 @@ static const gchar *const migrations[] = {
   "id, unit_id, user_id, video_upload, captions_upload, logo_upload," \
   " options, state, attempt, max_attempts, run_after, lease_owner," \
   " lease_expires, progress, exit_code, reason, errors, outputs," \
-  " created_at, started_at, finished_at"
+  " created_at, started_at, finished_at, round, student, role_model," \
+  " review_state"
 #define SQL_JOB_ADD \
   "INSERT INTO jobs (id, unit_id, user_id, video_upload, captions_upload," \
-  " logo_upload, options, state, max_attempts, run_after, created_at)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?9)"
+  " logo_upload, options, state, max_attempts, run_after, created_at," \
+  " round, student, role_model)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?9, ?10, ?11, ?12)"
 #define SQL_JOB_GET "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"
 #define SQL_JOB_LIST "SELECT " JOB_COLUMNS " FROM jobs" \
   " WHERE (?1 IS NULL OR unit_id = ?1)" \
@@ -181,7 +240,8 @@ static const gchar *const migrations[] = {
 #define SQL_JOB_CLAIM \
   "UPDATE jobs SET state = 'running', attempt = attempt + 1," \
   " lease_owner = ?1, lease_expires = ?3, started_at = ?2," \
-  " finished_at = NULL, progress = 0, exit_code = NULL, outputs = '[]'" \
+  " finished_at = NULL, progress = 0, exit_code = NULL, outputs = '[]'," \
+  " review_state = 'none'" \
   " WHERE id = (SELECT id FROM jobs WHERE state = 'queued'" \
   "   AND run_after <= ?2 ORDER BY created_at, id LIMIT 1)" \
   " AND state = 'queued' RETURNING " JOB_COLUMNS
@@ -203,6 +263,7 @@ static const gchar *const migrations[] = {
   "   '$[#]', json_object ('attempt', attempt, 'at', ?10," \
   "   'exit_code', ?5, 'reason', ?6)) END," \
   " progress = CASE WHEN ?4 = 'done' THEN 1 ELSE progress END," \
+  " review_state = CASE WHEN ?4 = 'done' THEN 'pending' ELSE 'none' END," \
   " lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
 #define SQL_JOB_RELEASE \
   "UPDATE jobs SET state = 'queued', attempt = attempt - 1," \
@@ -225,6 +286,39 @@ static const gchar *const migrations[] = {
   "   'at', ?3, 'exit_code', NULL, 'reason', ?2))," \
   " lease_owner = NULL, lease_expires = NULL" \
   " WHERE state = 'running' AND lease_expires < ?1"
+#define SQL_JOB_RERUN \
+  "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
+  " max_attempts = attempt + 3" \
+  " WHERE id = ?1 AND state IN ('done', 'rejected')"
+#define SQL_JOB_SELECT "SELECT " JOB_COLUMNS " FROM jobs" \
+  " WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR round = ?2)" \
+  " AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR review_state = ?4)" \
+  " ORDER BY created_at, id"
+
+/* Review. The void entry goes with whatever changed the job's outputs, in
+ * its transaction: after the last decision on job ?1, unless that was
+ * void already (or there is none). */
+#define SQL_JOB_VOID \
+  "INSERT INTO decisions (job_id, user_id, user_name, at, decision," \
+  " reason, outputs) SELECT job_id, NULL, NULL, ?2, 'void'," \
+  " 'outputs changed', outputs FROM decisions" \
+  " WHERE id = (SELECT MAX (id) FROM decisions WHERE job_id = ?1)" \
+  " AND decision <> 'void'"
+#define SQL_JOB_REVIEW \
+  "UPDATE jobs SET review_state = ?2" \
+  " WHERE id = ?1 AND state = 'done' AND outputs = ?3"
+#define SQL_DECISION_ADD \
+  "INSERT INTO decisions (job_id, user_id, user_name, at, decision," \
+  " reason, outputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+#define SQL_DECISION_LIST \
+  "SELECT id, job_id, user_id, user_name, at, decision, reason, outputs" \
+  " FROM decisions WHERE job_id = ?1 ORDER BY id"
+#define SQL_COMMENT_ADD \
+  "INSERT INTO comments (job_id, user_id, user_name, at, t, text)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+#define SQL_COMMENT_LIST \
+  "SELECT id, job_id, user_id, user_name, at, t, text" \
+  " FROM comments WHERE job_id = ?1 ORDER BY id"
 
 /* ------------------------------------------------------------------ */
 
@@ -529,7 +623,52 @@ unit_from_row (sqlite3_stmt * stmt)
               2), &unit->kind))
     unit->kind = CC_UNIT_DISTRICT;      /* the schema's CHECK prevents it */
   unit->created_at = sqlite3_column_int64 (stmt, 3);
+  unit->contact = column_text (stmt, 4);
+  unit->phone = column_text (stmt, 5);
   return unit;
+}
+
+static CcRound *
+round_from_row (sqlite3_stmt * stmt)
+{
+  CcRound *round = g_new0 (CcRound, 1);
+
+  round->number = sqlite3_column_int (stmt, 0);
+  round->name = column_text (stmt, 1);
+  round->deadline = column_text (stmt, 2);
+  round->created_at = sqlite3_column_int64 (stmt, 3);
+  return round;
+}
+
+static CcDecision *
+decision_from_row (sqlite3_stmt * stmt)
+{
+  CcDecision *d = g_new0 (CcDecision, 1);
+
+  d->id = sqlite3_column_int64 (stmt, 0);
+  d->job_id = column_text (stmt, 1);
+  d->user_id = sqlite3_column_int64 (stmt, 2);
+  d->user_name = column_text (stmt, 3);
+  d->at = sqlite3_column_int64 (stmt, 4);
+  d->decision = column_text (stmt, 5);
+  d->reason = column_text (stmt, 6);
+  d->outputs = column_text (stmt, 7);
+  return d;
+}
+
+static CcComment *
+comment_from_row (sqlite3_stmt * stmt)
+{
+  CcComment *c = g_new0 (CcComment, 1);
+
+  c->id = sqlite3_column_int64 (stmt, 0);
+  c->job_id = column_text (stmt, 1);
+  c->user_id = sqlite3_column_int64 (stmt, 2);
+  c->user_name = column_text (stmt, 3);
+  c->at = sqlite3_column_int64 (stmt, 4);
+  c->t = sqlite3_column_double (stmt, 5);
+  c->text = column_text (stmt, 6);
+  return c;
 }
 
 static CcUser *
@@ -598,6 +737,12 @@ job_from_row (sqlite3_stmt * stmt)
   job->created_at = sqlite3_column_int64 (stmt, 18);
   job->started_at = sqlite3_column_int64 (stmt, 19);
   job->finished_at = sqlite3_column_int64 (stmt, 20);
+  job->round = sqlite3_column_int (stmt, 21);
+  job->student = column_text (stmt, 22);
+  job->role_model = column_text (stmt, 23);
+  if (!cc_review_state_from_string ((const gchar *) sqlite3_column_text
+          (stmt, 24), &job->review_state))
+    job->review_state = CC_REVIEW_NONE;
   return job;
 }
 
@@ -702,11 +847,12 @@ sqlite_ping (CcStore * store, GError ** error)
 
 static gboolean
 sqlite_unit_add (CcStore * store, const gchar * name, CcUnitKind kind,
-    GError ** error)
+    const gchar * contact, const gchar * phone, GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_UNIT_ADD, error, "ssi", name,
-          cc_unit_kind_to_string (kind), now_s ()), FALSE, error);
+  return run (self, prepare (self, SQL_UNIT_ADD, error, "ssiss", name,
+          cc_unit_kind_to_string (kind), now_s (), contact, phone), FALSE,
+      error);
 }
 
 static CcUnit *
@@ -731,6 +877,32 @@ sqlite_unit_remove (CcStore * store, const gchar * name, GError ** error)
   SELF;
   return run (self, prepare (self, SQL_UNIT_REMOVE, error, "s", name), TRUE,
       error);
+}
+
+static gboolean
+sqlite_unit_set_contact (CcStore * store, const gchar * name,
+    const gchar * contact, const gchar * phone, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_UNIT_SET_CONTACT, error, "sss", name,
+          contact, phone), TRUE, error);
+}
+
+static gboolean
+sqlite_round_add (CcStore * store, gint number, const gchar * name,
+    const gchar * deadline, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_ROUND_ADD, error, "issi",
+          (gint64) number, name, deadline, now_s ()), FALSE, error);
+}
+
+static GPtrArray *
+sqlite_round_list (CcStore * store, GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_ROUND_LIST, error, ""),
+      (RowFunc) round_from_row, (GDestroyNotify) cc_round_free, error);
 }
 
 static gboolean
@@ -903,9 +1075,10 @@ static gboolean
 sqlite_job_add (CcStore * store, const CcJobRecord * j, GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_JOB_ADD, error, "srrssssii", j->id,
-          j->unit_id, j->user_id, j->video, j->captions, j->logo, j->options,
-          (gint64) j->max_attempts, j->created_at), FALSE, error);
+  return run (self, prepare (self, SQL_JOB_ADD, error, "srrssssiirss",
+          j->id, j->unit_id, j->user_id, j->video, j->captions, j->logo,
+          j->options, (gint64) j->max_attempts, j->created_at,
+          (gint64) j->round, j->student, j->role_model), FALSE, error);
 }
 
 static CcJobRecord *
@@ -926,13 +1099,39 @@ sqlite_job_list (CcStore * store, gint64 unit_id, guint limit,
       (GDestroyNotify) cc_job_record_free, error);
 }
 
+/* Ends the transaction begun for a change: committed when @ok, rolled
+ * back otherwise. */
+static gboolean
+end_transaction (CcStoreSqlite * self, gboolean ok, GError ** error)
+{
+  if (ok && exec (self, "COMMIT", error))
+    return TRUE;
+  sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+/* A new attempt starts with no outputs: the claim and the void of a
+ * decision on the old ones are one transaction. */
 static CcJobRecord *
 sqlite_job_claim (CcStore * store, const gchar * owner, gint64 now,
     gint64 lease_expires, GError ** error)
 {
   SELF;
-  return get_returning (self, prepare (self, SQL_JOB_CLAIM, error, "sii",
-          owner, now, lease_expires), (RowFunc) job_from_row, error);
+  GError *err = NULL;
+  CcJobRecord *job;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return NULL;
+  job = get_returning (self, prepare (self, SQL_JOB_CLAIM, &err, "sii",
+          owner, now, lease_expires), (RowFunc) job_from_row, &err);
+  if (job && err == NULL)
+    run (self, prepare (self, SQL_JOB_VOID, &err, "si", job->id, now),
+        FALSE, &err);
+  if (!end_transaction (self, err == NULL, err ? NULL : &err)) {
+    g_clear_pointer (&job, cc_job_record_free);
+    g_propagate_error (error, err);
+  }
+  return job;
 }
 
 static gboolean
@@ -945,15 +1144,24 @@ sqlite_job_renew (CcStore * store, const gchar * id, gint attempt,
           (gint64) attempt, owner, lease_expires, progress), TRUE, error);
 }
 
+/* The attempt's outputs recorded and, should a decision still stand on
+ * others, its void: one transaction. */
 static gboolean
 sqlite_job_finish (CcStore * store, const gchar * id, gint attempt,
     const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_JOB_FINISH, error, "sissxssiii", id,
+  gboolean ok;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  ok = run (self, prepare (self, SQL_JOB_FINISH, error, "sissxssiii", id,
           (gint64) attempt, owner, cc_job_state_to_string (end->state),
           (gint64) end->exit_code, end->reason, end->outputs ? end->outputs :
-          "[]", (gint64) end->retry, end->retry_at, now), TRUE, error);
+          "[]", (gint64) end->retry, end->retry_at, now), TRUE, error) &&
+      run (self, prepare (self, SQL_JOB_VOID, error, "si", id, now), FALSE,
+      error);
+  return end_transaction (self, ok, error);
 }
 
 static gboolean
@@ -994,6 +1202,71 @@ sqlite_job_rescue (CcStore * store, gint64 expired_before,
   return sqlite3_changes (self->db);
 }
 
+static gboolean
+sqlite_job_rerun (CcStore * store, const gchar * id, gint64 now,
+    GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_JOB_RERUN, error, "si", id, now),
+      TRUE, error);
+}
+
+static GPtrArray *
+sqlite_job_select (CcStore * store, const CcJobFilter * f, GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_JOB_SELECT, error, "rrss",
+          f->unit_id, (gint64) f->round, f->state, f->review_state),
+      (RowFunc) job_from_row, (GDestroyNotify) cc_job_record_free, error);
+}
+
+/* The job's new review state, fenced by its outputs, and the decision:
+ * one transaction. */
+static gboolean
+sqlite_decision_add (CcStore * store, const CcDecision * d,
+    CcReviewState state, const gchar * expected_outputs, GError ** error)
+{
+  SELF;
+  gboolean ok;
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  ok = run (self, prepare (self, SQL_JOB_REVIEW, error, "sss", d->job_id,
+          cc_review_state_to_string (state), expected_outputs), TRUE, error)
+      && run (self, prepare (self, SQL_DECISION_ADD, error, "srsisss",
+          d->job_id, d->user_id, d->user_name, d->at, d->decision, d->reason,
+          d->outputs), FALSE, error);
+  return end_transaction (self, ok, error);
+}
+
+static GPtrArray *
+sqlite_decision_list (CcStore * store, const gchar * job_id,
+    GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_DECISION_LIST, error, "s",
+          job_id), (RowFunc) decision_from_row,
+      (GDestroyNotify) cc_decision_free, error);
+}
+
+static gboolean
+sqlite_comment_add (CcStore * store, const CcComment * c, GError ** error)
+{
+  SELF;
+  return run (self, prepare (self, SQL_COMMENT_ADD, error, "srsids",
+          c->job_id, c->user_id, c->user_name, c->at, c->t, c->text), FALSE,
+      error);
+}
+
+static GPtrArray *
+sqlite_comment_list (CcStore * store, const gchar * job_id, GError ** error)
+{
+  SELF;
+  return get_all (self, prepare (self, SQL_COMMENT_LIST, error, "s",
+          job_id), (RowFunc) comment_from_row,
+      (GDestroyNotify) cc_comment_free, error);
+}
+
 static void
 cc_store_sqlite_iface_init (CcStoreInterface * iface)
 {
@@ -1004,6 +1277,9 @@ cc_store_sqlite_iface_init (CcStoreInterface * iface)
   iface->unit_get = sqlite_unit_get;
   iface->unit_list = sqlite_unit_list;
   iface->unit_remove = sqlite_unit_remove;
+  iface->unit_set_contact = sqlite_unit_set_contact;
+  iface->round_add = sqlite_round_add;
+  iface->round_list = sqlite_round_list;
   iface->user_add = sqlite_user_add;
   iface->user_get = sqlite_user_get;
   iface->user_by_token = sqlite_user_by_token;
@@ -1030,4 +1306,10 @@ cc_store_sqlite_iface_init (CcStoreInterface * iface)
   iface->job_cancel = sqlite_job_cancel;
   iface->job_retry = sqlite_job_retry;
   iface->job_rescue = sqlite_job_rescue;
+  iface->job_rerun = sqlite_job_rerun;
+  iface->job_select = sqlite_job_select;
+  iface->decision_add = sqlite_decision_add;
+  iface->decision_list = sqlite_decision_list;
+  iface->comment_add = sqlite_comment_add;
+  iface->comment_list = sqlite_comment_list;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccstore: the store interface's dispatch, its records, and the names the
- * API and the database use for units, roles, upload kinds and job states.
+ * API and the database use for units, roles, upload kinds, job states and
+ * review states.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -24,6 +25,9 @@ static const gchar *const roles[] = { "submitter", "reviewer", "admin" };
 static const gchar *const upload_kinds[] = { "video", "captions", "logo" };
 static const gchar *const job_states[] = {
   "queued", "running", "done", "rejected", "failed", "cancelled"
+};
+static const gchar *const review_states[] = {
+  "none", "pending", "approved", "changes_requested", "rejected"
 };
 
 static gboolean
@@ -100,13 +104,63 @@ cc_job_state_is_final (CcJobState state)
   return state != CC_JOB_QUEUED && state != CC_JOB_RUNNING;
 }
 
+const gchar *
+cc_review_state_to_string (CcReviewState state)
+{
+  g_return_val_if_fail ((guint) state < G_N_ELEMENTS (review_states), NULL);
+  return review_states[state];
+}
+
+gboolean
+cc_review_state_from_string (const gchar * s, CcReviewState * state)
+{
+  return name_lookup (review_states, G_N_ELEMENTS (review_states), s,
+      (gint *) state);
+}
+
 void
 cc_unit_free (CcUnit * unit)
 {
   if (unit == NULL)
     return;
   g_free (unit->name);
+  g_free (unit->contact);
+  g_free (unit->phone);
   g_free (unit);
+}
+
+void
+cc_round_free (CcRound * round)
+{
+  if (round == NULL)
+    return;
+  g_free (round->name);
+  g_free (round->deadline);
+  g_free (round);
+}
+
+void
+cc_decision_free (CcDecision * decision)
+{
+  if (decision == NULL)
+    return;
+  g_free (decision->job_id);
+  g_free (decision->user_name);
+  g_free (decision->decision);
+  g_free (decision->reason);
+  g_free (decision->outputs);
+  g_free (decision);
+}
+
+void
+cc_comment_free (CcComment * comment)
+{
+  if (comment == NULL)
+    return;
+  g_free (comment->job_id);
+  g_free (comment->user_name);
+  g_free (comment->text);
+  g_free (comment);
 }
 
 void
@@ -156,6 +210,8 @@ cc_job_record_copy (const CcJobRecord * job)
   copy->reason = g_strdup (job->reason);
   copy->errors = g_strdup (job->errors);
   copy->outputs = g_strdup (job->outputs);
+  copy->student = g_strdup (job->student);
+  copy->role_model = g_strdup (job->role_model);
   return copy;
 }
 
@@ -173,6 +229,8 @@ cc_job_record_free (CcJobRecord * job)
   g_free (job->reason);
   g_free (job->errors);
   g_free (job->outputs);
+  g_free (job->student);
+  g_free (job->role_model);
   g_free (job);
 }
 
@@ -200,10 +258,12 @@ cc_store_ping (CcStore * self, GError ** error)
 }
 
 gboolean
-cc_store_unit_add (CcStore * self, const gchar * name, CcUnitKind kind, GError ** error)
+cc_store_unit_add (CcStore * self, const gchar * name, CcUnitKind kind,
+    const gchar * contact, const gchar * phone, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
-  return CC_STORE_GET_IFACE (self)->unit_add (self, name, kind, error);
+  return CC_STORE_GET_IFACE (self)->unit_add (self, name, kind, contact,
+      phone, error);
 }
 
 CcUnit *
@@ -225,6 +285,33 @@ cc_store_unit_remove (CcStore * self, const gchar * name, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
   return CC_STORE_GET_IFACE (self)->unit_remove (self, name, error);
+}
+
+/* Changes what is given of a unit's contact (NULL: unchanged). */
+gboolean
+cc_store_unit_set_contact (CcStore * self, const gchar * name,
+    const gchar * contact, const gchar * phone, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->unit_set_contact (self, name, contact,
+      phone, error);
+}
+
+gboolean
+cc_store_round_add (CcStore * self, gint number, const gchar * name,
+    const gchar * deadline, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->round_add (self, number, name, deadline,
+      error);
+}
+
+/* The rounds by number. */
+GPtrArray *
+cc_store_round_list (CcStore * self, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->round_list (self, error);
 }
 
 gboolean
@@ -415,4 +502,60 @@ cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * reason
 {
   g_return_val_if_fail (CC_IS_STORE (self), -1);
   return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, reason, now, error);
+}
+
+/* A done or rejected job queued again to be made anew, with three more
+ * attempts; its outputs stay until the next attempt starts. */
+gboolean
+cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
+    GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->job_rerun (self, id, now, error);
+}
+
+/* The jobs @filter names, oldest first. */
+GPtrArray *
+cc_store_job_select (CcStore * self, const CcJobFilter * filter,
+    GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->job_select (self, filter, error);
+}
+
+/* G_IO_ERROR_NOT_FOUND when the job is not done or its outputs are not
+ * @expected_outputs any more. */
+gboolean
+cc_store_decision_add (CcStore * self, const CcDecision * decision,
+    CcReviewState state, const gchar * expected_outputs, GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->decision_add (self, decision, state,
+      expected_outputs, error);
+}
+
+/* A job's review log, oldest first. */
+GPtrArray *
+cc_store_decision_list (CcStore * self, const gchar * job_id,
+    GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->decision_list (self, job_id, error);
+}
+
+gboolean
+cc_store_comment_add (CcStore * self, const CcComment * comment,
+    GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  return CC_STORE_GET_IFACE (self)->comment_add (self, comment, error);
+}
+
+/* A job's comments, oldest first. */
+GPtrArray *
+cc_store_comment_list (CcStore * self, const gchar * job_id,
+    GError ** error)
+{
+  g_return_val_if_fail (CC_IS_STORE (self), NULL);
+  return CC_STORE_GET_IFACE (self)->comment_list (self, job_id, error);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccstore: what the service keeps (units, users, sessions, uploads, jobs),
- * behind one interface so that callers never see which database holds it.
+ * ccstore: what the service keeps (units, users, sessions, uploads, jobs,
+ * rounds, review decisions and comments), behind one interface so that
+ * callers never see which database holds it.
  *
  * The SQLite backend (ccstore-sqlite.c) is the default; a PostgreSQL backend
  * implements the same interface with its own SQL. Every call that changes
@@ -47,13 +48,36 @@ typedef enum
   CC_JOB_CANCELLED,
 } CcJobState;
 
+/* Where a job is in review: NONE until it is done, then PENDING until a
+ * reviewer decides; back to PENDING (or NONE while it runs again) when its
+ * outputs change, the decision then void. */
+typedef enum
+{
+  CC_REVIEW_NONE,
+  CC_REVIEW_PENDING,
+  CC_REVIEW_APPROVED,
+  CC_REVIEW_CHANGES_REQUESTED,
+  CC_REVIEW_REJECTED,
+} CcReviewState;
+
 typedef struct
 {
   gint64 id;
   gchar *name;
   CcUnitKind kind;
+  gchar *contact;               /* the contact person, NULL: none */
+  gchar *phone;                 /* NULL: none */
   gint64 created_at;            /* Unix seconds, like every time stored */
 } CcUnit;
+
+/* A round of submissions: its number (1, 2 …) and its last day. */
+typedef struct
+{
+  gint number;
+  gchar *name;
+  gchar *deadline;              /* YYYY-MM-DD, the last day included */
+  gint64 created_at;
+} CcRound;
 
 typedef struct
 {
@@ -107,7 +131,46 @@ typedef struct
   gint64 created_at;
   gint64 started_at;            /* of the last attempt, 0: never */
   gint64 finished_at;           /* 0: not finished */
+  gint round;                   /* 0: none */
+  gchar *student;               /* the submission's metadata, NULL: none */
+  gchar *role_model;            /* JSON object (story), NULL: none */
+  CcReviewState review_state;
 } CcJobRecord;
+
+/* Which jobs cc_store_job_select() returns; 0 or NULL: any. */
+typedef struct
+{
+  gint64 unit_id;
+  gint round;
+  const gchar *state;
+  const gchar *review_state;
+} CcJobFilter;
+
+/* One entry of a job's review log, which is never changed: a reviewer's
+ * decision on the outputs named, or "void" when they changed. */
+typedef struct
+{
+  gint64 id;
+  gchar *job_id;
+  gint64 user_id;               /* 0: the server itself (void) */
+  gchar *user_name;             /* as it was then, NULL: the server */
+  gint64 at;
+  gchar *decision;              /* approved, changes_requested, rejected,
+                                 * void */
+  gchar *reason;
+  gchar *outputs;               /* JSON array: {name, sha256} */
+} CcDecision;
+
+typedef struct
+{
+  gint64 id;
+  gchar *job_id;
+  gint64 user_id;
+  gchar *user_name;
+  gint64 at;
+  gdouble t;                    /* where in the video, in seconds */
+  gchar *text;
+} CcComment;
 
 /* How an attempt ended, for cc_store_job_finish(). */
 typedef struct
@@ -129,6 +192,8 @@ gboolean cc_upload_kind_from_string (const gchar * s, CcUploadKind * kind);
 const gchar *cc_job_state_to_string (CcJobState state);
 gboolean cc_job_state_from_string (const gchar * s, CcJobState * state);
 gboolean cc_job_state_is_final (CcJobState state);
+const gchar *cc_review_state_to_string (CcReviewState state);
+gboolean cc_review_state_from_string (const gchar * s, CcReviewState * state);
 
 void cc_unit_free (CcUnit * unit);
 void cc_user_free (CcUser * user);
@@ -136,7 +201,13 @@ CcUpload *cc_upload_copy (const CcUpload * upload);
 void cc_upload_free (CcUpload * upload);
 CcJobRecord *cc_job_record_copy (const CcJobRecord * job);
 void cc_job_record_free (CcJobRecord * job);
+void cc_round_free (CcRound * round);
+void cc_decision_free (CcDecision * decision);
+void cc_comment_free (CcComment * comment);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUnit, cc_unit_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcRound, cc_round_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcDecision, cc_decision_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcComment, cc_comment_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUser, cc_user_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUpload, cc_upload_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcJobRecord, cc_job_record_free)
@@ -153,11 +224,17 @@ struct _CcStoreInterface
   gboolean (*ping) (CcStore * self, GError ** error);
 
   gboolean (*unit_add) (CcStore * self, const gchar * name, CcUnitKind kind,
-      GError ** error);
+      const gchar * contact, const gchar * phone, GError ** error);
   CcUnit *(*unit_get) (CcStore * self, const gchar * name, GError ** error);
   GPtrArray *(*unit_list) (CcStore * self, GError ** error);
   gboolean (*unit_remove) (CcStore * self, const gchar * name,
       GError ** error);
+  gboolean (*unit_set_contact) (CcStore * self, const gchar * name,
+      const gchar * contact, const gchar * phone, GError ** error);
+
+  gboolean (*round_add) (CcStore * self, gint number, const gchar * name,
+      const gchar * deadline, GError ** error);
+  GPtrArray *(*round_list) (CcStore * self, GError ** error);
 
   gboolean (*user_add) (CcStore * self, const gchar * name, CcRole role,
       gint64 unit_id, const gchar * token_hash, GError ** error);
@@ -210,6 +287,19 @@ struct _CcStoreInterface
       GError ** error);
   gint (*job_rescue) (CcStore * self, gint64 expired_before,
       const gchar * reason, gint64 now, GError ** error);
+  gboolean (*job_rerun) (CcStore * self, const gchar * id, gint64 now,
+      GError ** error);
+  GPtrArray *(*job_select) (CcStore * self, const CcJobFilter * filter,
+      GError ** error);
+
+  gboolean (*decision_add) (CcStore * self, const CcDecision * decision,
+      CcReviewState state, const gchar * expected_outputs, GError ** error);
+  GPtrArray *(*decision_list) (CcStore * self, const gchar * job_id,
+      GError ** error);
+  gboolean (*comment_add) (CcStore * self, const CcComment * comment,
+      GError ** error);
+  GPtrArray *(*comment_list) (CcStore * self, const gchar * job_id,
+      GError ** error);
 };
 
 const gchar *cc_store_backend (CcStore * self);
@@ -217,12 +307,19 @@ gint cc_store_schema_version (CcStore * self, GError ** error);
 gboolean cc_store_ping (CcStore * self, GError ** error);
 
 gboolean cc_store_unit_add (CcStore * self, const gchar * name,
-    CcUnitKind kind, GError ** error);
+    CcUnitKind kind, const gchar * contact, const gchar * phone,
+    GError ** error);
 CcUnit *cc_store_unit_get (CcStore * self, const gchar * name,
     GError ** error);
 GPtrArray *cc_store_unit_list (CcStore * self, GError ** error);
 gboolean cc_store_unit_remove (CcStore * self, const gchar * name,
     GError ** error);
+gboolean cc_store_unit_set_contact (CcStore * self, const gchar * name,
+    const gchar * contact, const gchar * phone, GError ** error);
+
+gboolean cc_store_round_add (CcStore * self, gint number, const gchar * name,
+    const gchar * deadline, GError ** error);
+GPtrArray *cc_store_round_list (CcStore * self, GError ** error);
 
 gboolean cc_store_user_add (CcStore * self, const gchar * name, CcRole role,
     gint64 unit_id, const gchar * token_hash, GError ** error);
@@ -282,5 +379,24 @@ gboolean cc_store_job_retry (CcStore * self, const gchar * id, gint64 now,
     GError ** error);
 gint cc_store_job_rescue (CcStore * self, gint64 expired_before,
     const gchar * reason, gint64 now, GError ** error);
+gboolean cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
+    GError ** error);
+GPtrArray *cc_store_job_select (CcStore * self, const CcJobFilter * filter,
+    GError ** error);
+
+/* Review. A decision is bound to the outputs the job has: it is recorded
+ * only while they are @expected_outputs (the stored text) and the job is
+ * done, in one transaction with the job's new review state. Whenever a
+ * job's outputs change (an attempt starts, an attempt ends), the store
+ * appends a "void" entry in the same transaction, if the last entry is a
+ * decision. The log refuses every UPDATE and DELETE. */
+gboolean cc_store_decision_add (CcStore * self, const CcDecision * decision,
+    CcReviewState state, const gchar * expected_outputs, GError ** error);
+GPtrArray *cc_store_decision_list (CcStore * self, const gchar * job_id,
+    GError ** error);
+gboolean cc_store_comment_add (CcStore * self, const CcComment * comment,
+    GError ** error);
+GPtrArray *cc_store_comment_list (CcStore * self, const gchar * job_id,
+    GError ** error);
 
 G_END_DECLS
