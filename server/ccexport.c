@@ -118,7 +118,8 @@ reserved_on_windows (const gchar * name)
  * @max_chars: the most characters kept
  *
  * @name made a file name that Windows (and so Explorer's ZIP folders)
- * takes: none of \ / : * ? " < > | or control characters (each becomes _),
+ * takes: none of \ / : * ? " < > | or control, format (direction, zero
+ * width) or line-separating characters (each becomes _),
  * no space or dot at the end, no device name (CON, NUL, COM1 …), at most
  * @max_chars characters, never empty.
  */
@@ -131,7 +132,13 @@ cc_export_safe_name (const gchar * name, guint max_chars)
   for (const gchar * p = name; *p && n < max_chars; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
-    if (g_unichar_iscntrl (c) || (c < 128 && strchr ("\\/:*?\"<>|", c)))
+    GUnicodeType t = g_unichar_type (c);
+
+    /* nor characters that make Explorer show another name: direction
+     * overrides, zero-width and line-breaking ones */
+    if (g_unichar_iscntrl (c) || t == G_UNICODE_FORMAT ||
+        t == G_UNICODE_LINE_SEPARATOR || t == G_UNICODE_PARAGRAPH_SEPARATOR ||
+        (c < 128 && strchr ("\\/:*?\"<>|", c)))
       g_string_append_c (out, '_');
     else
       g_string_append_unichar (out, c);
@@ -196,6 +203,23 @@ work_review (CcServer * server, CcWork * w, GError ** error)
   return TRUE;
 }
 
+/* How @taken keeps a stem: case-folded, in one Unicode form. */
+static gchar *
+stem_key (const gchar * stem)
+{
+  g_autofree gchar *nfc = g_utf8_normalize (stem, -1, G_NORMALIZE_NFC);
+
+  return g_utf8_casefold (nfc ? nfc : stem, -1);
+}
+
+static gboolean
+stem_taken (GHashTable * taken, const gchar * stem)
+{
+  g_autofree gchar *key = stem_key (stem);
+
+  return g_hash_table_contains (taken, key);
+}
+
 /* The work of an approved job; its stem unique among @taken. */
 static CcWork *
 work_new (CcServer * server, CcJobRecord * job, const CcUnit * unit,
@@ -218,14 +242,18 @@ work_new (CcServer * server, CcJobRecord * job, const CcUnit * unit,
   stem = g_strdup_printf ("%s_%s_%s", unit->name, w->category ?
       w->category->name : "其他", w->title);
   w->stem = cc_export_safe_name (stem, STEM_MAX_CHARS);
-  /* Windows compares names without case */
-  for (guint i = 2; g_hash_table_contains (taken, w->stem); i++) {
-    g_autofree gchar *numbered = g_strdup_printf ("%s-%u", stem, i);
+  /* Windows compares names without case; a number replaces the stem's
+   * end, so that it survives the length limit */
+  for (guint i = 2; stem_taken (taken, w->stem); i++) {
+    g_autofree gchar *suffix = g_strdup_printf ("-%u", i);
+    g_autofree gchar *base = cc_export_safe_name (stem, STEM_MAX_CHARS -
+        (guint) strlen (suffix));
 
+    /* both parts are safe already; cut again, the number could go */
     g_free (w->stem);
-    w->stem = cc_export_safe_name (numbered, STEM_MAX_CHARS);
+    w->stem = g_strconcat (base, suffix, NULL);
   }
-  g_hash_table_add (taken, g_utf8_casefold (w->stem, -1));
+  g_hash_table_add (taken, stem_key (w->stem));
   w->duration = work_duration (server, job);
   if (job->role_model) {
     rm = cc_jobs_parse_stored (job->role_model);

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <glib/gstdio.h>
 #include <archive.h>
 #include <archive_entry.h>
@@ -45,6 +46,9 @@
 
 #define BLOCK (1024 * 1024)
 #define PLATFORM_FOLDER "平台短视频"
+
+/* Packs written at once; more wait for 503's Retry-After. */
+#define MAX_PACKS_AT_ONCE 2
 
 typedef struct
 {
@@ -239,9 +243,11 @@ packed (GObject * source, GAsyncResult * res, gpointer data)
     else if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       cc_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "stopping",
           "the server is stopping");
-    else
+    else {
+      g_warning ("pack: %s", err->message);
       cc_http_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
-          "%s", err->message);
+          "the pack could not be made; the server's log says why");
+    }
   } else {
     /* a new file for each request: whole, never a part of another one */
     soup_message_headers_remove (qh, "Range");
@@ -317,6 +323,31 @@ add_tables (Pack * p, GPtrArray * works, GError ** error)
   return TRUE;
 }
 
+/* Whether the data folder's disk has room for a copy of the members (and
+ * a margin for the database and uploads under way). */
+static gboolean
+room_for (Pack * p, GError ** error)
+{
+  const guint64 margin = 256 * 1024 * 1024;
+  guint64 need = margin;
+  struct statvfs fs;
+
+  for (guint i = 0; i < p->members->len; i++) {
+    const Member *m = p->members->pdata[i];
+    GStatBuf st;
+
+    if (g_stat (m->path, &st) == 0)
+      need += (guint64) st.st_size;
+  }
+  if (statvfs (p->server->options.data_dir, &fs) != 0 ||
+      (guint64) fs.f_bavail * fs.f_frsize >= need)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+      "the server's disk has no room for this pack (%" G_GUINT64_FORMAT
+      " MB needed)", need / 1000000);
+  return FALSE;
+}
+
 /**
  * cc_pack_serve:
  * @units: (element-type CcUnit): every unit, @unit among them
@@ -333,22 +364,43 @@ cc_pack_serve (CcServer * server, SoupServerMessage * msg,
   g_autoptr (GTask) task = NULL;
   Pack *pack;
 
+  /* each pack is a copy of a unit's videos on the data folder's disk:
+   * a few at a time, not as many as clients ask for */
+  if (server->exports_pending >= MAX_PACKS_AT_ONCE) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Retry-After", "30");
+    cc_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "busy",
+        "%u packs are being made; ask again in a moment", server->
+        exports_pending);
+    return;
+  }
   p->server = server;
   p->members = g_ptr_array_new_with_free_func ((GDestroyNotify) member_free);
   p->tmp_files = g_ptr_array_new_with_free_func (g_free);
   works = cc_export_works (server, units, round->number, unit->id, &err);
   for (guint i = 0; works && i < works->len; i++)
     add_work (p, works->pdata[i]);
+  if (works && !room_for (p, &err)) {
+    cc_http_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "no_space", "%s",
+        err->message);
+    return;
+  }
   if (works == NULL || !add_tables (p, works, &err) ||
       (p->zip_path = cc_export_tmp_path (server, ".zip", &err)) == NULL) {
-    cc_http_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "%s",
+    /* the details (paths in the data folder) are for the log */
+    g_warning ("pack of unit %" G_GINT64_FORMAT ": %s", unit->id,
         err->message);
+    cc_http_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+        "the pack could not be made; the server's log says why");
     return;
   }
   p->ascii = g_strdup_printf ("pack-unit-%" G_GINT64_FORMAT "-round-%d.zip",
       unit->id, round->number);
-  p->name = g_strdup_printf ("%s-第%d轮-报送材料.zip", unit->name,
-      round->number);
+  {
+    g_autofree gchar *safe = cc_export_safe_name (unit->name, 64);
+
+    p->name = g_strdup_printf ("%s-第%d轮-报送材料.zip", safe, round->number);
+  }
   p->msg = g_object_ref (msg);
   soup_server_message_pause (msg);
   cc_watchdog_hold (server->watchdog, msg);

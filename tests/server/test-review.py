@@ -275,8 +275,9 @@ def test_decisions_comments_and_void(c):
     check_comments(s, tokens, job)
     # made anew: the decision on the old files is void
     status, _, again = post(s, t, f"/api/jobs/{job['id']}/rerun", {})
-    check(status == 200 and again["state"] == "queued",
-          f"rerun: {status} {again}")
+    check(status == 200 and again["state"] == "queued"
+          and again["review_state"] == "none",
+          f"rerun: no decision stands from then on: {status} {again}")
     redone = tj.wait_job(s, t, job["id"])
     check(redone["state"] == "done" and redone["review_state"] == "pending"
           and redone["attempt"] == 2, f"done again, pending: {redone}")
@@ -298,11 +299,10 @@ def test_decisions_comments_and_void(c):
     check(status == 201, "the new files can be approved")
     status, _, again = post(s, t, f"/api/jobs/{job['id']}/rerun", {})
     check(status == 200, "rerun again")
-    tj.wait_job(s, t, job["id"], states={"running", "done"})
     status, _, log = s.json("GET", f"/api/jobs/{job['id']}/decisions",
                             token=rita)
     check(log["decisions"][-1]["decision"] == "void",
-          "void once the new attempt starts")
+          "void with the rerun, before the new attempt")
     check(tj.wait_job(s, t, job["id"])["review_state"] == "pending",
           "pending again")
     status, _, log = s.json("GET", f"/api/jobs/{job['id']}/decisions",
@@ -624,17 +624,29 @@ def test_safe_names_in_pack(c):
     s = c.start()
     clip = tj.media(c.tmp, "clip4.mp4", 4)
     video = tj.upload(s, tokens["alice"], clip)
-    job = tj.new_job(s, tokens["alice"], **tj.quick(video, title="长" * 200))
-    job = tj.wait_job(s, tokens["alice"], job["id"])
-    check(decide(s, tokens["rita"], job)[0] == 201, "approved")
+    # the same long title twice (numbered within the length limit), two
+    # titles that differ in case only, a direction override
+    titles = ["长" * 200, "长" * 200, "Vlog", "VLOG", "a\u202egpj.exe"]
+    jobs = [tj.new_job(s, tokens["alice"], **tj.quick(video, title=t))
+            for t in titles]
+    for job in jobs:
+        job = tj.wait_job(s, tokens["alice"], job["id"])
+        check(decide(s, tokens["rita"], job)[0] == 201, "approved")
     status, _, camp = s.json("GET", "/api/campaign", token=tokens["rita"])
     unit = camp["units"][0]["id"]
     status, _, body = pack(s, tokens["rita"], unit)
     names = zipfile.ZipFile(io.BytesIO(body)).namelist()
-    video_name = next(n for n in names if n.endswith(".mp4") and "/" not in n)
-    check(video_name.startswith("_COM1.区_活动概览_长")
-          and len(video_name) == 101 + len(".mp4"),
-          f"a device name and a long title: {video_name} {len(video_name)}")
+    videos = sorted(n for n in names if n.endswith(".mp4") and "/" not in n)
+    check(len(videos) == 5 and len({n.casefold() for n in videos}) == 5,
+          f"five names, distinct without case: {videos}")
+    long = sorted((n for n in videos if "长" in n), key=lambda n: "-2" in n)
+    check(len(long) == 2
+          and all(n.startswith("_COM1.区_活动概览_长") for n in long)
+          and len(long[0]) == 101 + len(".mp4")
+          and long[1].endswith("长-2.mp4") and len(long[1]) == 101 + 4,
+          f"a device name and a long title: {long}")
+    check(not any("\u202e" in n for n in names),
+          f"no direction override in a name: {videos}")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
