@@ -1046,50 +1046,7 @@ def test_submit_wait_download(c):
 
 
 def main(argv):
-    import shutil
-    import tempfile
-    import traceback
-    only = set(argv[1:])
-    checks = failures = errors = 0
-    tmp = tempfile.mkdtemp(prefix="campuscut-jobs-")
-    try:
-        for func in CASES:
-            if only and func.__name__ not in only:
-                continue
-            c = st.Case(tmp, func.__name__)
-            c.tmp = tmp
-            c.expected_log = []
-            t0 = time.monotonic()
-            try:
-                func(c)
-                for srv in c.servers:
-                    log = "\n".join(
-                        line for line in srv.stderr().splitlines()
-                        if not any(a in line for a in c.expected_log))
-                    check(not any(w in log for w in st.SERVER_LOG_PROBLEMS),
-                          f"the server logged a problem:\n{log}")
-                checks += 1
-                print(f"PASS {func.__name__} ({time.monotonic() - t0:.1f} s)")
-            except Failure as e:
-                checks += 1
-                failures += 1
-                print(f"FAIL {func.__name__}: {e}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            except Exception:
-                checks += 1
-                errors += 1
-                print(f"ERROR {func.__name__}:\n{traceback.format_exc()}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            finally:
-                c.cleanup()
-                kill_leftovers(c.data)
-            sys.stdout.flush()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"Checks: {checks}, Failures: {failures}, Errors: {errors}")
-    return 1 if failures or errors or checks == 0 else 0
+    return st.run_cases(CASES, argv, "campuscut-jobs-", after=kill_leftovers)
 
 
 if __name__ == "__main__":

@@ -651,48 +651,7 @@ def test_safe_names_in_pack(c):
 
 
 def main(argv):
-    import shutil
-    import tempfile
-    import time
-    import traceback
-    only = set(argv[1:])
-    checks = failures = errors = 0
-    tmp = tempfile.mkdtemp(prefix="campuscut-review-")
-    try:
-        for func in CASES:
-            if only and func.__name__ not in only:
-                continue
-            c = st.Case(tmp, func.__name__)
-            c.tmp = tmp
-            t0 = time.monotonic()
-            try:
-                func(c)
-                for srv in c.servers:
-                    log = srv.stderr()
-                    check(not any(w in log for w in st.SERVER_LOG_PROBLEMS),
-                          f"the server logged a problem:\n{log}")
-                checks += 1
-                print(f"PASS {func.__name__} ({time.monotonic() - t0:.1f} s)")
-            except Failure as e:
-                checks += 1
-                failures += 1
-                print(f"FAIL {func.__name__}: {e}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            except Exception:
-                checks += 1
-                errors += 1
-                print(f"ERROR {func.__name__}:\n{traceback.format_exc()}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            finally:
-                c.cleanup()
-                tj.kill_leftovers(c.data)
-            sys.stdout.flush()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"Checks: {checks}, Failures: {failures}, Errors: {errors}")
-    return 1 if failures or errors or checks == 0 else 0
+    return st.run_cases(CASES, argv, "campuscut-review-", after=tj.kill_leftovers)
 
 
 if __name__ == "__main__":
