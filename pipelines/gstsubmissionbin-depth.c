@@ -3,8 +3,9 @@
  * submissionbin's depth converter: planar video of more than 8 bits
  * (10-bit HEVC from phones, 10- and 12-bit ProRes and DNxHR from cameras)
  * to the 8-bit planar format of the same chroma layout, at the source's
- * size, before the split into the two cuts. Every other format passes
- * through untouched.
+ * size, before the split into the two cuts, for sources at least as large
+ * as the full cut (see submission_depth_wanted). Any other format that
+ * reaches it (a change of caps mid-stream) passes through untouched.
  *
  * Why not videoconvertscale, which follows anyway: GstVideoConverter has
  * no fast path from 16-bit-word planar formats, so it unpacks every line
@@ -210,6 +211,25 @@ cc_depth_class_init (CcDepthClass * klass)
 static void
 cc_depth_init (CcDepth * self)
 {
+}
+
+/* Whether a decoded stream of @caps is one to reduce before the split:
+ * more than 8 bits, planar, and not smaller than the full cut's frame
+ * (@out_pixels). A smaller one is scaled up, and an ordered dither made
+ * before that would be scaled up with it into a visible pattern; the
+ * converter, which dithers after scaling, does better there, and at such
+ * sizes its cost does not matter. */
+gboolean
+submission_depth_wanted (GstCaps * caps, guint64 out_pixels)
+{
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, caps) ||
+      eight_bit_of (GST_VIDEO_INFO_FORMAT (&info)) ==
+      GST_VIDEO_FORMAT_UNKNOWN)
+    return FALSE;
+  return (guint64) GST_VIDEO_INFO_WIDTH (&info) *
+      GST_VIDEO_INFO_HEIGHT (&info) >= out_pixels;
 }
 
 /* The bin's depth converter, added to it; named @name. */

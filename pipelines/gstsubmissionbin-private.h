@@ -162,6 +162,7 @@ GstElement *submission_make_guard (GstSubmissionBin * self,
 /* gstsubmissionbin-depth.c: more than 8 bits to 8, before the split */
 GstElement *submission_make_depth (GstSubmissionBin * self,
     const gchar * name);
+gboolean submission_depth_wanted (GstCaps * caps, guint64 out_pixels);
 
 /* gstsubmissionbin-input.c: source, decodebin, input safety */
 gboolean submission_input_build (GstSubmissionBin * self);

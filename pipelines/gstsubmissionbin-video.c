@@ -297,8 +297,10 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
   chain[n++] = submission_make_guard (self, "video-guard", min, max,
       self->on_too_long);
   /* Still before the split: a 10-bit source is reduced once for both
-   * cuts, and only the frames kept (passthrough for 8-bit sources). */
-  chain[n++] = submission_make_depth (self, "depth");
+   * cuts, and only the frames kept. */
+  if (submission_depth_wanted (caps, (guint64) self->out_long_edge *
+          self->out_short_edge))
+    chain[n++] = submission_make_depth (self, "depth");
   /* One decode, two outputs: the platform cut branches off here, before
    * any scaling. */
   if (self->platform_location) {
