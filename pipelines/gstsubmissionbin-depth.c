@@ -224,7 +224,8 @@ submission_depth_wanted (GstCaps * caps, guint64 out_pixels)
 {
   GstVideoInfo info;
 
-  if (!gst_video_info_from_caps (&info, caps) ||
+  /* a damaged stream's decoder may not have settled on caps */
+  if (!gst_caps_is_fixed (caps) || !gst_video_info_from_caps (&info, caps) ||
       eight_bit_of (GST_VIDEO_INFO_FORMAT (&info)) ==
       GST_VIDEO_FORMAT_UNKNOWN)
     return FALSE;
