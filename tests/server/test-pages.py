@@ -249,10 +249,18 @@ class Browser:
                 continue            # the decision on files not seen
             self.problems.append(msg)
 
-    def shot(self, name):
+    def shot(self, name, css=None):
+        """The window, from the top of the page or with @css's element at
+        its top."""
         folder = os.environ.get("CAMPUSCUT_PAGES_SCREENSHOTS")
         if folder:
             os.makedirs(folder, exist_ok=True)
+            if css:
+                self.js("window.scrollTo(0, document.querySelector("
+                        "arguments[0]).getBoundingClientRect().top + "
+                        "window.scrollY - 64)", css)
+            else:
+                self.js("window.scrollTo(0, 0)")
             self.d.save_screenshot(os.path.join(folder, name + ".png"))
 
     def login(self, base, token):
@@ -343,6 +351,7 @@ def submit_through_page(b, base, video, captions):
     b.find("#video").send_keys(video)
     b.wait("document.getElementById('video-name').textContent !== ''",
            "the chosen video shown")
+    b.js("document.getElementById('video').hidden = true")
     b.js("const s = document.getElementById('category');"
          "s.value = 'overview'; s.dispatchEvent(new Event('change'))")
     check(b.js("return document.getElementById('role-model').hidden"),
@@ -547,6 +556,7 @@ def decide(b, s, token, job):
     b.click("#decide-go")
     b.wait("document.querySelector('#log li[data-decision=approved]')",
            "the decision in the log")
+    b.shot("review-decision", "#comments")
     check("内容完整，字幕准确" in b.text("#log"), "the reason in the log")
     check(tj.get_job(s, token, job)["review_state"] == "approved",
           "the job approved")
