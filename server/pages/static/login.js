@@ -26,9 +26,9 @@ cc.start(async () => {
       return;
     }
     const next = new URLSearchParams(location.search).get('next');
-    // only a page of this server: never another site
-    const safe = next && next.startsWith('/') && !next.startsWith('//') &&
-      !next.startsWith('/api/');
+    // only a page of this server: never another site (browsers read
+    // "//host" and "/\host" alike)
+    const safe = next && /^\/[^/\\]/.test(next) && !next.startsWith('/api/');
     location.assign(safe ? next :
       r.data.role === 'submitter' ? '/submit' : '/review');
   });

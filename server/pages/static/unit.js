@@ -61,7 +61,8 @@ function job_card (job) {
     cc.el('summary', null,
       cc.el('span', { class: 'title' }, o.title || job.id.slice(0, 8)),
       cc.el('span', { class: 'meta' }, cc.category(o.category),
-        job.student ? ` · ${job.student}` : '', ` · ${cc.when(job.created_at)}`),
+        job.student ? ` · ${job.student}` : '',
+        ` · ${cc.when(job.created_at)}`),
       cc.el('span', { class: 'badges' }, cc.badge('state', job.state),
         job.review_state !== 'none' ? cc.badge('review', job.review_state) :
           null)),
