@@ -42,7 +42,7 @@
 
 #define RESOURCE_ROOT "/org/campuscut/pages/"
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; " \
-  "img-src 'self' blob:; media-src 'self'; connect-src 'self'; " \
+  "img-src 'self'; media-src 'self'; connect-src 'self'; " \
   "object-src 'none'; base-uri 'none'; form-action 'self'; " \
   "frame-ancestors 'none'"
 

@@ -4,10 +4,11 @@
 driven by Selenium, against a server on 127.0.0.1.
 
 One round, as a school and a reviewer live it: a submitter logs in,
-uploads a video through the Submit page while a proxy between the browser
-and the server breaks the connection once in the middle of the upload's
-body (the page must ask where the server is and resume by itself), and
-watches the job end on the page; My unit shows it and what is missing. The
+uploads a video (with GBK captions and the unit's logo, which the page
+offers again next time) through the Submit page while a proxy between the
+browser and the server breaks the connection once in the middle of the
+upload's body (the page must ask where the server is and resume by
+itself), and watches the job end on the page; My unit shows it and what is missing. The
 submitter's cookie cannot open the reviewers' pages nor another unit's
 job (checked over HTTP: 403 and 404, not only hidden). A reviewer finds
 the job in the queue; both players show the right picture sizes (16:9 and
@@ -342,7 +343,16 @@ def story_job(c, s, tokens):
                                   "deeds": "二十年扎根车间。"})["id"]
 
 
-def submit_through_page(b, base, video, captions):
+def logo_file(tmp):
+    path = os.path.join(tmp, "校徽.svg")
+    with open(path, "w") as f:
+        f.write('<svg xmlns="http://www.w3.org/2000/svg" width="64" '
+                'height="64"><circle cx="32" cy="32" r="28" fill="#b3261e"/>'
+                '</svg>')
+    return path
+
+
+def submit_through_page(b, base, video, captions, logo):
     b.get(base + "/submit")
     b.find("#drop")
     check(b.text("#category option[value=overview]") == "活动综述",
@@ -359,6 +369,9 @@ def submit_through_page(b, base, video, captions):
     b.find("#title").send_keys("技能节活动综述")
     b.find("#student").send_keys("王同学")
     b.find("#captions").send_keys(captions)
+    check(b.js("return document.getElementById('last-logo-row').hidden"),
+          "no earlier logo to offer")
+    b.find("#logo").send_keys(logo)
     b.click("details summary")
     b.js("document.getElementById('quality').value = 'draft';"
          "document.getElementById('platform-cut').value = 'auto'")
@@ -630,6 +643,10 @@ def phone_view(b, base):
                  ".getBoundingClientRect().height")
         check(h >= 44, f"a touch-size button: {h}")
         b.shot("submit-phone")
+        check(not b.js("return document.getElementById('last-logo-row')"
+                       ".hidden") and "校徽.svg" in b.text("#last-logo-text")
+              and b.js("return document.getElementById('last-logo')"
+                       ".checked"), "the unit's last logo offered again")
         b.click("#lang")
         b.wait("document.querySelector('h1').textContent === "
                "'Submit a video'", "English on the switch")
@@ -648,6 +665,7 @@ def test_a_round_in_the_browser(c):
     bobs_job = other_units_job(s, tokens)
     story = story_job(c, s, tokens)
     video, captions = moving_video(c.tmp), captions_file(c.tmp)
+    logo = logo_file(c.tmp)
     size = os.path.getsize(video)
     check(size > 2 * CUT_AFTER, f"a video of a few MB: {size}")
     proxy = CutProxy(s.host, s.port)
@@ -658,7 +676,7 @@ def test_a_round_in_the_browser(c):
         check(b.js("return location.pathname") == "/submit",
               "a submitter starts at Submit")
         cookie = b.cookie()
-        submit_through_page(b, base, video, captions)
+        submit_through_page(b, base, video, captions, logo)
         watch_upload_and_job(b, proxy, size)
         check_upload_whole(s, tokens["alice"], video)
         jobs = {j["options"].get("category"): j for j in s.json(
