@@ -380,8 +380,11 @@ def submit_through_page(b, base, video, captions, logo):
 
 
 def watch_upload_and_job(b, proxy, size):
-    b.wait("document.getElementById('job-state').dataset.state",
+    b.wait("document.getElementById('job-state').dataset.state || "
+           "document.querySelector('#up-msg.bad')",
            "the job created after the upload", timeout=120)
+    check(not b.js("return document.querySelector('#up-msg.bad')"),
+          f"the upload failed on the page: {b.text('#up-msg')}")
     check(proxy.cut_at is not None and proxy.cut_at < size,
           f"the proxy broke the upload mid-body: {proxy.cut_at} of {size}")
     breaks = int(b.js("return document.body.dataset.breaks || '0'"))
@@ -523,7 +526,7 @@ def review_tools(b, keys):
     seek_and_wait(b, 2.04)
     b.find("#comment").send_keys("这里字幕偏早")
     b.wait("document.getElementById('comment-add').textContent"
-           ".includes('00:02.01')", "the comment's time on its button")
+           ".includes('00:02:01')", "the comment's time on its button")
     b.click("#comment-add")
     b.wait("[...document.querySelectorAll('#comments li')].some(li => "
            "li.textContent.includes('这里字幕偏早') && "
@@ -569,7 +572,7 @@ def decide(b, s, token, job):
     b.click("#decide-go")
     b.wait("document.querySelector('#log li[data-decision=approved]')",
            "the decision in the log")
-    b.shot("review-decision", "#comments")
+    b.shot("review-decision", ".review-grid")
     check("内容完整，字幕准确" in b.text("#log"), "the reason in the log")
     check(tj.get_job(s, token, job)["review_state"] == "approved",
           "the job approved")

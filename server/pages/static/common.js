@@ -144,13 +144,14 @@ cc.duration = function (s) {
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 };
 
-// A point of the video as an editor shows it: mm:ss.ff, frames at 25 fps.
+// A point of the video as an editor shows it: mm:ss:ff, the frame of the
+// second last (at the outputs' 25 fps), not hundredths.
 cc.FPS = 25;
 cc.timecode = function (s) {
   const f = Math.round(s * cc.FPS);
   const m = Math.floor(f / (60 * cc.FPS));
   const sec = Math.floor(f / cc.FPS) % 60;
-  return `${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}.` +
+  return `${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}:` +
     String(f % cc.FPS).padStart(2, '0');
 };
 
