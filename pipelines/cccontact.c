@@ -15,6 +15,11 @@
  * written under a temporary name, then renamed: a JPEG appears only
  * whole.
  *
+ * With --layout FILE it also writes where each frame is in the grid and
+ * the time of the frame shown there (a key-unit seek lands on the nearest
+ * key frame, not on the time asked for), as JSON: the server's review
+ * page seeks its player to the frame a reviewer clicks.
+ *
  * Exit codes: 0 done, 1 failed, 2 usage. --init-only loads GStreamer
  * (updating its plugin registry) and exits: the server runs it so that
  * its sandboxed jobs, which cannot write the registry, find it current.
@@ -29,6 +34,7 @@
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
+#include <json-glib/json-glib.h>
 
 #include "cccontact.h"
 #include "ccprogress.h"
@@ -44,6 +50,7 @@ typedef struct
   gdouble interval_s;
   gint columns;
   gint tile_width;
+  gchar *layout;
   gchar *progress;
   gboolean init_only;
 } SheetArgs;
@@ -56,6 +63,8 @@ typedef struct
   gint tile_w, tile_h;
   gint width, height;
   guint8 *grid;                 /* BGRx, width * 4 bytes a row */
+  gint64 duration;              /* nanoseconds, -1 unknown */
+  GstClockTime *times;          /* the frame shown in each tile */
 } Sheet;
 
 /* Waits for the pipeline to settle after a state change or a seek. */
@@ -165,6 +174,20 @@ frame_at (Sheet * s, GstClockTime t, GError ** error)
   return sample;
 }
 
+/* The stream time of the frame @sample holds, or @asked without one. */
+static GstClockTime
+shown_time (GstSample * sample, GstClockTime asked)
+{
+  GstBuffer *buf = gst_sample_get_buffer (sample);
+  const GstSegment *segment = gst_sample_get_segment (sample);
+  guint64 t = GST_CLOCK_TIME_NONE;
+
+  if (buf && segment && GST_BUFFER_PTS_IS_VALID (buf))
+    t = gst_segment_to_stream_time (segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+  return GST_CLOCK_TIME_IS_VALID (t) ? t : asked;
+}
+
 static gboolean
 collect_tiles (Sheet * s, const SheetArgs * a, GError ** error)
 {
@@ -177,6 +200,8 @@ collect_tiles (Sheet * s, const SheetArgs * a, GError ** error)
     dur = -1;
   s->n = dur > 0 ? CLAMP ((guint) (dur / GST_SECOND / a->interval_s), 1,
       MAX_TILES) : 1;
+  s->duration = dur;
+  s->times = g_new0 (GstClockTime, s->n);
   for (guint i = 0; i < s->n; i++) {
     GstClockTime t = dur > 0 ? gst_util_uint64_scale (dur, 2 * i + 1,
         2 * s->n) : 0;
@@ -187,6 +212,7 @@ collect_tiles (Sheet * s, const SheetArgs * a, GError ** error)
     if (s->grid == NULL)
       layout (s, gst_sample_get_caps (sample), a->columns);
     place_tile (s, i, sample);
+    s->times[i] = shown_time (sample, t);
   }
   return TRUE;
 }
@@ -216,6 +242,62 @@ write_jpeg (Sheet * s, const gchar * path, GError ** error)
   return ok;
 }
 
+/* The grid's geometry and each tile's time in seconds, as JSON:
+ * {"interval_s", "duration_s", "columns", "rows", "gap", "tile_width",
+ *  "tile_height", "width", "height", "tiles": [{"x", "y", "t"}, …]} */
+static gboolean
+write_layout (const Sheet * s, const SheetArgs * a, const gchar * path,
+    GError ** error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "interval_s");
+  json_builder_add_double_value (b, a->interval_s);
+  json_builder_set_member_name (b, "duration_s");
+  if (s->duration > 0)
+    json_builder_add_double_value (b, (gdouble) s->duration / GST_SECOND);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "columns");
+  json_builder_add_int_value (b, s->cols);
+  json_builder_set_member_name (b, "rows");
+  json_builder_add_int_value (b, s->rows);
+  json_builder_set_member_name (b, "gap");
+  json_builder_add_int_value (b, GAP);
+  json_builder_set_member_name (b, "tile_width");
+  json_builder_add_int_value (b, s->tile_w);
+  json_builder_set_member_name (b, "tile_height");
+  json_builder_add_int_value (b, s->tile_h);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, s->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, s->height);
+  json_builder_set_member_name (b, "tiles");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < s->n; i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "x");
+    json_builder_add_int_value (b, GAP + (i % s->cols) * (s->tile_w + GAP));
+    json_builder_set_member_name (b, "y");
+    json_builder_add_int_value (b, GAP + (i / s->cols) * (s->tile_h + GAP));
+    json_builder_set_member_name (b, "t");
+    json_builder_add_double_value (b, (gdouble) s->times[i] / GST_SECOND);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  return g_file_set_contents_full (path, text, len,
+      G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
 static gboolean
 make_sheet (const SheetArgs * a, const gchar * video, const gchar * jpeg,
     GError ** error)
@@ -223,14 +305,18 @@ make_sheet (const SheetArgs * a, const gchar * video, const gchar * jpeg,
   Sheet s = { 0 };
   gboolean ok;
 
+  /* the layout before the sheet: a sheet that exists has its layout */
   ok = make_pipeline (&s, video, a->tile_width, error) &&
-      collect_tiles (&s, a, error) && write_jpeg (&s, jpeg, error);
+      collect_tiles (&s, a, error) && (a->layout == NULL ||
+      write_layout (&s, a, a->layout, error)) &&
+      write_jpeg (&s, jpeg, error);
   if (s.playbin) {
     gst_element_set_state (s.playbin, GST_STATE_NULL);
     gst_object_unref (s.playbin);
   }
   gst_clear_object (&s.sink);
   g_free (s.grid);
+  g_free (s.times);
   return ok;
 }
 
@@ -244,6 +330,9 @@ sheet_context_new (SheetArgs * a)
         N_("Frames a row (default 5)"), "N"},
     {"tile-width", 0, 0, G_OPTION_ARG_INT, &a->tile_width,
         N_("Width of a frame in pixels (default 192)"), "PX"},
+    {"layout", 0, 0, G_OPTION_ARG_FILENAME, &a->layout,
+        N_("Also write the grid's layout and each frame's time as JSON"),
+        "FILE"},
     {"progress", 0, 0, G_OPTION_ARG_STRING, &a->progress,
         N_("text (default) or json (as campuscut process)"), "FORMAT"},
     {"init-only", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
@@ -288,7 +377,7 @@ check_args (const SheetArgs * a, gint argc)
 gint
 cc_contact_sheet_main (gint argc, gchar ** argv)
 {
-  SheetArgs a = { 5.0, 5, 192, NULL, FALSE };
+  SheetArgs a = { 5.0, 5, 192, NULL, NULL, FALSE };
   g_autoptr (GOptionContext) ctx = sheet_context_new (&a);
   g_autoptr (GError) err = NULL;
   const gchar *problem = NULL;
@@ -315,6 +404,7 @@ cc_contact_sheet_main (gint argc, gchar ** argv)
       ret = 1;
     }
   }
+  g_free (a.layout);
   g_free (a.progress);
   return ret;
 }

@@ -26,7 +26,7 @@ run_pkgs=(
 )
 # Test oracles, bench tools, and clang with its sanitizer and libFuzzer
 # runtimes for scripts/fuzz.sh (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl python3-openpyxl)
+test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl python3-openpyxl chromium chromium-driver python3-selenium)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

@@ -177,6 +177,35 @@ cc_auth_request (CcServer * server, SoupServerMessage * msg)
   return g_steal_pointer (&auth);
 }
 
+/**
+ * cc_auth_page_user:
+ *
+ * The user of the browser session @msg carries, for the pages: unlike
+ * cc_auth_request() it answers nothing, since a page sends a visitor
+ * without a session to the login page instead of a 401.
+ *
+ * Returns: (transfer full) (nullable): the user, or NULL without a valid
+ *   session (@error set only when the database failed)
+ */
+CcUser *
+cc_auth_page_user (CcServer * server, SoupServerMessage * msg,
+    GError ** error)
+{
+  g_autofree gchar *cookie = cookie_value (msg, SESSION_COOKIE);
+  g_autofree gchar *hash = NULL, *csrf = NULL;
+  g_autoptr (GError) err = NULL;
+  CcUser *user;
+
+  if (cookie == NULL)
+    return NULL;
+  hash = cc_secret_hash (cookie);
+  user = cc_store_session_user (server->store, hash, now_s (), &csrf, &err);
+  if (user == NULL && err && !g_error_matches (err, G_IO_ERROR,
+          G_IO_ERROR_NOT_FOUND))
+    g_propagate_error (error, g_steal_pointer (&err));
+  return user;
+}
+
 /* Whether @auth may see what belongs to @unit_id (0: to no unit). */
 gboolean
 cc_auth_sees_unit (const CcAuth * auth, gint64 unit_id)

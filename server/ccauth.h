@@ -22,6 +22,8 @@ typedef struct
 } CcAuth;
 
 CcAuth *cc_auth_request (CcServer * server, SoupServerMessage * msg);
+CcUser *cc_auth_page_user (CcServer * server, SoupServerMessage * msg,
+    GError ** error);
 gboolean cc_auth_sees_unit (const CcAuth * auth, gint64 unit_id);
 void cc_auth_free (CcAuth * auth);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcAuth, cc_auth_free)

@@ -8,8 +8,8 @@
  *   campuscut process IN/video.EXT -o OUT --progress=json --max-time=S
  *       --max-output-size=MB [--threads=N] [--captions=IN/captions.EXT]
  *       [--logo=IN/logo.EXT] [the job's options]
- *   && exec campuscut contact-sheet --progress=json OUT/full.mp4
- *       OUT/contact.jpg
+ *   && exec campuscut contact-sheet --progress=json
+ *       --layout=OUT/contact.json OUT/full.mp4 OUT/contact.jpg
  *
  * so that the exit status is process's unless it succeeded (then the
  * contact sheet's). Every argument is a word of its own: no value is ever
@@ -45,7 +45,8 @@
 #define TMP_BYTES (512 * 1024 * 1024)
 #define SCRIPT \
   "exe=$1 out=$2; shift 2; \"$exe\" \"$@\" || exit; " \
-  "exec \"$exe\" contact-sheet --progress=json \"$out/full.mp4\" " \
+  "exec \"$exe\" contact-sheet --progress=json " \
+  "--layout=\"$out/contact.json\" \"$out/full.mp4\" " \
   "\"$out/contact.jpg\""
 
 static const gchar *const video_exts[] = {

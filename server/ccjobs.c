@@ -11,7 +11,8 @@
  *   GET  /api/jobs/ID/events           progress and states (text/event-stream)
  *   GET  /api/jobs/ID/files/NAME       an output, with Range (also HEAD)
  *   POST /api/jobs/ID/decision         GET …/decisions   GET, POST …/comments
- *                                      (the review, in ccreview.c)
+ *                                      GET …/captions (the review, in
+ *                                      ccreview.c)
  *
  * A job's options are checked as `campuscut process` checks its command
  * line (ccjobspec.c); its uploads must be complete, of the right kind and
@@ -45,6 +46,8 @@ const CcJobOutput cc_job_outputs[] = {
   {"platform.mp4", "video/mp4"},
   {"report.json", "application/json"},
   {"contact.jpg", "image/jpeg"},
+  /* where each frame of the sheet is, and its time (the review page) */
+  {"contact.json", "application/json"},
 };
 
 const guint cc_job_n_outputs = G_N_ELEMENTS (cc_job_outputs);
@@ -524,7 +527,8 @@ job_route_allowed (SoupServerMessage * msg, gchar ** parts)
           strcmp (parts[1], "decision") == 0)) {
     allow = "POST";
     post = TRUE;
-  } else if (n == 2 && strcmp (parts[1], "decisions") == 0) {
+  } else if (n == 2 && (strcmp (parts[1], "decisions") == 0 ||
+          strcmp (parts[1], "captions") == 0)) {
     allow = "GET";
     get = TRUE;
   } else if (n == 2 && strcmp (parts[1], "comments") == 0) {

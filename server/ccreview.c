@@ -7,6 +7,8 @@
  *   GET  /api/jobs/ID/decisions    the job's review log, oldest first
  *   GET  /api/jobs/ID/comments     comments at points of the video
  *   POST /api/jobs/ID/comments     {"t": seconds, "text": …}
+ *   GET  /api/jobs/ID/captions     the uploaded captions' cues, with their
+ *                                  times, for the review page
  *   GET  /api/review/queue         done jobs awaiting a decision
  *   GET  /api/campaign?round=N     per unit and category: submitted,
  *                                  passed, approved, quota; who is short
@@ -31,6 +33,7 @@
 
 #include <string.h>
 
+#include "cccaptions.h"
 #include "cchttp.h"
 #include "ccjobs.h"
 #include "ccreview.h"
@@ -524,6 +527,64 @@ route_comments (CcServer * server, SoupServerMessage * msg,
   cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
 }
 
+/* ------------------------------------------------------------------ */
+/* Captions.                                                            */
+
+static JsonObject *
+cue_to_json (const CcCaptionCue * cue)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_double_member (o, "start", (gdouble) cue->start / 1e9);
+  json_object_set_double_member (o, "end", (gdouble) cue->end / 1e9);
+  json_object_set_string_member (o, "text", cue->text);
+  return o;
+}
+
+/* GET /api/jobs/ID/captions: the captions file the job was given, read
+ * by the same parser `campuscut process` burns them with (whatever its
+ * encoding and format), as {"format", "encoding", "cues": [{"start",
+ * "end", "text"}]}, times in seconds of the source. The file is at most
+ * 16 MiB (cctus.c): read whole. */
+static void
+route_captions (CcServer * server, SoupServerMessage * msg,
+    const CcJobRecord * job)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *path = NULL, *data = NULL;
+  g_autoptr (JsonObject) reply = NULL;
+  CcCaptionTrack *track;
+  JsonArray *cues;
+  gsize len = 0;
+
+  if (job->captions == NULL) {
+    cc_http_error (msg, SOUP_STATUS_NOT_FOUND, "not_found",
+        "the job has no captions");
+    return;
+  }
+  path = g_build_filename (server->uploads_dir, job->captions, NULL);
+  if (!g_file_get_contents (path, &data, &len, &err)) {
+    internal_error (msg, err);
+    return;
+  }
+  track = cc_caption_track_parse (data, len, &err);
+  if (track == NULL) {
+    cc_http_error (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, "bad_captions",
+        "%s", err->message);
+    return;
+  }
+  reply = json_object_new ();
+  cues = json_array_new ();
+  json_object_set_string_member (reply, "format",
+      cc_caption_format_name (track->format));
+  json_object_set_string_member (reply, "encoding", track->encoding);
+  for (guint i = 0; i < track->cues->len; i++)
+    json_array_add_object_element (cues, cue_to_json (track->cues->pdata[i]));
+  json_object_set_array_member (reply, "cues", cues);
+  cc_caption_track_free (track);
+  cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
+}
+
 /* The review's routes under /api/jobs/ID/ (ccjobs.c checked the method
  * and that @auth sees the job). */
 void
@@ -536,6 +597,8 @@ cc_review_job_route (CcServer * server, SoupServerMessage * msg,
     route_decide (server, msg, auth, job);
   else if (strcmp (action, "decisions") == 0)
     route_decisions (server, msg, job);
+  else if (strcmp (action, "captions") == 0)
+    route_captions (server, msg, job);
   else if (post)
     route_comment (server, msg, auth, job);
   else

@@ -11,7 +11,8 @@
  * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
  * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the
  * review, /api/review, /api/campaign) and ccexport.c (/api/exports); the
- * jobs run in ccrunner.c. Anything else is a JSON 404.
+ * jobs run in ccrunner.c. Everything else is ccpages.c's: the web pages,
+ * and a JSON 404 for the rest of /api/.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -33,6 +34,7 @@
 #include "ccexport.h"
 #include "ccjobdir.h"
 #include "ccjobs.h"
+#include "ccpages.h"
 #include "ccreview.h"
 #include "ccrunner.h"
 #include "ccstore-sqlite.h"
@@ -151,14 +153,6 @@ route_health (SoupServer * soup, SoupServerMessage * msg, const char *path,
       SOUP_STATUS_SERVICE_UNAVAILABLE, reply);
 }
 
-/* Anything without a route of its own. */
-static void
-route_default (SoupServer * soup, SoupServerMessage * msg, const char *path,
-    GHashTable * query, gpointer data)
-{
-  cc_http_not_found (msg);
-}
-
 /* libsoup before 3.3 never notices that a client closed a kept-alive
  * connection between two requests (GNOME/libsoup d20c6601): each one
  * would stay open in CLOSE_WAIT, a file descriptor lost per connection,
@@ -246,7 +240,7 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   /* an event stream's heartbeats are what keeps it from being idle */
   self->events = cc_events_new (MIN (options->heartbeat_ms,
           options->idle_timeout_ms / 2));
-  cc_server_add_route (self, "/", route_default);
+  cc_pages_add_routes (self);
   cc_server_add_route (self, "/api/health", route_health);
   cc_auth_add_routes (self);
   cc_jobs_add_routes (self);

@@ -51,7 +51,8 @@ typedef struct
 
 /* The names a job's outputs may have: nothing else is written. */
 static const gchar *const output_names[] = {
-  "full.mp4", "platform.mp4", "report.json", "contact.jpg", NULL
+  "full.mp4", "platform.mp4", "report.json", "contact.jpg", "contact.json",
+  NULL
 };
 
 static GOptionContext *

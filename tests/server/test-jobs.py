@@ -41,7 +41,8 @@ _spec.loader.exec_module(st)
 check, wait_until, Failure = st.check, st.wait_until, st.Failure
 CLI, TUS, OFFSET_TYPE = st.CLI, st.TUS, st.OFFSET_TYPE
 JOB_TIMEOUT = 240           # seconds for one job to end on a loaded machine
-OUTPUTS = {"full.mp4", "platform.mp4", "report.json", "contact.jpg"}
+OUTPUTS = {"full.mp4", "platform.mp4", "report.json", "contact.jpg",
+           "contact.json"}
 FINAL = {"done", "rejected", "failed", "cancelled"}
 JS = {"Content-Type": "application/json"}
 # hlsdemux2 (1.22) cannot read file:// playlists; the legacy hlsdemux can,
@@ -396,10 +397,45 @@ def check_ranges(s, t, job):
     status, _, report = s.json("GET", files["report.json"]["location"],
                                token=t)
     check(status == 200 and report["result"]["status"] == "done", "report")
+    check_contact_layout(s, t, files, jpeg, report)
     for bad in ("x.mp4", "..%2Fout%2Ffull.mp4", "full.mp4/x", "log"):
         status, _, _ = s.request("GET", f"/api/jobs/{job['id']}/files/{bad}",
                                  token=t)
         check(status in (400, 404), f"files/{bad}: {status}")
+
+
+def jpeg_size(data):
+    """(width, height) from a JPEG's first start-of-frame marker."""
+    i = 2
+    while i + 9 < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if 0xc0 <= marker <= 0xcf and marker not in (0xc4, 0xc8, 0xcc):
+            return (int.from_bytes(data[i + 7:i + 9], "big"),
+                    int.from_bytes(data[i + 5:i + 7], "big"))
+        i += 2 + length
+    return None
+
+
+def check_contact_layout(s, t, files, jpeg, report):
+    """contact.json: the sheet's grid as the JPEG has it, and each frame's
+    time inside the video, in order."""
+    status, h, lay = s.json("GET", files["contact.json"]["location"], token=t)
+    check(status == 200 and h["Content-Type"] == "application/json",
+          f"the sheet's layout: {status}")
+    check((lay["width"], lay["height"]) == jpeg_size(jpeg),
+          f"layout {lay['width']}x{lay['height']}, JPEG {jpeg_size(jpeg)}")
+    tiles, cols = lay["tiles"], lay["columns"]
+    duration = report["outputs"]["full"]["duration_s"]
+    check(len(tiles) >= 1 and lay["rows"] == -(-len(tiles) // cols)
+          and lay["interval_s"] == 5, f"the grid: {lay}")
+    for i, tile in enumerate(tiles):
+        check(tile["x"] == lay["gap"] + (i % cols) * (lay["tile_width"]
+                                                       + lay["gap"])
+              and tile["y"] == lay["gap"] + (i // cols) * (
+                  lay["tile_height"] + lay["gap"]), f"tile {i}: {tile}")
+        check(0 <= tile["t"] < duration, f"tile {i}'s time {tile['t']}")
+    times = [tile["t"] for tile in tiles]
+    check(times == sorted(times), f"times in order: {times}")
 
 
 @case
