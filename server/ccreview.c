@@ -416,6 +416,29 @@ cc_review_last_decision (CcServer * server, const gchar * job_id,
   return g_ptr_array_steal_index (log, log->len - 1);
 }
 
+typedef JsonObject *(*ToJson) (gconstpointer item);
+
+/* Answers {"NAME": [ each item as JSON ]}, or the store's error when
+ * @items is NULL. */
+static void
+reply_list (SoupServerMessage * msg, const gchar * name, GPtrArray * items,
+    ToJson to_json, GError * err)
+{
+  g_autoptr (JsonObject) reply = NULL;
+  JsonArray *a;
+
+  if (items == NULL) {
+    internal_error (msg, err);
+    return;
+  }
+  reply = json_object_new ();
+  a = json_array_new ();
+  json_object_set_array_member (reply, name, a);
+  for (guint i = 0; i < items->len; i++)
+    json_array_add_object_element (a, to_json (items->pdata[i]));
+  cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
+}
+
 static void
 route_decisions (CcServer * server, SoupServerMessage * msg,
     const CcJobRecord * job)
@@ -423,17 +446,8 @@ route_decisions (CcServer * server, SoupServerMessage * msg,
   g_autoptr (GError) err = NULL;
   g_autoptr (GPtrArray) log = cc_store_decision_list (server->store, job->id,
       &err);
-  g_autoptr (JsonObject) reply = json_object_new ();
-  JsonArray *a = json_array_new ();
 
-  json_object_set_array_member (reply, "decisions", a);
-  if (log == NULL) {
-    internal_error (msg, err);
-    return;
-  }
-  for (guint i = 0; i < log->len; i++)
-    json_array_add_object_element (a, decision_to_json (log->pdata[i]));
-  cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
+  reply_list (msg, "decisions", log, (ToJson) decision_to_json, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,17 +528,8 @@ route_comments (CcServer * server, SoupServerMessage * msg,
   g_autoptr (GError) err = NULL;
   g_autoptr (GPtrArray) all = cc_store_comment_list (server->store, job->id,
       &err);
-  g_autoptr (JsonObject) reply = json_object_new ();
-  JsonArray *a = json_array_new ();
 
-  json_object_set_array_member (reply, "comments", a);
-  if (all == NULL) {
-    internal_error (msg, err);
-    return;
-  }
-  for (guint i = 0; i < all->len; i++)
-    json_array_add_object_element (a, comment_to_json (all->pdata[i]));
-  cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
+  reply_list (msg, "comments", all, (ToJson) comment_to_json, err);
 }
 
 /* ------------------------------------------------------------------ */

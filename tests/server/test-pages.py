@@ -34,14 +34,10 @@ import importlib.util
 import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import time
-import traceback
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -729,43 +725,8 @@ def main(argv):
               "chromium-driver and python3-selenium: scripts/bootstrap.sh "
               "--with-tests)")
         return 1 if os.environ.get("CI") else 77
-    checks = failures = errors = 0
-    tmp = tempfile.mkdtemp(prefix="campuscut-pages-")
-    try:
-        for func in (test_a_round_in_the_browser,):
-            if argv[1:] and func.__name__ not in argv[1:]:
-                continue
-            c = st.Case(tmp, func.__name__)
-            c.tmp = tmp
-            t0 = time.monotonic()
-            try:
-                func(c)
-                for srv in c.servers:
-                    log = srv.stderr()
-                    check(not any(w in log for w in st.SERVER_LOG_PROBLEMS),
-                          f"the server logged a problem:\n{log}")
-                checks += 1
-                print(f"PASS {func.__name__} ({time.monotonic() - t0:.1f} s)")
-            except Failure as e:
-                checks += 1
-                failures += 1
-                print(f"FAIL {func.__name__}: {e}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            except Exception:
-                checks += 1
-                errors += 1
-                print(f"ERROR {func.__name__}:\n{traceback.format_exc()}")
-                for srv in c.servers:
-                    print("  server stderr:\n" + srv.stderr())
-            finally:
-                c.cleanup()
-                tj.kill_leftovers(c.data)
-            sys.stdout.flush()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"Checks: {checks}, Failures: {failures}, Errors: {errors}")
-    return 1 if failures or errors or checks == 0 else 0
+    return st.run_cases((test_a_round_in_the_browser,), argv,
+                        "campuscut-pages-", after=tj.kill_leftovers)
 
 
 if __name__ == "__main__":
