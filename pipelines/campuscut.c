@@ -38,6 +38,7 @@ typedef struct {
   gchar *platform_aspect;
   gchar *loudness;
   gchar *progress;
+  gchar *only;
 } Names;
 
 static gboolean
@@ -205,6 +206,10 @@ option_context_new (CcJob * job, Names * names)
         N_("The cut of at most 60 s for the short-video account: auto "
           "(default for story and craftsman), none, or segments like "
           "00:12.5-00:40,01:35-02:07 (平台短视频)"), "auto|none|LIST"},
+    {"only", 0, 0, G_OPTION_ARG_STRING, &names->only,
+        N_("platform: make only the platform cut again, with --platform-cut, "
+          "in OUTDIR beside its finished full cut; full.mp4 stays and "
+          "report.json is updated (只重做平台短视频)"), "OUTPUT"},
     {"platform-aspect", 0, 0, G_OPTION_ARG_STRING, &names->platform_aspect,
         N_("portrait (1080x1920, default) or source"), "ASPECT"},
     {"on-too-long", 0, 0, G_OPTION_ARG_STRING, &names->on_too_long,
@@ -290,6 +295,12 @@ check_process_options (CcJob * job, const Names * names)
     }
     g_array_unref (spans);
   }
+  if (names->only && strcmp (names->only, "platform") != 0)
+    return g_strdup (_("--only takes platform"));
+  job->only_platform = names->only != NULL;
+  if (job->only_platform && g_strcmp0 (job->platform_cut, "none") == 0)
+    return g_strdup (_("--only platform needs a platform cut: --platform-cut "
+            "auto or a list of segments"));
   if (names->platform_aspect &&
       (!cc_platform_aspect_from_string (names->platform_aspect,
               &job->platform_aspect) || strcmp (names->platform_aspect,
@@ -385,6 +396,7 @@ main (int argc, char **argv)
   g_free (names.platform_aspect);
   g_free (names.loudness);
   g_free (names.progress);
+  g_free (names.only);
   cc_job_clear (&job);
   return ret;
 }

@@ -385,6 +385,7 @@ job_platform_cut (CcJob * job, const CcProbe * probe)
     return FALSE;
   }
 
+  /* (--only platform takes the input's from the full cut's report) */
   if (job->input_loudness.has_audio)
     measure_platform_loudness (job, probe);
   return TRUE;
@@ -402,33 +403,70 @@ print_failure (const CcJob * job)
       job->error_file ? job->error_file : job->input, job->error_message);
 }
 
-/* Writes the report whatever happened; a failed job delivers nothing. */
+/* Writes the report whatever happened; a failed job delivers nothing.
+ * With --only platform a failed job changes nothing: the folder keeps its
+ * platform cut and its report. */
 static void
 job_finish (CcJob * job, const gchar * full, const gchar * platform,
-    const gchar * report, JsonNode * probe_json, JsonNode * captions_json,
-    JsonNode * outputs)
+    const gchar * made, const gchar * report, JsonNode * probe_json,
+    JsonNode * captions_json, JsonNode * outputs)
 {
   GError *err = NULL;
 
-  if (!cc_job_write_report (job, report, probe_json, captions_json, outputs,
-          &err)) {
+  if (job->only_platform && job->error_message) {
+    if (probe_json)
+      json_node_unref (probe_json);
+    if (captions_json)
+      json_node_unref (captions_json);
+    if (outputs)
+      json_node_unref (outputs);
+  } else if (!cc_job_write_report (job, report, probe_json, captions_json,
+          outputs, &err)) {
     fprintf (stderr, _("campuscut: error: %s: %s\n"), report, err->message);
     g_clear_error (&err);
     if (job->exit_code == EXIT_DONE)
       job->exit_code = EXIT_INTERNAL;
   }
   if (job->error_message) {
-    if (job->exit_code != EXIT_INTERNAL || job->interrupted) {
+    /* a cut that failed its checks stays for a look, except a remade
+     * platform cut under its temporary name */
+    if (job->only_platform) {
+      g_unlink (made);
+    } else if (job->exit_code != EXIT_INTERNAL || job->interrupted) {
       g_unlink (full);
-      g_unlink (platform);
+      g_unlink (made);
     }
     print_failure (job);
   } else if (!job->quiet && !job->progress_json) {
-    printf (_("full cut:     %s\n"), full);
+    if (!job->only_platform)
+      printf (_("full cut:     %s\n"), full);
     if (job->platform_segments)
       printf (_("platform cut: %s (%s)\n"), platform, job->platform_segments);
     printf (_("report:       %s\n"), report);
   }
+}
+
+/* --only platform: the new cut, checked under its own name, replaces the
+ * folder's platform.mp4 only when everything went well. */
+static gboolean
+job_replace_platform (CcJob * job, const gchar * made, const gchar * platform,
+    JsonNode * outputs)
+{
+  JsonObject *entry;
+
+  if (g_rename (made, platform) != 0) {
+    gchar *m = g_strdup_printf (_("could not move the platform cut into "
+            "place at %s: %s"), platform, g_strerror (errno));
+
+    cc_job_fail (job, EXIT_INTERNAL, m);
+    g_free (m);
+    return FALSE;
+  }
+  entry = json_object_get_object_member (json_node_get_object (outputs),
+      "platform");
+  if (entry)
+    json_object_set_string_member (entry, "file", "platform.mp4");
+  return TRUE;
 }
 
 gint
@@ -436,7 +474,7 @@ cc_job_run (CcJob * job)
 {
   CcProbe probe = { 0 };
   JsonNode *probe_json = NULL, *outputs = NULL, *captions_json = NULL;
-  gchar *full, *platform, *report;
+  gchar *full, *platform, *report, *made;
 
   job->started_us = job->phase_mark = g_get_monotonic_time ();
   job->tty = isatty (STDERR_FILENO);
@@ -451,25 +489,38 @@ cc_job_run (CcJob * job)
   full = g_build_filename (job->outdir, "full.mp4", NULL);
   platform = g_build_filename (job->outdir, "platform.mp4", NULL);
   report = g_build_filename (job->outdir, "report.json", NULL);
+  /* --only platform encodes beside the platform cut it replaces */
+  made = job->only_platform ? g_build_filename (job->outdir,
+      ".platform-remake.mp4", NULL) : g_strdup (platform);
 
+  if (job->only_platform && !cc_job_load_base_report (job, report, full))
+    goto done;
   if (!job_preflight (job, &probe, &probe_json, &captions_json))
     goto done;
-  job_analyse (job, &probe);
+  if (job->only_platform && !cc_job_check_base_input (job))
+    goto done;
+  /* alone, a given list needs no look at the whole source */
+  if (!job->only_platform || g_strcmp0 (job->platform_cut, "auto") == 0)
+    job_analyse (job, &probe);
   if (!job_platform_cut (job, &probe))
     goto done;
   cc_job_mark_phase (job, PHASE_ANALYSIS);
-  if (!cc_job_encode (job, &probe, full, platform))
+  if (!cc_job_encode (job, &probe, job->only_platform ? NULL : full, made))
     goto done;
-  outputs = cc_job_verify (job, &probe, full, platform);
+  outputs = cc_job_verify (job, &probe, job->only_platform ? NULL : full,
+      made);
+  if (job->only_platform && job->error_message == NULL)
+    job_replace_platform (job, made, platform, outputs);
 
 done:
-  job_finish (job, full, platform, report, probe_json, captions_json,
+  job_finish (job, full, platform, made, report, probe_json, captions_json,
       outputs);
   cc_progress_result (job);
   cc_probe_clear (&probe);
   g_free (full);
   g_free (platform);
   g_free (report);
+  g_free (made);
   return job->exit_code;
 }
 
@@ -484,6 +535,7 @@ cc_job_clear (CcJob * job)
   g_clear_pointer (&job->logo, g_free);
   g_clear_pointer (&job->captions, g_free);
   g_clear_pointer (&job->platform_cut, g_free);
+  g_clear_pointer (&job->base_report, json_object_unref);
   g_clear_pointer (&job->platform_segments, g_free);
   g_clear_pointer (&job->platform_reasons, g_ptr_array_unref);
   g_clear_pointer (&job->caption_track, cc_caption_track_free);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 
 #include "ccanalysis.h"
 #include "cccaptions.h"
@@ -64,6 +65,8 @@ typedef struct {
   CcLoudnessTarget loudness;
   CcLoudness input_loudness;
   gchar *platform_cut;          /* "auto", "none" or a list */
+  gboolean only_platform;       /* --only platform: the platform cut made
+                                 * again next to a finished full cut */
   CcPlatformAspect platform_aspect;
   CcCaptionTrack *caption_track;
   GArray *keyframes;            /* CcKeyframe, for the automatic platform cut */
@@ -78,6 +81,8 @@ typedef struct {
   GPtrArray *platform_reasons;  /* CcCutChoice* when chosen automatically */
   guint64 platform_total;
   CcLoudness platform_loudness;
+  /* --only platform: the folder's report.json, whose full cut stays */
+  JsonObject *base_report;
 
   /* run */
   GMainLoop *loop;

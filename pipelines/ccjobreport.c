@@ -11,6 +11,7 @@
 #endif
 
 #include <math.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "ccchecks.h"
@@ -155,6 +156,11 @@ add_result (JsonBuilder * b, const CcJob * job)
     json_builder_add_string_value (b, job->error_debug ? job->error_debug :
         "");
   }
+  if (job->only_platform) {
+    /* the full cut and its entry are an earlier run's */
+    json_builder_set_member_name (b, "remade");
+    json_builder_add_string_value (b, "platform");
+  }
   json_builder_set_member_name (b, "elapsed_s");
   json_builder_add_double_value (b, (g_get_monotonic_time () -
           job->started_us) / (gdouble) G_USEC_PER_SEC);
@@ -166,6 +172,38 @@ add_result (JsonBuilder * b, const CcJob * job)
   }
   json_builder_end_object (b);
   json_builder_end_object (b);
+}
+
+/* The "job" entry: this job's settings, or with --only platform the
+ * settings the full cut that stays was made with. */
+static void
+add_job (JsonBuilder * b, const CcJob * job)
+{
+  JsonNode *base = job->base_report ?
+      json_object_get_member (job->base_report, "job") : NULL;
+
+  if (base == NULL) {
+    add_settings (b, job);
+    return;
+  }
+  json_builder_set_member_name (b, "job");
+  json_builder_add_value (b, json_node_copy (base));
+}
+
+/* The outputs made; with --only platform, the full cut's entry comes from
+ * the report it was checked in. Takes outputs. */
+static void
+add_outputs (JsonBuilder * b, const CcJob * job, JsonNode * outputs)
+{
+  JsonObject *base = job->base_report ?
+      json_object_get_object_member (job->base_report, "outputs") : NULL;
+
+  if (base && outputs && JSON_NODE_HOLDS_OBJECT (outputs))
+    json_object_set_member (json_node_get_object (outputs), "full",
+        json_node_copy (json_object_get_member (base, "full")));
+  json_builder_set_member_name (b, "outputs");
+  json_builder_add_value (b, outputs ? outputs :
+      json_node_new (JSON_NODE_NULL));
 }
 
 gboolean
@@ -191,16 +229,13 @@ cc_job_write_report (CcJob * job, const gchar * path, JsonNode * probe,
   json_builder_add_value (b, probe ? probe : json_node_new (JSON_NODE_NULL));
   json_builder_end_object (b);
 
-  add_settings (b, job);
+  add_job (b, job);
 
   json_builder_set_member_name (b, "captions");
   json_builder_add_value (b, captions ? captions :
       json_node_new (JSON_NODE_NULL));
 
-  json_builder_set_member_name (b, "outputs");
-  json_builder_add_value (b, outputs ? outputs :
-      json_node_new (JSON_NODE_NULL));
-
+  add_outputs (b, job, outputs);
   add_result (b, job);
   json_builder_end_object (b);
 
@@ -208,6 +243,8 @@ cc_job_write_report (CcJob * job, const gchar * path, JsonNode * probe,
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, NULL);
+  /* a new file renamed into place: never half a report, and a hard link
+   * to the old one (a server's seeded folder) keeps the old */
   ok = g_file_set_contents (path, text, -1, error);
 
   g_free (text);
@@ -215,6 +252,148 @@ cc_job_write_report (CcJob * job, const gchar * path, JsonNode * probe,
   g_object_unref (gen);
   g_object_unref (b);
   return ok;
+}
+
+/* --only platform ------------------------------------------------------- */
+
+static JsonObject *
+member_object (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static const gchar *
+member_string (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_STRING ?
+      json_node_get_string (n) : NULL;
+}
+
+/* -1 when absent or not a whole number */
+static gint64
+member_int (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  return n && JSON_NODE_HOLDS_VALUE (n) &&
+      json_node_get_value_type (n) == G_TYPE_INT64 ?
+      json_node_get_int (n) : -1;
+}
+
+/* A measured level, or @none when the report has null (silence, or not
+ * measured). */
+static gdouble
+member_db (JsonObject * o, const gchar * name, gdouble none)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : none;
+}
+
+/* The input's loudness as the full cut's analysis measured it: the
+ * platform cut is normalised and checked against it as the first run
+ * did, without a second look at the whole source. */
+static void
+base_loudness (CcJob * job, JsonObject * input)
+{
+  if (input == NULL)
+    return;
+  job->input_loudness.has_audio = TRUE;
+  job->input_loudness.integrated = member_db (input, "integrated_lufs",
+      -INFINITY);
+  job->input_loudness.range = member_db (input, "range_lu", NAN);
+  job->input_loudness.true_peak = member_db (input, "true_peak_dbtp", NAN);
+}
+
+static gboolean
+refuse_base (CcJob * job, const gchar * report, const gchar * why,
+    gboolean settings)
+{
+  gchar *m = settings ? g_strdup_printf (_("--only platform: %s"), why) :
+      g_strdup_printf (_("--only platform makes the platform cut again next "
+          "to a finished full cut, but %s. Run the job without --only first "
+          "(请先完整处理一次)"), why);
+
+  job->error_file = g_strdup (report);
+  cc_job_fail (job, EXIT_USAGE, m);
+  g_free (m);
+  return FALSE;
+}
+
+gboolean
+cc_job_load_base_report (CcJob * job, const gchar * report,
+    const gchar * full)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonObject *root = NULL, *entry, *settings;
+  GError *err = NULL;
+  gchar *why = NULL, fps[32];
+  gboolean mismatch = FALSE;
+  GStatBuf st;
+
+  if (json_parser_load_from_file (parser, report, &err) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    root = json_node_get_object (json_parser_get_root (parser));
+  entry = member_object (member_object (root, "outputs"), "full");
+  settings = member_object (root, "job");
+  g_snprintf (fps, sizeof (fps), "%d/%d", job->fps_n, job->fps_d);
+
+  if (g_error_matches (err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    why = g_strdup (_("the folder has no report.json"));
+  else if (root == NULL)
+    why = g_strdup_printf (_("its report.json cannot be read (%s)"),
+        err ? err->message : _("not a JSON object"));
+  else if (g_strcmp0 (member_string (member_object (root, "result"),
+              "status"), "done") != 0 || entry == NULL)
+    why = g_strdup (_("its report.json is of a job that did not finish"));
+  else if (g_stat (full, &st) != 0 || st.st_size != member_int (entry,
+          "size_bytes"))
+    why = g_strdup_printf (_("%s is missing or changed since the report "
+            "was written"), full);
+  else if (g_strcmp0 (member_string (settings, "category"),
+          cc_category_to_string (job->category)) ||
+      g_strcmp0 (member_string (settings, "quality"),
+          cc_quality_to_string (job->quality)) ||
+      g_strcmp0 (member_string (settings, "fps"), fps)) {
+    mismatch = TRUE;
+    why = g_strdup_printf (_("the full cut in this folder was made with "
+            "--category %s --quality %s --fps %s; give the same"),
+        member_string (settings, "category"),
+        member_string (settings, "quality"), member_string (settings, "fps"));
+  }
+  if (why == NULL) {
+    job->base_report = json_object_ref (root);
+    base_loudness (job, member_object (member_object (settings, "loudness"),
+            "input"));
+  } else
+    refuse_base (job, report, why, mismatch);
+  g_free (why);
+  g_clear_error (&err);
+  g_object_unref (parser);
+  return job->base_report != NULL;
+}
+
+gboolean
+cc_job_check_base_input (CcJob * job)
+{
+  JsonObject *input = member_object (job->base_report, "input");
+  gint64 size = member_int (input, "size_bytes");
+  GStatBuf st;
+  gchar *m;
+
+  if (g_stat (job->input, &st) == 0 && st.st_size == size)
+    return TRUE;
+  m = g_strdup_printf (_("the folder's full cut was made from %s (%"
+          G_GINT64_FORMAT " bytes), not from this input; give the same "
+          "input file"), member_string (input, "file"), size);
+  cc_job_fail (job, EXIT_USAGE, m);
+  g_free (m);
+  return FALSE;
 }
 
 JsonNode *

@@ -30,4 +30,14 @@ JsonNode *cc_job_report_output (const CcJob * job, const gchar * name,
     const gchar * file, const CcProbe * o, GPtrArray * checks,
     const CcLoudness * loud);
 
+/* --only platform: reads the folder's report.json into job->base_report
+ * and checks that it describes a full cut still there (the file of the
+ * size it gives) made with the job's category, quality and frame rate.
+ * FALSE with the job failed (usage) otherwise. */
+gboolean cc_job_load_base_report (CcJob * job, const gchar * report,
+    const gchar * full);
+/* --only platform: whether the report's input is this input (the same
+ * size); fails the job otherwise. */
+gboolean cc_job_check_base_input (CcJob * job);
+
 G_END_DECLS

@@ -172,7 +172,8 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise,
 {
   GstElement *chain[10], *pchain[8];
   guint n = 0, pn = 0;
-  GstElement *filter, *tee = NULL;
+  GstElement *filter, *split = NULL;
+  gboolean only = submission_platform_only (self);
   GstCaps *c;
   guint64 min, max;
 
@@ -181,8 +182,8 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise,
   chain[n++] = submission_make_child (self, "audioresample", NULL);
   chain[n++] = filter = submission_make_child (self, "capsfilter",
       "audio-filter");
-  if (self->platform_location) {
-    chain[n++] = tee = submission_make_child (self, "tee", "audio-split");
+  if (self->platform_location && !only) {
+    chain[n++] = split = submission_make_child (self, "tee", "audio-split");
     chain[n++] = submission_make_audio_queue (self, "full-audio-queue");
   }
   if (!submission_chain_ok (chain, n))
@@ -191,11 +192,12 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise,
       "channels", G_TYPE_INT, 2, NULL);
   g_object_set (filter, "caps", c, NULL);
   gst_caps_unref (c);
-  if (!append_audio_tail (self, chain, &n, max, normalise, FALSE,
+  if (only ? !submission_link_chain (chain, n) :
+      !append_audio_tail (self, chain, &n, max, normalise, FALSE,
           self->out[OUTPUT_FULL].audio_pad))
     return NULL;
 
-  if (tee) {
+  if (self->platform_location) {
     GstElement *cut;
 
     pchain[pn++] = cut = submission_make_child (self, "cutlist",
@@ -203,12 +205,14 @@ build_audio_encode_chain (GstSubmissionBin * self, gboolean normalise,
     pchain[pn++] = submission_make_audio_queue (self, "platform-audio-queue");
     if (!submission_chain_ok (pchain, pn))
       return NULL;
+    /* alone, the cut ends the input after its last segment */
     g_object_set (cut, "segments", self->platform_segments, "stop-upstream",
-        FALSE, NULL);
+        only, NULL);
     if (!append_audio_tail (self, pchain, &pn,
             cc_category_max (CC_CATEGORY_PLATFORM),
             normalise, TRUE, self->out[OUTPUT_PLATFORM].audio_pad) ||
-        !submission_link_pads (tee, "src_%u", pchain[0], "sink"))
+        !submission_link_pads (split ? split : filter, split ? "src_%u" :
+            "src", pchain[0], "sink"))
       return NULL;
     submission_sync_chain (pchain, pn);
   }

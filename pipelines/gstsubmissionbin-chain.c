@@ -139,6 +139,15 @@ submission_link_to_mux (GstElement * last, GstPad * mux_pad)
 
 /* Duration rule --------------------------------------------------------- */
 
+/* Only the platform cut is made (no full-location): the input is read up
+ * to the last segment's end and no further, and the full cut's minimum
+ * does not apply. The locations are constant while the bin runs. */
+gboolean
+submission_platform_only (GstSubmissionBin * self)
+{
+  return self->full_location == NULL && self->platform_location != NULL;
+}
+
 /* The limits in force: the category's rule unless overridden. */
 void
 submission_duration_limits (GstSubmissionBin * self, guint64 * min,
@@ -147,6 +156,8 @@ submission_duration_limits (GstSubmissionBin * self, guint64 * min,
   cc_category_limits (self->category, min, max);
   if (self->min_duration >= 0)
     *min = (guint64) self->min_duration;
+  if (submission_platform_only (self))
+    *min = 0;
   if (self->max_duration >= 0)
     *max = (guint64) self->max_duration;
 }

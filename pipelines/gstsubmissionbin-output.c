@@ -258,7 +258,8 @@ watchdog_cb (GstClock * clock, GstClockTime time, GstClockID id,
     return TRUE;
   }
   timeout = self->stall_timeout;
-  if (self->failed || self->out[OUTPUT_FULL].done) {
+  if (self->failed || self->out[submission_platform_only (self) ?
+          OUTPUT_PLATFORM : OUTPUT_FULL].done) {
     GST_OBJECT_UNLOCK (self);
     return TRUE;
   }

@@ -176,9 +176,12 @@ build_portrait_frame (GstSubmissionBin * self, GstElement * head)
 }
 
 /* Platform video: the cut first (frames outside it cost nothing more),
- * then the 9:16 framing, overlays laid out for portrait, its own encoder. */
+ * then the 9:16 framing, overlays laid out for portrait, its own encoder.
+ * @src names @upstream's pad: a request pad of the split, or the static
+ * "src" when the platform cut is the only output. */
 gboolean
-submission_platform_build_video (GstSubmissionBin * self, GstElement * tee)
+submission_platform_build_video (GstSubmissionBin * self,
+    GstElement * upstream, const gchar * src)
 {
   GstElement *chain[12];
   guint n = 0;
@@ -191,8 +194,8 @@ submission_platform_build_video (GstSubmissionBin * self, GstElement * tee)
   if (!submission_chain_ok (chain, n))
     return FALSE;
   g_object_set (chain[0], "segments", self->platform_segments,
-      "stop-upstream", FALSE, NULL);
-  if (!submission_link_pads (tee, "src_%u", chain[0], "sink") ||
+      "stop-upstream", submission_platform_only (self), NULL);
+  if (!submission_link_pads (upstream, src, chain[0], "sink") ||
       !submission_link_chain (chain, n))
     return FALSE;
   submission_sync_chain (chain, n);

@@ -98,6 +98,8 @@ struct _GstSubmissionBin
   gdouble input_loudness;
   gchar *platform_location;
   gchar *platform_segments;
+  GstClockTime platform_end;    /* the last segment's end: where the input
+                                 * stops when the platform cut is alone */
   gboolean platform_portrait;
   gdouble platform_input_loudness;
   guint64 content_start;        /* read under the lock by pad probes */
@@ -156,6 +158,7 @@ gboolean submission_link_to_mux (GstElement * last, GstPad * mux_pad);
 guint submission_threads (GstSubmissionBin * self);
 void submission_duration_limits (GstSubmissionBin * self, guint64 * min,
     guint64 * max);
+gboolean submission_platform_only (GstSubmissionBin * self);
 GstElement *submission_make_guard (GstSubmissionBin * self,
     const gchar * name, guint64 min, guint64 max, GstCampuscutTooLong action);
 
@@ -176,7 +179,7 @@ void submission_video_append_encode_tail (GstSubmissionBin * self,
 
 /* gstsubmissionbin-platform.c: the platform cut's video framing */
 gboolean submission_platform_build_video (GstSubmissionBin * self,
-    GstElement * tee);
+    GstElement * upstream, const gchar * src);
 void submission_platform_set_size (GstSubmissionBin * self, guint dw,
     guint dh);
 

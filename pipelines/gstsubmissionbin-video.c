@@ -55,7 +55,8 @@ rotated_caps_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   out = submission_frame_caps (self, ow, oh);
   GST_INFO_OBJECT (self, "source displays %ux%u, output frame %" GST_PTR_FORMAT,
       dw, dh, out);
-  g_object_set (self->out_filter, "caps", out, NULL);
+  if (self->out_filter)
+    g_object_set (self->out_filter, "caps", out, NULL);
   gst_caps_unref (out);
 
   if (self->frame.fit_filter)
@@ -267,6 +268,22 @@ submission_video_append_encode_tail (GstSubmissionBin * self,
   }
 }
 
+/* The platform cut alone: the kept frames go straight to its branch, and
+ * the progress and silence probe watches them where the split would be. */
+static gboolean
+build_platform_only (GstSubmissionBin * self, GstElement ** chain, guint n)
+{
+  GstPad *pad;
+
+  if (!submission_chain_ok (chain, n) || !submission_link_chain (chain, n))
+    return FALSE;
+  pad = gst_element_get_static_pad (chain[n - 1], "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, video_out_probe, self, NULL);
+  gst_object_unref (pad);
+  return submission_platform_build_video (self, chain[n - 1], "src");
+}
+
 gboolean
 submission_video_build (GstSubmissionBin * self, GstPad * decoded,
     GstCaps * caps)
@@ -276,7 +293,7 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *imode = gst_structure_get_string (s, "interlace-mode");
   gboolean interlaced = imode && g_strcmp0 (imode, "progressive") != 0;
-  GstElement *flip, *rate, *rate_filter, *scale, *tee = NULL;
+  GstElement *flip, *rate, *rate_filter, *scale = NULL, *tee = NULL;
   guint64 min, max;
   GstCaps *c;
   GstPad *pad;
@@ -301,16 +318,19 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
   if (submission_depth_wanted (caps, (guint64) self->out_long_edge *
           self->out_short_edge))
     chain[n++] = submission_make_depth (self, "depth");
-  /* One decode, two outputs: the platform cut branches off here, before
-   * any scaling. */
-  if (self->platform_location) {
-    chain[n++] = tee = submission_make_child (self, "tee", "video-split");
-    chain[n++] = submission_make_queue (self, "full-queue");
+  if (!submission_platform_only (self)) {
+    /* One decode, two outputs: the platform cut branches off here,
+     * before any scaling. */
+    if (self->platform_location) {
+      chain[n++] = tee = submission_make_child (self, "tee", "video-split");
+      chain[n++] = submission_make_queue (self, "full-queue");
+    }
+    chain[n++] = scale = submission_make_child (self, "videoconvertscale",
+        "fit");
+    chain[n++] = self->out_filter = submission_make_child (self, "capsfilter",
+        "fit-filter");
+    submission_video_append_encode_tail (self, chain, &n, FALSE);
   }
-  chain[n++] = scale = submission_make_child (self, "videoconvertscale", "fit");
-  chain[n++] = self->out_filter = submission_make_child (self, "capsfilter",
-      "fit-filter");
-  submission_video_append_encode_tail (self, chain, &n, FALSE);
   if (!submission_chain_ok (chain, n))
     return FALSE;
 
@@ -324,8 +344,6 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
       self->fps_n, self->fps_d, NULL);
   g_object_set (rate_filter, "caps", c, NULL);
   gst_caps_unref (c);
-  g_object_set (scale, "add-borders", TRUE, "n-threads",
-      submission_threads (self), NULL);
 
   pad = gst_element_get_static_pad (flip, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
@@ -333,16 +351,24 @@ submission_video_build (GstSubmissionBin * self, GstPad * decoded,
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       strip_orientation_probe, NULL, NULL);
   gst_object_unref (pad);
-  pad = gst_element_get_static_pad (self->out_filter, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, video_out_probe, self, NULL);
-  gst_object_unref (pad);
 
-  if (!submission_link_chain (chain, n) ||
-      !submission_link_to_mux (chain[n - 1], self->out[OUTPUT_FULL].video_pad))
-    return FALSE;
-  if (tee && !submission_platform_build_video (self, tee))
-    return FALSE;
+  if (submission_platform_only (self)) {
+    if (!build_platform_only (self, chain, n))
+      return FALSE;
+  } else {
+    g_object_set (scale, "add-borders", TRUE, "n-threads",
+        submission_threads (self), NULL);
+    pad = gst_element_get_static_pad (self->out_filter, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, video_out_probe, self, NULL);
+    gst_object_unref (pad);
+    if (!submission_link_chain (chain, n) ||
+        !submission_link_to_mux (chain[n - 1],
+            self->out[OUTPUT_FULL].video_pad))
+      return FALSE;
+    if (tee && !submission_platform_build_video (self, tee, "src_%u"))
+      return FALSE;
+  }
   submission_sync_chain (chain, n);
 
   pad = gst_element_get_static_pad (chain[0], "sink");

@@ -87,6 +87,18 @@
  *     platform-segments="0:05-0:35,1:10-1:40"
  * ]|
  *
+ * Only the platform cut, made again with other segments (a reviewer's
+ * change): without #GstSubmissionBin:full-location the bin decodes the
+ * input up to the last segment's end and writes the platform cut alone,
+ * with the same captions, watermark and loudness handling.
+ * |[
+ * gst-launch-1.0 submissionbin uri=file:///data/in/phone.mov \
+ *     category=story captions=/data/in/talk.srt \
+ *     school="技能成才职业技术学院" logo=/data/in/emblem.svg \
+ *     platform-location=/data/out/platform.mp4 \
+ *     platform-segments="0:20-0:50,2:00-2:25"
+ * ]|
+ *
  * ## Encoder choice
  * #GstSubmissionBin:video-encoder takes a factory name followed by optional
  * property=value pairs, e.g. `"x264enc speed-preset=slow"` or
@@ -108,6 +120,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "gstsubmissionbin-private.h"
+#include "cccutlist.h"
 
 GST_DEBUG_CATEGORY (gst_submission_bin_debug);
 
@@ -205,7 +218,8 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
   g_object_class_install_property (gobject_class, PROP_FULL_LOCATION,
       g_param_spec_string ("full-location", "Full cut location",
           "Path of the full-cut MP4 to write; it appears only when complete. "
-          "Required", DEFAULT_FULL_LOCATION,
+          "Required unless platform-location alone is set (the platform cut "
+          "made again)", DEFAULT_FULL_LOCATION,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_CATEGORY,
@@ -309,7 +323,9 @@ gst_submission_bin_class_init (GstSubmissionBinClass * klass)
   g_object_class_install_property (gobject_class, PROP_PLATFORM_LOCATION,
       g_param_spec_string ("platform-location", "Platform cut location",
           "Path of the platform-cut MP4, from the same decode as the full "
-          "cut; NULL = no platform cut", NULL, G_PARAM_READWRITE |
+          "cut; NULL = no platform cut. Without full-location only the "
+          "platform cut is made, reading the input up to the last "
+          "segment's end", NULL, G_PARAM_READWRITE |
           G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_PLATFORM_SEGMENTS,
       g_param_spec_string ("platform-segments", "Platform segments",
@@ -378,6 +394,7 @@ gst_submission_bin_init (GstSubmissionBin * self)
   self->loudness = DEFAULT_LOUDNESS;
   self->platform_portrait = DEFAULT_PLATFORM_PORTRAIT;
   self->out[OUTPUT_FULL].name = "full";
+  self->platform_end = GST_CLOCK_TIME_NONE;
   self->out[OUTPUT_PLATFORM].name = "platform";
   self->src_duration = GST_CLOCK_TIME_NONE;
   self->video_end = GST_CLOCK_TIME_NONE;
@@ -599,15 +616,28 @@ build (GstSubmissionBin * self)
 {
   const CcQualityPreset *p;
 
-  if (self->uri == NULL || self->full_location == NULL) {
+  if (self->uri == NULL || (self->full_location == NULL &&
+          self->platform_location == NULL)) {
     BIN_ERROR_PROCESSING (self, RESOURCE, NOT_FOUND,
-        (_("Both 'uri' and 'full-location' must be set.")), (NULL));
+        (_("'uri' and 'full-location' (or 'platform-location' alone) must "
+                "be set.")), (NULL));
     return FALSE;
   }
   if (self->platform_location && self->platform_segments == NULL) {
     BIN_ERROR_PROCESSING (self, LIBRARY, SETTINGS,
         (_("A platform cut needs platform-segments.")), (NULL));
     return FALSE;
+  }
+  if (submission_platform_only (self)) {
+    GArray *spans = cc_cutlist_parse (self->platform_segments, NULL);
+
+    /* the cutlist element reports a list it cannot read */
+    GST_OBJECT_LOCK (self);
+    if (spans && spans->len > 0)
+      self->platform_end = g_array_index (spans, CcSpan, spans->len - 1).end;
+    GST_OBJECT_UNLOCK (self);
+    if (spans)
+      g_array_unref (spans);
   }
 
   p = cc_quality_preset (self->quality);
@@ -618,9 +648,9 @@ build (GstSubmissionBin * self)
       cc_quality_to_string (self->quality), p->long_edge, p->short_edge,
       self->fps_n, self->fps_d);
 
-  if (!submission_input_build (self) ||
-      !submission_output_open (self, &self->out[OUTPUT_FULL],
-          self->full_location))
+  if (!submission_input_build (self) || (self->full_location &&
+          !submission_output_open (self, &self->out[OUTPUT_FULL],
+              self->full_location)))
     return FALSE;
   if (self->platform_location &&
       !submission_output_open (self, &self->out[OUTPUT_PLATFORM],
@@ -676,6 +706,7 @@ reset_run_state (GstSubmissionBin * self)
   GST_OBJECT_LOCK (self);
   self->have_video = self->have_audio = FALSE;
   self->failed = self->trimmed = FALSE;
+  self->platform_end = GST_CLOCK_TIME_NONE;
   for (guint i = 0; i < N_OUTPUTS; i++)
     self->out[i].done = FALSE;
   self->src_duration = GST_CLOCK_TIME_NONE;
@@ -900,8 +931,13 @@ gst_submission_bin_query (GstElement * element, GstQuery * query)
       gst_query_parse_duration (query, &format, NULL);
       if (format != GST_FORMAT_TIME)
         break;
+      /* as far as the input is read: alone, the platform cut stops at its
+       * last segment's end */
       GST_OBJECT_LOCK (self);
       t = self->src_duration;
+      if (GST_CLOCK_TIME_IS_VALID (self->platform_end) &&
+          (!GST_CLOCK_TIME_IS_VALID (t) || self->platform_end < t))
+        t = self->platform_end;
       GST_OBJECT_UNLOCK (self);
       if (!GST_CLOCK_TIME_IS_VALID (t))
         return FALSE;

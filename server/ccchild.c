@@ -7,12 +7,14 @@
  *
  *   campuscut process IN/video.EXT -o OUT --progress=json --max-time=S
  *       --max-output-size=MB [--threads=N] [--captions=IN/captions.EXT]
- *       [--logo=IN/logo.EXT] [the job's options]
+ *       [--logo=IN/logo.EXT] [the job's options] [--only=platform]
  *   && exec campuscut contact-sheet --progress=json
  *       --layout=OUT/contact.json OUT/full.mp4 OUT/contact.jpg
  *
  * so that the exit status is process's unless it succeeded (then the
- * contact sheet's). Every argument is a word of its own: no value is ever
+ * contact sheet's). A platform cut made again (--only=platform) finds the
+ * full cut, its report and its contact sheet already in OUT (the runner
+ * seeds them) and makes no new sheet. Every argument is a word of its own: no value is ever
  * parsed by the shell or read as an option. Standard output is the JSON
  * progress (one object a line), standard error goes to the attempt's log.
  *
@@ -44,7 +46,8 @@
 
 #define TMP_BYTES (512 * 1024 * 1024)
 #define SCRIPT \
-  "exe=$1 out=$2; shift 2; \"$exe\" \"$@\" || exit; " \
+  "exe=$1 out=$2 sheet=$3; shift 3; \"$exe\" \"$@\" || exit; " \
+  "[ \"$sheet\" = sheet ] || exit 0; " \
   "exec \"$exe\" contact-sheet --progress=json " \
   "--layout=\"$out/contact.json\" \"$out/full.mp4\" " \
   "\"$out/contact.jpg\""
@@ -139,6 +142,8 @@ add_commands (const CcChildConfig * config, const CcJobRecord * job,
   g_ptr_array_add (args, g_strdup ("campuscut-job"));
   g_ptr_array_add (args, g_strdup (config->exe));
   g_ptr_array_add (args, g_strdup (out_dir));
+  g_ptr_array_add (args, g_strdup (config->only_platform ? "no-sheet" :
+          "sheet"));
   g_ptr_array_add (args, g_strdup ("process"));
   add_input_arg (args, NULL, in_dir, uploads->pdata[0]);
   g_ptr_array_add (args, g_strdup_printf ("--output=%s", out_dir));
@@ -155,7 +160,11 @@ add_commands (const CcChildConfig * config, const CcJobRecord * job,
     add_input_arg (args, u->kind == CC_UPLOAD_CAPTIONS ? "--captions" :
         "--logo", in_dir, u);
   }
-  return cc_job_spec_append_args (job->options, args, error);
+  if (!cc_job_spec_append_args (job->options, args, error))
+    return FALSE;
+  if (config->only_platform)
+    g_ptr_array_add (args, g_strdup ("--only=platform"));
+  return TRUE;
 }
 
 /* In the child, before exec: a process group of its own, and death with

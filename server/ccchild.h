@@ -21,6 +21,8 @@ typedef struct
   gdouble max_time_s;
   gint max_output_mb;
   guint threads;                /* --threads, 0: not given */
+  gboolean only_platform;       /* --only=platform, beside the full cut
+                                 * and contact sheet seeded in run_dir */
 } CcChildConfig;
 
 gchar *cc_child_prepare_registry (const gchar * exe, const gchar * data_dir);

@@ -16,6 +16,11 @@
  * otherwise: a killed process's temporaries never reach out/) and becomes
  * out/ in one rename. The outputs are flushed to disk and hashed before
  * the job is recorded as done.
+ *
+ * A platform cut made again starts from the outputs it keeps: before out/
+ * goes, they are hard-linked into the new attempt's folder (the seeds),
+ * and when that attempt fails they stay, so that a retry still finds the
+ * full cut.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -82,9 +87,27 @@ is_log (const gchar * name)
       ".log");
 }
 
+/* Links what out/ holds of the outputs into @run_dir. Returns FALSE only
+ * on a failure other than a missing output. */
+static gboolean
+seed_outputs (const gchar * dir, const gchar * run_dir, GError ** error)
+{
+  for (guint i = 0; i < cc_job_n_outputs; i++) {
+    const gchar *name = cc_job_outputs[i].name;
+    g_autofree gchar *from = g_build_filename (dir, OUT_NAME, name, NULL);
+    g_autofree gchar *to = g_build_filename (run_dir, name, NULL);
+
+    if (link (from, to) != 0 && errno != ENOENT)
+      return set_errno_error (error, to, errno);
+  }
+  return TRUE;
+}
+
 /**
  * cc_job_dir_prepare:
  * @dir: the job's folder, made if missing
+ * @seed: give the attempt the outputs the job has (a platform cut made
+ *   again beside them)
  *
  * Clears the job's folder but for the attempts' logs, and makes the
  * attempt's own.
@@ -92,10 +115,11 @@ is_log (const gchar * name)
  * Returns: (transfer full): the attempt's folder, or NULL
  */
 gchar *
-cc_job_dir_prepare (const gchar * dir, gint attempt, GError ** error)
+cc_job_dir_prepare (const gchar * dir, gint attempt, gboolean seed,
+    GError ** error)
 {
   g_autoptr (GDir) d = NULL;
-  g_autofree gchar *run_dir = NULL, *run_name = NULL;
+  g_autofree gchar *run_dir = NULL, *run_name = NULL, *out = NULL;
   const gchar *name;
 
   if (g_mkdir_with_parents (dir, 0700) != 0) {
@@ -108,7 +132,8 @@ cc_job_dir_prepare (const gchar * dir, gint attempt, GError ** error)
   while ((name = g_dir_read_name (d))) {
     g_autofree gchar *path = g_build_filename (dir, name, NULL);
 
-    if (!is_log (name) && !cc_job_dir_remove_tree (path, error))
+    if (!is_log (name) && strcmp (name, OUT_NAME) != 0 &&
+        !cc_job_dir_remove_tree (path, error))
       return NULL;
   }
   run_name = g_strdup_printf ("run-%d", attempt);
@@ -117,6 +142,10 @@ cc_job_dir_prepare (const gchar * dir, gint attempt, GError ** error)
     set_errno_error (error, run_dir, errno);
     return NULL;
   }
+  out = g_build_filename (dir, OUT_NAME, NULL);
+  if ((seed && !seed_outputs (dir, run_dir, error)) ||
+      !cc_job_dir_remove_tree (out, error))
+    return NULL;
   return g_steal_pointer (&run_dir);
 }
 
@@ -153,6 +182,7 @@ is_kept (const gchar * name, gboolean done)
 {
   if (!done)
     return strcmp (name, "report.json") == 0;
+  /* the known outputs, and nothing else (a remade cut's temporaries) */
   for (guint i = 0; i < cc_job_n_outputs; i++) {
     if (strcmp (cc_job_outputs[i].name, name) == 0)
       return TRUE;
@@ -163,13 +193,15 @@ is_kept (const gchar * name, gboolean done)
 /**
  * cc_job_dir_keep:
  * @done: whether the attempt succeeded: all its outputs are kept, else
- *   only its report
+ *   only its report, unless @seeded
+ * @seeded: the attempt started from the job's outputs (a platform cut
+ *   made again), which stay whatever happened
  *
  * Makes @run_dir, with only what is kept of it, the job's out/ folder.
  */
 gboolean
 cc_job_dir_keep (const gchar * dir, const gchar * run_dir, gboolean done,
-    GError ** error)
+    gboolean seeded, GError ** error)
 {
   g_autofree gchar *out = g_build_filename (dir, OUT_NAME, NULL);
   g_autoptr (GDir) d = g_dir_open (run_dir, 0, error);
@@ -182,7 +214,7 @@ cc_job_dir_keep (const gchar * dir, const gchar * run_dir, gboolean done,
     GStatBuf st;
 
     if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) &&
-        is_kept (name, done))
+        is_kept (name, done || seeded))
       continue;
     if (!cc_job_dir_remove_tree (path, error))
       return FALSE;

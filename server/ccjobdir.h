@@ -10,10 +10,11 @@
 G_BEGIN_DECLS
 
 gboolean cc_job_dir_remove_tree (const gchar * path, GError ** error);
-gchar *cc_job_dir_prepare (const gchar * dir, gint attempt, GError ** error);
+gchar *cc_job_dir_prepare (const gchar * dir, gint attempt, gboolean seed,
+    GError ** error);
 void cc_job_dir_forget_runs (const gchar * jobs_dir);
 gboolean cc_job_dir_keep (const gchar * dir, const gchar * run_dir,
-    gboolean done, GError ** error);
+    gboolean done, gboolean seeded, GError ** error);
 gchar *cc_job_dir_hash_outputs (const gchar * out_dir,
     GCancellable * cancellable, GError ** error);
 

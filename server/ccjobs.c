@@ -8,6 +8,9 @@
  *   POST /api/jobs/ID/cancel           queued or running -> cancelled
  *   POST /api/jobs/ID/retry            failed or cancelled -> queued
  *   POST /api/jobs/ID/rerun            done or rejected -> queued, made anew
+ *   POST /api/jobs/ID/platform         done -> queued: only the platform
+ *                                      cut made again, with new segments
+ *                                      (reviewers and admins)
  *   GET  /api/jobs/ID/events           progress and states (text/event-stream)
  *   GET  /api/jobs/ID/files/NAME       an output, with Range (also HEAD)
  *   POST /api/jobs/ID/decision         GET …/decisions   GET, POST …/comments
@@ -31,6 +34,7 @@
 #include <string.h>
 
 #include "ccauth.h"
+#include "cccutlist.h"
 #include "ccjobs.h"
 #include "ccjobspec.h"
 #include "ccrange.h"
@@ -393,13 +397,16 @@ route_cancel (CcServer * server, SoupServerMessage * msg, CcJobRecord * job)
 
 /* POST /api/jobs/ID/retry, and POST /api/jobs/ID/rerun (@rerun): a done
  * or rejected job made anew; the outputs it has stay until the new
- * attempt starts, and a decision on them is void then. */
+ * attempt starts, and a decision on them is void then. A rerun may carry
+ * the next attempt's @options (NULL: the stored ones, less a platform
+ * cut's remake: a whole run). */
 static void
 route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job,
-    gboolean rerun)
+    gboolean rerun, const gchar * options)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (CcJobRecord) now = NULL;
+  g_autofree gchar *whole = NULL, *problem = NULL;
   gdouble progress;
   const gchar *phase;
   gint64 t = g_get_real_time () / G_USEC_PER_SEC;
@@ -411,7 +418,17 @@ route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job,
         "the job's process is still stopping; try again in a moment");
     return;
   }
-  ok = rerun ? cc_store_job_rerun (server->store, job->id, t, &err) :
+  if (rerun && options == NULL &&
+      cc_job_spec_remakes_platform (job->options)) {
+    whole = cc_job_spec_with_platform_cut (job->options, NULL, &problem);
+    if (whole == NULL) {
+      cc_http_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal",
+          "%s", problem);
+      return;
+    }
+    options = whole;
+  }
+  ok = rerun ? cc_store_job_rerun (server->store, job->id, t, options, &err) :
       cc_store_job_retry (server->store, job->id, t, &err);
   if (!ok) {
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -430,6 +447,109 @@ route_retry (CcServer * server, SoupServerMessage * msg, CcJobRecord * job,
   else
     internal_error (msg, err);
   cc_runner_wake (server->runner);
+}
+
+static const CcJsonField platform_fields[] = {
+  {"platform_cut", G_TYPE_STRING, TRUE},
+};
+
+/* Whether the job's recorded outputs include @name. */
+static gboolean
+has_output (const CcJobRecord * job, const gchar * name)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonArray *a;
+
+  if (job->outputs == NULL ||
+      !json_parser_load_from_data (parser, job->outputs, -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_ARRAY (root))
+    return FALSE;
+  a = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (a); i++) {
+    JsonNode *e = json_array_get_element (a, i);
+
+    if (JSON_NODE_HOLDS_OBJECT (e) &&
+        g_strcmp0 (json_object_get_string_member_with_default
+            (json_node_get_object (e), "name", NULL), name) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Whether @segments start inside the full cut, as its report gives its
+ * duration: a list past the end would only fail the attempt. */
+static gboolean
+within_full_cut (CcServer * server, const CcJobRecord * job,
+    const gchar * segments, gchar ** problem)
+{
+  g_autofree gchar *path = g_build_filename (server->jobs_dir, job->id,
+      "out", "report.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GArray) spans = cc_cutlist_parse (segments, NULL);
+  JsonObject *full = NULL;
+  JsonNode *root;
+  gdouble duration;
+
+  if (json_parser_load_from_file (parser, path, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (root = json_parser_get_root (parser))) {
+    JsonObject *outputs = json_object_get_object_member
+        (json_node_get_object (root), "outputs");
+    JsonNode *f = outputs ? json_object_get_member (outputs, "full") : NULL;
+
+    full = f && JSON_NODE_HOLDS_OBJECT (f) ? json_node_get_object (f) : NULL;
+  }
+  if (full == NULL || spans == NULL || spans->len == 0) {
+    *problem = g_strdup ("the job's report has no full cut");
+    return FALSE;
+  }
+  duration = json_object_get_double_member_with_default (full, "duration_s",
+      0);
+  if (g_array_index (spans, CcSpan, 0).start < duration * 1e9)
+    return TRUE;
+  *problem = g_strdup_printf ("platform_cut starts after the video ends "
+      "(%.1f s)", duration);
+  return FALSE;
+}
+
+/* POST /api/jobs/ID/platform {"platform_cut": "0:12-0:40,1:35-2:07"}: a
+ * reviewer's new segments; only the platform cut is made again, beside
+ * the full cut and contact sheet the job keeps. Any decision is void at
+ * once, as for a rerun. */
+static void
+route_platform (CcServer * server, SoupServerMessage * msg,
+    const CcAuth * auth, CcJobRecord * job)
+{
+  g_autoptr (JsonObject) body = NULL;
+  g_autofree gchar *options = NULL, *problem = NULL;
+  const gchar *segments;
+
+  if (!cc_review_require_reviewer (msg, auth))
+    return;
+  body = cc_http_json_body (msg, platform_fields,
+      G_N_ELEMENTS (platform_fields));
+  if (body == NULL)
+    return;
+  if (job->state != CC_JOB_DONE || !has_output (job, "full.mp4")) {
+    cc_http_error (msg, SOUP_STATUS_CONFLICT, "not_done", "the job is %s; "
+        "the platform cut is made again only beside a finished full cut",
+        cc_job_state_to_string (job->state));
+    return;
+  }
+  segments = json_object_get_string_member (body, "platform_cut");
+  options = cc_job_spec_with_platform_cut (job->options, segments, &problem);
+  if (options == NULL)
+    problem = problem ? problem : g_strdup ("platform_cut: not a list");
+  else if (!within_full_cut (server, job, segments, &problem))
+    g_clear_pointer (&options, g_free);
+  if (options == NULL) {
+    cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_request", "%s",
+        problem);
+    return;
+  }
+  route_retry (server, msg, job, TRUE, options);
 }
 
 /* GET /api/jobs/ID/events */
@@ -524,6 +644,7 @@ job_route_allowed (SoupServerMessage * msg, gchar ** parts)
   } else if (n == 2 && (strcmp (parts[1], "cancel") == 0 ||
           strcmp (parts[1], "retry") == 0 ||
           strcmp (parts[1], "rerun") == 0 ||
+          strcmp (parts[1], "platform") == 0 ||
           strcmp (parts[1], "decision") == 0)) {
     allow = "POST";
     post = TRUE;
@@ -566,9 +687,11 @@ route_job (CcServer * server, SoupServerMessage * msg, const CcAuth * auth,
   else if (strcmp (parts[1], "cancel") == 0)
     route_cancel (server, msg, job);
   else if (strcmp (parts[1], "retry") == 0)
-    route_retry (server, msg, job, FALSE);
+    route_retry (server, msg, job, FALSE, NULL);
   else if (strcmp (parts[1], "rerun") == 0)
-    route_retry (server, msg, job, TRUE);
+    route_retry (server, msg, job, TRUE, NULL);
+  else if (strcmp (parts[1], "platform") == 0)
+    route_platform (server, msg, auth, job);
   else if (strcmp (parts[1], "events") == 0)
     route_events (server, msg, job);
   else if (parts[2] == NULL)

@@ -421,3 +421,87 @@ cc_job_spec_check_submission (SoupServerMessage * msg, JsonObject * body,
   }
   return TRUE;
 }
+
+/* The stored options as an object (caller unrefs), or NULL. */
+static JsonObject *
+options_object (const gchar * options)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (options == NULL || !json_parser_load_from_data (parser, options, -1,
+          NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) ?
+      json_object_ref (json_node_get_object (root)) : NULL;
+}
+
+static gchar *
+options_text (JsonObject * o)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, o);
+  return json_to_string (node, FALSE);
+}
+
+/**
+ * cc_job_spec_remakes_platform:
+ *
+ * Whether the stored options ask for the platform cut alone, made again
+ * beside the job's full cut ("remake": "platform", set by the server,
+ * never by a client).
+ */
+gboolean
+cc_job_spec_remakes_platform (const gchar * options)
+{
+  g_autoptr (JsonObject) o = options_object (options);
+
+  return o && g_strcmp0 (json_object_get_string_member_with_default (o,
+          "remake", NULL), "platform") == 0;
+}
+
+/**
+ * cc_job_spec_with_platform_cut:
+ * @options: the stored options
+ * @segments: (nullable): the platform cut's new list, checked as
+ *   --platform-cut checks it and at most 60 s long; NULL: a whole run
+ *   again (the remake dropped)
+ * @problem: (out): what is wrong with @segments, for a 400 answer
+ *
+ * Returns: (transfer full) (nullable): the options of the next attempt
+ */
+gchar *
+cc_job_spec_with_platform_cut (const gchar * options,
+    const gchar * segments, gchar ** problem)
+{
+  g_autoptr (JsonObject) o = options_object (options);
+  g_autoptr (GArray) spans = NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (o == NULL) {
+    *problem = g_strdup ("the job's options are not a JSON object");
+    return NULL;
+  }
+  if (segments == NULL) {
+    json_object_remove_member (o, "remake");
+    return options_text (o);
+  }
+  spans = cc_cutlist_parse (segments, &err);
+  if (spans == NULL) {
+    *problem = g_strdup_printf ("platform_cut: %s", err->message);
+    return NULL;
+  }
+  if (cc_cutlist_total ((CcSpan *) spans->data, spans->len) >
+      cc_category_max (CC_CATEGORY_PLATFORM)) {
+    *problem = g_strdup_printf ("platform_cut lasts %.1f s; platform cuts "
+        "must be at most %.0f s", cc_cutlist_total ((CcSpan *) spans->data,
+            spans->len) / 1e9, cc_category_max (CC_CATEGORY_PLATFORM) / 1e9);
+    return NULL;
+  }
+  json_object_set_string_member (o, "platform_cut", segments);
+  json_object_set_string_member (o, "remake", "platform");
+  return options_text (o);
+}
+

@@ -23,4 +23,8 @@ gboolean cc_job_spec_check_submission (SoupServerMessage * msg,
 gboolean cc_job_spec_append_args (const gchar * options, GPtrArray * args,
     GError ** error);
 
+gboolean cc_job_spec_remakes_platform (const gchar * options);
+gchar *cc_job_spec_with_platform_cut (const gchar * options,
+    const gchar * segments, gchar ** problem);
+
 G_END_DECLS

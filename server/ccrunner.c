@@ -36,6 +36,7 @@
 #include "ccchild.h"
 #include "ccjobdir.h"
 #include "ccjobs.h"
+#include "ccjobspec.h"
 #include "ccrunner.h"
 #include "ccsecret.h"
 
@@ -74,6 +75,8 @@ typedef struct
   CcJobRecord *job;
   gchar *dir;
   gchar *run_dir;
+  gboolean seeded;              /* the platform cut made again, beside the
+                                 * outputs linked into run_dir */
   GSubprocess *proc;
   GInputStream *stdout_pipe;
   GString *line;
@@ -360,7 +363,7 @@ run_keep (Run * run)
   g_autoptr (GTask) task = NULL;
 
   if (!cc_job_dir_keep (run->dir, run->run_dir, run->end.state ==
-          CC_JOB_DONE, &err)) {
+          CC_JOB_DONE, run->seeded, &err)) {
     g_warning ("job %s: %s", run->job->id, err->message);
     run->end.state = CC_JOB_FAILED;
     run->end.retry = TRUE;
@@ -419,6 +422,14 @@ job_uploads (CcRunner * runner, const CcJobRecord * job, GError ** error)
   return g_steal_pointer (&uploads);
 }
 
+static gboolean
+seeded_file (const gchar * run_dir, const gchar * name)
+{
+  g_autofree gchar *path = g_build_filename (run_dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_IS_REGULAR);
+}
+
 static GSubprocess *
 run_spawn (Run * run, GError ** error)
 {
@@ -434,12 +445,20 @@ run_spawn (Run * run, GError ** error)
     .max_output_mb = server->options.job_max_output_mb,
     .threads = server->options.job_threads,
   };
+  gboolean remake;
 
   if (uploads == NULL)
     return NULL;
-  run->run_dir = cc_job_dir_prepare (run->dir, run->job->attempt, error);
+  remake = cc_job_spec_remakes_platform (run->job->options);
+  run->run_dir = cc_job_dir_prepare (run->dir, run->job->attempt, remake,
+      error);
   if (run->run_dir == NULL)
     return NULL;
+  /* without its full cut and report (an earlier attempt that never
+   * finished), a platform cut made again is a whole run */
+  run->seeded = remake && seeded_file (run->run_dir, "full.mp4") &&
+      seeded_file (run->run_dir, "report.json");
+  config.only_platform = run->seeded;
   return cc_child_spawn (&config, run->job, uploads, run->dir, run->run_dir,
       error);
 }

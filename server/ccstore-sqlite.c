@@ -288,7 +288,8 @@ static const gchar *const migrations[] = {
   " WHERE state = 'running' AND lease_expires < ?1"
 #define SQL_JOB_RERUN \
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
-  " max_attempts = attempt + 3, review_state = 'none'" \
+  " max_attempts = attempt + 3, review_state = 'none'," \
+  " options = COALESCE (?3, options)" \
   " WHERE id = ?1 AND state IN ('done', 'rejected')"
 #define SQL_JOB_SELECT "SELECT " JOB_COLUMNS " FROM jobs" \
   " WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR round = ?2)" \
@@ -1206,14 +1207,15 @@ sqlite_job_rescue (CcStore * store, gint64 expired_before,
  * the new run is cancelled), so the void goes with the rerun. */
 static gboolean
 sqlite_job_rerun (CcStore * store, const gchar * id, gint64 now,
-    GError ** error)
+    const gchar * options, GError ** error)
 {
   SELF;
   gboolean ok;
 
   if (!exec (self, "BEGIN IMMEDIATE", error))
     return FALSE;
-  ok = run (self, prepare (self, SQL_JOB_RERUN, error, "si", id, now), TRUE,
+  ok = run (self, prepare (self, SQL_JOB_RERUN, error, "sis", id, now,
+          options), TRUE,
       error) && run (self, prepare (self, SQL_JOB_VOID, error, "si", id,
           now), FALSE, error);
   return end_transaction (self, ok, error);

@@ -505,13 +505,15 @@ cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * reason
 }
 
 /* A done or rejected job queued again to be made anew, with three more
- * attempts; its outputs stay until the next attempt starts. */
+ * attempts; its outputs stay until the next attempt starts. @options,
+ * unless NULL, replace the stored ones (a reviewer's platform cut). */
 gboolean
 cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
-    GError ** error)
+    const gchar * options, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
-  return CC_STORE_GET_IFACE (self)->job_rerun (self, id, now, error);
+  return CC_STORE_GET_IFACE (self)->job_rerun (self, id, now, options,
+      error);
 }
 
 /* The jobs @filter names, oldest first. */

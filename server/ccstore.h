@@ -288,7 +288,7 @@ struct _CcStoreInterface
   gint (*job_rescue) (CcStore * self, gint64 expired_before,
       const gchar * reason, gint64 now, GError ** error);
   gboolean (*job_rerun) (CcStore * self, const gchar * id, gint64 now,
-      GError ** error);
+      const gchar * options, GError ** error);
   GPtrArray *(*job_select) (CcStore * self, const CcJobFilter * filter,
       GError ** error);
 
@@ -380,7 +380,7 @@ gboolean cc_store_job_retry (CcStore * self, const gchar * id, gint64 now,
 gint cc_store_job_rescue (CcStore * self, gint64 expired_before,
     const gchar * reason, gint64 now, GError ** error);
 gboolean cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
-    GError ** error);
+    const gchar * options, GError ** error);
 GPtrArray *cc_store_job_select (CcStore * self, const CcJobFilter * filter,
     GError ** error);
 

@@ -1068,6 +1068,142 @@ load_report (const gchar * outdir, JsonParser ** parser)
   return json_node_get_object (json_parser_get_root (*parser));
 }
 
+/* File contents, for comparing a file with itself later. */
+static gchar *
+read_bytes (const gchar * path, gsize * len)
+{
+  gchar *data = NULL;
+
+  fail_unless (g_file_get_contents (path, &data, len, NULL), "%s", path);
+  return data;
+}
+
+static gboolean
+same_bytes (const gchar * path, const gchar * data, gsize len)
+{
+  gchar *now;
+  gsize now_len;
+  gboolean same;
+
+  now = read_bytes (path, &now_len);
+  same = now_len == len && memcmp (now, data, len) == 0;
+  g_free (now);
+  return same;
+}
+
+/* --only platform: a reviewer's new segments make the platform cut again
+ * beside the finished full cut, which stays byte for byte; the report
+ * keeps the full cut's entry and gives the new cut's. A remake that fails
+ * changes nothing in the folder. */
+GST_START_TEST (test_only_platform)
+{
+  gchar *src = make_numbered_source (16);
+  gchar *outdir = cc_test_path ("out-remake");
+  gchar *empty = cc_test_path ("out-empty");
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *full = g_build_filename (outdir, "full.mp4", NULL);
+  gchar *report = g_build_filename (outdir, "report.json", NULL);
+  const gchar *made[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--platform-cut", "0:02-0:04", "--platform-aspect", "source", "--quiet",
+    NULL
+  };
+  const gchar *again[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--platform-cut", "0:10-0:11", "--platform-aspect", "source", "--only",
+    "platform", "--quiet", NULL
+  };
+  const gchar *too_long[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--platform-cut", "0:00-1:05", "--only", "platform", "--quiet", NULL
+  };
+  const gchar *other_quality[] = { "process", src, "-o", outdir, "-q",
+    "standard", "--platform-cut", "0:05-0:06", "--only", "platform", NULL
+  };
+  const gchar *no_full[] = { "process", src, "-o", empty, "-q", "draft",
+    "--platform-cut", "0:05-0:06", "--only", "platform", NULL
+  };
+  gchar *full_before, *full_entry_before, *err = NULL, *listing, *rep_before;
+  gsize full_len, rep_len;
+  JsonParser *parser;
+  JsonObject *root, *outputs;
+  GArray *nums;
+  guint k = 0;
+
+  fail_unless_equals_int (cc_test_cli (made, NULL, NULL), 0);
+  full_before = read_bytes (full, &full_len);
+  root = load_report (outdir, &parser);
+  full_entry_before = json_to_string (json_object_get_member
+      (json_object_get_object_member (root, "outputs"), "full"), FALSE);
+  g_object_unref (parser);
+
+  fail_unless_equals_int (cc_test_cli (again, NULL, &err), 0);
+  g_free (err);
+  fail_unless (same_bytes (full, full_before, full_len),
+      "the full cut changed");
+  nums = read_frame_numbers (platform);
+  fail_unless_equals_int (nums->len, 25);
+  for (gint f = 250; f < 275; f++, k++)
+    fail_unless (g_array_index (nums, gint, k) == f,
+        "output frame %u shows source frame %d, expected %d", k,
+        g_array_index (nums, gint, k), f);
+  g_array_unref (nums);
+  root = load_report (outdir, &parser);
+  outputs = json_object_get_object_member (root, "outputs");
+  {
+    gchar *full_entry = json_to_string (json_object_get_member (outputs,
+            "full"), FALSE);
+    JsonObject *p = json_object_get_object_member (outputs, "platform");
+
+    fail_unless_equals_string (full_entry, full_entry_before);
+    g_free (full_entry);
+    fail_unless_equals_string (json_object_get_string_member (p, "segments"),
+        "0:10.000-0:11.000");
+    fail_unless_equals_string (json_object_get_string_member (p, "file"),
+        "platform.mp4");
+    fail_unless_equals_string (json_object_get_string_member (p, "verdict"),
+        "pass");
+    fail_unless_equals_string (json_object_get_string_member
+        (json_object_get_object_member (root, "result"), "remade"),
+        "platform");
+  }
+  g_object_unref (parser);
+  listing = cc_test_list_dir (outdir);
+  fail_unless (strstr (listing, "remake") == NULL, "left: %s", listing);
+  g_free (listing);
+
+  /* failures leave the folder as it was */
+  g_free (full_before);
+  full_before = read_bytes (platform, &full_len);
+  rep_before = read_bytes (report, &rep_len);
+  fail_unless_equals_int (cc_test_cli (too_long, NULL, NULL), 3);
+  fail_unless_equals_int (cc_test_cli (other_quality, NULL, &err), 2);
+  fail_unless (strstr (err, "--quality draft") != NULL, "%s", err);
+  g_free (err);
+  fail_unless (same_bytes (platform, full_before, full_len));
+  fail_unless (same_bytes (report, rep_before, rep_len));
+  listing = cc_test_list_dir (outdir);
+  fail_unless (strstr (listing, "remake") == NULL, "left: %s", listing);
+  g_free (listing);
+
+  /* and there is nothing to make it beside without a full cut */
+  fail_unless_equals_int (cc_test_cli (no_full, NULL, &err), 2);
+  fail_unless (strstr (err, "report.json") != NULL, "%s", err);
+  g_free (err);
+  listing = cc_test_list_dir (empty);
+  fail_unless (strstr (listing, ".mp4") == NULL, "left: %s", listing);
+  g_free (listing);
+
+  g_free (rep_before);
+  g_free (full_before);
+  g_free (full_entry_before);
+  g_free (src);
+  g_free (outdir);
+  g_free (empty);
+  g_free (platform);
+  g_free (full);
+  g_free (report);
+}
+
+GST_END_TEST;
+
 /* A 64x64 pure red emblem, encoded by encoder (pngenc, jpegenc). */
 static gchar *
 make_logo (const gchar * name, const gchar * encoder)
@@ -1958,6 +2094,7 @@ cli_suite (void)
   tcase_add_test (tc, test_loudness_targets);
   tcase_add_test (tc, test_resource_limits);
   tcase_add_test (tc, test_platform_exact_frames);
+  tcase_add_test (tc, test_only_platform);
   tcase_add_test (tc, test_platform_list_past_end);
   tcase_add_test (tc, test_trim_transport_stream);
   tcase_add_test (tc, test_platform_auto);

@@ -743,6 +743,69 @@ GST_START_TEST (test_category_rule_in_bin)
 
 GST_END_TEST;
 
+/* The platform cut alone (no full-location), as a reviewer's new segments
+ * make it: only that file, as long as its segments, with generated
+ * silence for a mute source, and the input read no further than the last
+ * segment: the bin's duration says so and its position ends there, not at
+ * the source's 20 s. */
+GST_START_TEST (test_platform_alone)
+{
+  gchar *src = launch_make ("long-mute.mp4",
+      "videotestsrc num-buffers=500 ! video/x-raw,width=64,height=64,"
+      "framerate=25/1 ! x264enc key-int-max=25 ! mp4mux ! filesink "
+      "location=%s");
+  gchar *outdir = cc_test_path ("alone");
+  gchar *out = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *uri = gst_filename_to_uri (src, NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *bin = gst_element_factory_make ("submissionbin", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  gint64 dur = -1, pos = -1;
+  CcProbe o = { 0 };
+  GError *err = NULL;
+  gchar *listing;
+
+  g_mkdir (outdir, 0755);
+  g_object_set (bin, "uri", uri, "platform-location", out,
+      "platform-segments", "0:01-0:02,0:03-0:04", NULL);
+  gst_util_set_object_arg (G_OBJECT (bin), "quality", "draft");
+  gst_bin_add (GST_BIN (pipeline), bin);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL, "no end within 60 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    gst_message_parse_error (msg, &err, NULL);
+  fail_unless (err == NULL, "%s", err ? err->message : "");
+  gst_message_unref (msg);
+  fail_unless (gst_element_query_duration (bin, GST_FORMAT_TIME, &dur));
+  fail_unless (gst_element_query_position (bin, GST_FORMAT_TIME, &pos));
+  fail_unless_equals_uint64 (dur, 4 * GST_SECOND);
+  fail_unless (pos <= 5 * GST_SECOND, "read on to %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (pos));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  listing = cc_test_list_dir (outdir);
+  fail_unless_equals_string (listing, "platform.mp4");
+  g_free (listing);
+  fail_unless (cc_probe_file (out, 30, &o, &err), "%s",
+      err ? err->message : "");
+  fail_unless_equals_int (o.n_audio, 1);
+  fail_unless (o.duration > 1960 * GST_MSECOND &&
+      o.duration < 2040 * GST_MSECOND, "lasts %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (o.duration));
+  cc_probe_clear (&o);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (uri);
+  g_free (src);
+  g_free (out);
+  g_free (outdir);
+}
+
+GST_END_TEST;
+
 typedef struct {
   gchar *data;
   gsize len;
@@ -970,6 +1033,7 @@ submissionbin_suite (void)
   tcase_add_test (tc, test_stall_watchdog);
   tcase_add_test (tc, test_paused_at_once_branches_built_playing);
   tcase_add_test (tc, test_category_rule_in_bin);
+  tcase_add_test (tc, test_platform_alone);
   return s;
 }
 

@@ -314,6 +314,88 @@ def test_decisions_comments_and_void(c):
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
+@case
+def test_platform_cut_made_again(c):
+    """A reviewer's new segments: only the platform cut is made again (the
+    full cut and the contact sheet keep their SHA-256), the report gives
+    the new segments, the approval on the old files is void at once;
+    submitters and bad lists are refused; a rerun afterwards is whole."""
+    tokens = st.setup_people(c.data)
+    t, rita = tokens["alice"], tokens["rita"]
+    s = c.start("--retry-delay", "0")
+    video = tj.upload(s, t, tj.media(c.tmp, "clip8.mp4", 8))
+    job = tj.new_job(s, t, **tj.quick(video, platform_cut="00:01-00:03"))
+    path = f"/api/jobs/{job['id']}/platform"
+    status, _, reply = post(s, rita, path, {"platform_cut": "00:02-00:04"})
+    check(status == 409 and reply["error"] == "not_done",
+          f"not before the full cut is done: {status} {reply}")
+    job = tj.wait_job(s, t, job["id"])
+    check(job["state"] == "done", f"done: {job}")
+    status, _, d = decide(s, rita, job)
+    check(status == 201, f"approved: {status} {d}")
+    for who, body, code, error in (
+            (t, {"platform_cut": "00:02-00:04"}, 403, "forbidden"),
+            (rita, {"platform_cut": "00:05-00:02"}, 400, "bad_request"),
+            (rita, {"platform_cut": "0:00-1:01"}, 400, "bad_request"),
+            (rita, {"platform_cut": "none"}, 400, "bad_request"),
+            (rita, {"platform_cut": "0:09-0:12"}, 400, "bad_request"),
+            (rita, {}, 400, "missing_field"),
+            (rita, {"platform_cut": "0:01-0:02", "x": 1}, 400,
+             "unknown_field")):
+        status, _, reply = post(s, who, path, body)
+        check(status == code and reply["error"] == error,
+              f"{body}: {status} {reply}, expected {code} {error}")
+    before = {o["name"]: o["sha256"] for o in job["outputs"]}
+    out = os.path.join(c.data, "jobs", job["id"], "out")
+    inodes = {name: os.stat(os.path.join(out, name)).st_ino
+              for name in ("full.mp4", "contact.jpg", "contact.json")}
+    status, _, queued = post(s, rita, path,
+                             {"platform_cut": "00:04-00:06.4"})
+    check(status == 200 and queued["state"] == "queued"
+          and queued["review_state"] == "none",
+          f"queued, no decision standing: {status} {queued}")
+    status, _, log = s.json("GET", f"/api/jobs/{job['id']}/decisions",
+                            token=rita)
+    check([d["decision"] for d in log["decisions"]] == ["approved", "void"],
+          f"void at once: {log}")
+    done = tj.wait_job(s, t, job["id"])
+    check(done["state"] == "done" and done["attempt"] == 2
+          and done["review_state"] == "pending", f"done again: {done}")
+    after = {o["name"]: o["sha256"] for o in done["outputs"]}
+    check(set(after) == set(before), f"the same outputs: {sorted(after)}")
+    for name in ("full.mp4", "contact.jpg", "contact.json"):
+        check(after[name] == before[name], f"{name} kept as it was")
+    check(after["platform.mp4"] != before["platform.mp4"],
+          "a new platform cut")
+    tj.check_outputs(s, t, done, c.data)
+    tj.check_job_folder(c.data, job["id"], 2)
+    status, _, report = s.json("GET", f"/api/jobs/{job['id']}/files/"
+                               "report.json", token=t)
+    platform = report["outputs"]["platform"]
+    check(status == 200 and platform["segments"] == "0:04.000-0:06.400"
+          and abs(platform["duration_s"] - 2.4) < 0.05
+          and report["result"]["remade"] == "platform",
+          f"the report's platform cut: {platform} {report['result']}")
+    loudness = [k for k in platform["checks"] if k["check"] == "loudness"]
+    check(platform["loudness"] is not None and len(loudness) == 1
+          and loudness[0]["verdict"] == "pass",
+          f"normalised and checked as the first run was: {loudness}")
+    for name, ino in inodes.items():
+        check(os.stat(os.path.join(out, name)).st_ino == ino,
+              f"{name} is the same file, not made again")
+    # a rerun after it makes everything again
+    status, _, again = post(s, t, f"/api/jobs/{job['id']}/rerun", {})
+    check(status == 200 and "remake" not in again["options"]
+          and again["options"]["platform_cut"] == "00:04-00:06.4",
+          f"a whole run with the new segments: {status} {again}")
+    whole = tj.wait_job(s, t, job["id"])
+    check(whole["state"] == "done", f"done: {whole}")
+    status, _, report = s.json("GET", f"/api/jobs/{job['id']}/files/"
+                               "report.json", token=t)
+    check("remade" not in report["result"], "a whole run's report")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
 def check_log_append_only(data, job_id):
     db = sqlite3.connect(os.path.join(data, "campuscut.db"))
     try:
