@@ -388,9 +388,9 @@ cc_job_check_base_input (CcJob * job)
 
   if (g_stat (job->input, &st) == 0 && st.st_size == size)
     return TRUE;
-  m = g_strdup_printf (_("the folder's full cut was made from %s (%"
-          G_GINT64_FORMAT " bytes), not from this input; give the same "
-          "input file"), member_string (input, "file"), size);
+  m = g_strdup_printf (_("the folder's full cut was made from %s (%lld "
+          "bytes), not from this input; give the same input file"),
+      member_string (input, "file"), (long long) size);
   cc_job_fail (job, EXIT_USAGE, m);
   g_free (m);
   return FALSE;

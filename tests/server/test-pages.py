@@ -561,6 +561,64 @@ def contact_sheet_seeks(b, s, token, job):
            f"{tile['t']}")
 
 
+def change_platform_segments(b, s, token, job):
+    """The platform cut's segments: a list past the video's end refused on
+    the page, a list typed, one end dragged on the timeline, then only the
+    platform cut made again; the page comes back with the new cut."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    b.find("#segments-card:not([hidden])")
+    before = {o["name"]: o["sha256"]
+              for o in tj.get_job(s, token, job)["outputs"]}
+    box = b.find("#segments")
+    box.clear()
+    box.send_keys("0:13-0:15")
+    b.wait("document.getElementById('remake').disabled && "
+           "document.getElementById('seg-total').textContent"
+           ".includes('超出')", "a start past the end refused and told")
+    box.clear()
+    box.send_keys("0:01-0:03,0:05-0:07")
+    b.wait("document.querySelectorAll('#timeline .seg').length === 2 && "
+           "!document.getElementById('remake').disabled",
+           "two segments on the timeline")
+    handle = b.find("#timeline .seg[data-index='1'] .handle.end")
+    b.js("arguments[0].scrollIntoView({block: 'center'})", handle)
+    width, duration = b.js(
+        "return [document.getElementById('timeline')"
+        ".getBoundingClientRect().width, segs.duration]")
+    dx = round(2.0 * width / duration)
+    ActionChains(b.d).click_and_hold(handle).move_by_offset(
+        dx // 2, 0).move_by_offset(dx - dx // 2, 0).release().perform()
+    end = b.wait(lambda: (lambda v: v if v and v > 7.5 else None)(
+        b.js("return segs.list[1][1]")), "the end dragged on")
+    check(abs(end - 9.0) < 0.3, f"dragged 2 s on: the end at {end}")
+    text = b.js("return document.getElementById('segments').value")
+    check(text.startswith("0:01-0:03,0:05-0:0"),
+          f"the list follows the drag: {text}")
+    total = b.js("return segs.total()")
+    check(f"合计 {total:.2f} 秒" in b.text("#seg-total")
+          and abs(total - 2.0 - (end - 5.0)) < 0.001,
+          f"the total shown: {b.text('#seg-total')}")
+    b.shot("review-segments", "#segments-card")
+    b.js("window.before_remake = true")
+    b.click("#remake")
+    b.wait("document.getElementById('seg-msg').textContent"
+           ".includes('正在重做')", "the page says the cut is being made")
+    b.wait("window.before_remake === undefined && "
+           "document.body.dataset.ready === '1' && "
+           "document.getElementById('platform').readyState >= 1",
+           "the page back with the new platform cut", timeout=tj.JOB_TIMEOUT)
+    got = b.js("return document.getElementById('platform').duration")
+    check(abs(got - total) < 0.06,
+          f"the new platform cut lasts {got} s, the segments {total} s")
+    check(b.js("return segs.format(segs.list)") == text,
+          "the page shows the segments as made")
+    after = {o["name"]: o["sha256"]
+             for o in tj.get_job(s, token, job)["outputs"]}
+    check(after["full.mp4"] == before["full.mp4"]
+          and after["platform.mp4"] != before["platform.mp4"],
+          "only the platform cut made again")
+
+
 def decide(b, s, token, job):
     b.click("input[name=decision][value=approved]")
     b.find("#reason").send_keys("内容完整，字幕准确")
@@ -698,6 +756,7 @@ def test_a_round_in_the_browser(c):
         from selenium.webdriver.common.keys import Keys
         review_tools(b, Keys)
         contact_sheet_seeks(b, s, tokens["rita"], overview)
+        change_platform_segments(b, s, tokens["rita"], overview)
         decide(b, s, tokens["rita"], overview)
         status, _, _ = s.json(
             "POST", f"/api/jobs/{story}/decision", token=tokens["rita"],

@@ -127,6 +127,20 @@ const CC_STRINGS = {
     'job.need_reason': '请填写理由',
     'job.decided': '已记录：{d}',
     'job.changed': '文件已变化（作品被重新生成），请重新加载页面后再审核',
+    'seg.title': '平台短视频片段',
+    'seg.hint': '拖动片段的两端或整段来调整，也可以直接输入；合计不超过 60 ' +
+      '秒。只重做平台短视频，完整版不变；此前的审核意见作废。',
+    'seg.list': '片段（分:秒-分:秒，用逗号分隔）',
+    'seg.total': '合计 {s} 秒（最多 60 秒）',
+    'seg.add': '在当前位置添加片段', 'seg.remake': '只重做平台短视频',
+    'seg.start': '片段开头', 'seg.end': '片段结尾',
+    'seg.working': '正在重做平台短视频……完成后页面会自动刷新',
+    'seg.failed': '重做失败：{r}',
+    'seg.bad_time': '无法识别的时间：{x}',
+    'seg.bad_order': '片段须按时间顺序排列，且互不重叠',
+    'seg.too_long': '合计超过 60 秒', 'seg.empty': '至少需要一个片段',
+    'seg.no_room': '这里没有空间再加一段',
+    'seg.past_end': '片段的开头超出了视频长度',
 
     'camp.title': '征集进度',
     'camp.deadline': '截止 {d}', 'camp.days_left': '还剩 {n} 天',
@@ -277,6 +291,23 @@ const CC_STRINGS = {
     'job.decided': 'Recorded: {d}',
     'job.changed': 'The files changed (the job was made anew): reload the ' +
       'page and look again',
+    'seg.title': 'Platform cut segments',
+    'seg.hint': 'Drag a segment’s ends or the whole segment, or type the ' +
+      'list; at most 60 s in all. Only the platform cut is made again; the ' +
+      'full cut stays, and any decision so far is void.',
+    'seg.list': 'Segments (m:ss-m:ss, comma-separated)',
+    'seg.total': 'Total {s} s (at most 60 s)',
+    'seg.add': 'Add a segment here',
+    'seg.remake': 'Make only the platform cut again',
+    'seg.start': 'Segment start', 'seg.end': 'Segment end',
+    'seg.working': 'Making the platform cut again… the page reloads when ' +
+      'it is done',
+    'seg.failed': 'It failed: {r}',
+    'seg.bad_time': 'Not a time: {x}',
+    'seg.bad_order': 'Segments must be in order and must not overlap',
+    'seg.too_long': 'more than 60 s in all', 'seg.empty': 'At least one segment',
+    'seg.no_room': 'No room for another segment here',
+    'seg.past_end': 'A segment starts after the video ends',
 
     'camp.title': 'Campaign',
     'camp.deadline': 'deadline {d}', 'camp.days_left': '{n} days left',

@@ -6,7 +6,8 @@
 // and the time of the frame shown); the captions as cues that seek; the
 // machine checks; comments at points of the video; the decision log; and
 // the decision, which names the outputs' SHA-256 as this page loaded
-// them, so that a decision is never about files the reviewer did not see.
+// them, so that a decision is never about files the reviewer did not see;
+// and the platform cut's segments, changed and made again (segments.js).
 'use strict';
 
 const job_id = location.pathname.split('/')[2];
@@ -296,6 +297,7 @@ cc.start(async () => {
   const report = rep ? await cc.fetch_json(rep.location) : null;
   cc.$('#checks').replaceChildren(report ? cc.report_list(report) :
     cc.el('p', { class: 'hint' }, job.reason || '–'));
+  segs.setup(job, report, seek_full);
   await Promise.all([setup_sheet(), setup_captions(), show_comments(),
     show_log()]);
   document.body.dataset.ready = '1';
