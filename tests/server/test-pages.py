@@ -37,6 +37,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import threading
 import zipfile
 
@@ -519,6 +520,15 @@ def review_tools(b, keys):
     b.wait("!document.getElementById('full').paused", "L plays")
     b.find("body").send_keys("k")
     b.wait("document.getElementById('full').paused", "K pauses")
+    seek_and_wait(b, 6.0)
+    b.find("body").send_keys("j")
+    b.wait("document.getElementById('full').currentTime < 5.5",
+           "J plays backwards")
+    b.find("body").send_keys("k")
+    stopped = b.wait(lambda: full_time(b), "K stops J")
+    time.sleep(0.5)
+    check(full_time(b) == stopped and stopped > 2.0,
+          f"K stops going backwards at {stopped}")
     seek_and_wait(b, 2.04)
     b.find("#comment").send_keys("这里字幕偏早")
     b.wait("document.getElementById('comment-add').textContent"
