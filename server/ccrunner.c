@@ -537,7 +537,7 @@ run_renew (CcRunner * runner, Run * run)
 
   run->renewed_us = g_get_monotonic_time ();
   if (cc_store_job_renew (runner->server->store, run->job->id,
-          run->job->attempt, runner->owner, now_s () + LEASE_S,
+          run->job->attempt, runner->owner, now_s (), now_s () + LEASE_S,
           run->progress, &err))
     return;
   if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
