@@ -18,11 +18,16 @@
  *
  * No transaction is open while a process runs: every state change is one
  * short statement. A job cancelled meanwhile is not touched (the fence
- * finds it cancelled); its process is killed at once. At start, the jobs
- * a dead server left running are queued again with that attempt counted
- * (this server holds the data folder's lock, so their worker is gone); at
- * an orderly stop (SIGTERM) the running ones are killed and given back
- * to the queue without counting the attempt.
+ * finds it cancelled); its process is killed at once. At an orderly stop
+ * (SIGTERM) the running ones are killed and given back to the queue
+ * without counting the attempt.
+ *
+ * A worker that died left its jobs running under a lease nobody renews.
+ * With SQLite, this server holds the data folder's lock alone, so at start
+ * every job left running is queued again, that attempt counted. With
+ * PostgreSQL other servers may be running theirs: only jobs whose lease
+ * has expired are queued again, at start and by a sweep every few
+ * seconds, each such attempt counted the same way.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -56,6 +61,7 @@ struct _CcRunner
   GHashTable *runs;             /* job id -> Run */
   GCancellable *cancellable;    /* of the hashing threads, at stop */
   guint n_alive;                /* Runs not yet freed */
+  gint64 swept_us;              /* the last sweep for expired leases */
   guint tick_id;
   guint wake_id;
   gboolean stopping;
@@ -548,6 +554,24 @@ run_renew (CcRunner * runner, Run * run)
   run_kill (run, NULL);
 }
 
+/* Queues again the jobs whose lease expired: their server stopped (or
+ * stopped answering) without giving them back. One of ours can be among
+ * them only if its renewals failed for a whole lease; then it is lost. */
+static void
+sweep (CcRunner * runner)
+{
+  g_autoptr (GError) err = NULL;
+  gint n;
+
+  runner->swept_us = g_get_monotonic_time ();
+  n = cc_store_job_rescue (runner->server->store, now_s (), "the job's "
+      "lease expired: the server running it stopped", now_s (), &err);
+  if (n < 0)
+    g_warning ("looking for expired leases: %s", err->message);
+  else if (n > 0)
+    g_message ("%d job(s) whose lease expired queued again", n);
+}
+
 static gboolean
 tick (gpointer data)
 {
@@ -571,6 +595,8 @@ tick (gpointer data)
     else if (now - run->renewed_us >= RENEW_US)
       run_renew (runner, run);
   }
+  if (now - runner->swept_us >= RENEW_US)
+    sweep (runner);
   claim_jobs (runner);
   return G_SOURCE_CONTINUE;
 }
@@ -642,14 +668,17 @@ new_owner (GError ** error)
 /**
  * cc_runner_new:
  *
- * Queues again what a dead server left running, removes the attempts'
- * folders it left, prepares GStreamer's registry for the jobs and starts
- * claiming.
+ * Queues again what a dead server left running (with PostgreSQL: what
+ * dead servers left, their leases expired), removes the attempts' folders
+ * left in the data folder when no other server uses it, prepares
+ * GStreamer's registry for the jobs and starts claiming.
  */
 CcRunner *
 cc_runner_new (CcServer * server, GError ** error)
 {
   CcRunner *runner = g_new0 (CcRunner, 1);
+  /* SQLite: this server is the only one (the folder's lock) */
+  gboolean only_server = server->options.db_url == NULL;
   gint rescued;
 
   runner->server = server;
@@ -658,8 +687,8 @@ cc_runner_new (CcServer * server, GError ** error)
   runner->owner = new_owner (error);
   runner->exe = g_file_read_link ("/proc/self/exe", error);
   rescued = runner->owner && runner->exe ? cc_store_job_rescue
-      (server->store, G_MAXINT64, "the server stopped while the job ran",
-      now_s (), error) : -1;
+      (server->store, only_server ? G_MAXINT64 : now_s (), "the server "
+      "stopped while the job ran", now_s (), error) : -1;
   if (rescued < 0) {
     cc_runner_free (runner);
     return NULL;
@@ -667,7 +696,10 @@ cc_runner_new (CcServer * server, GError ** error)
   if (rescued > 0)
     g_message ("%d job(s) left running by a stopped server queued again",
         rescued);
-  cc_job_dir_forget_runs (server->jobs_dir);
+  runner->swept_us = g_get_monotonic_time ();
+  /* another server's running attempts are in their folders */
+  if (server->alone)
+    cc_job_dir_forget_runs (server->jobs_dir);
   if (cc_server_runs_jobs (server))
     runner->registry = cc_child_prepare_registry (runner->exe,
         server->options.data_dir);

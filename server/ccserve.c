@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccserve: `campuscut serve [--data DIR] [--listen ADDR:PORT] [--jobs N]
- * [--no-sandbox] [COMMAND]`.
+ * ccserve: `campuscut serve [--data DIR] [--db URL] [--listen ADDR:PORT]
+ * [--jobs N] [--no-sandbox] [COMMAND]`.
  *
  * Without a command it starts the service (ccserver.c) and prints, as the
  * first line on standard output, the URL it listens on (with the port
  * bound when --listen asked for port 0, which is how tests find it). With
- * a command it manages units, users and rounds in DIR (ccadmin.c) and
- * exits.
+ * a command it manages units, users and rounds in DIR's database, or the
+ * PostgreSQL database --db names (ccadmin.c), and exits.
  *
  * Exit codes: 0 done (or stopped by SIGTERM/SIGINT), 1 failure, 2 usage.
  */
@@ -21,6 +21,7 @@
 #include "ccadmin.h"
 #include "ccserve.h"
 #include "ccserver.h"
+#include "ccstore-pg.h"
 
 #define DEFAULT_DATA_DIR "campuscut-data"
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -34,6 +35,7 @@
 typedef struct
 {
   gchar *data_dir;
+  gchar *db_url;
   gchar *listen;
   gint jobs;
   gint max_upload_mb;
@@ -81,6 +83,9 @@ serve_context_new (ServeArgs * a)
     {"data", 'd', 0, G_OPTION_ARG_FILENAME, &a->data_dir,
         N_("Folder for the database and the uploads (default "
           "./" DEFAULT_DATA_DIR ")"), "DIR"},
+    {"db", 0, 0, G_OPTION_ARG_STRING, &a->db_url,
+        N_("The database: a postgresql:// URL, which several servers may "
+          "share (default: SQLite in the data folder)"), "URL"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &a->listen,
         N_("Address and port to listen on (default " DEFAULT_LISTEN
           "; port 0: any free port)"), "ADDR:PORT"},
@@ -150,7 +155,8 @@ run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
     a->deadline, a->name
   };
   g_autoptr (GError) err = NULL;
-  g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, &err);
+  g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, a->db_url,
+      &err);
   g_autofree gchar *problem = NULL;
   gint ret;
 
@@ -174,6 +180,7 @@ run_server (const ServeArgs * a)
       g_get_num_processors () / 4);
   CcServerOptions o = {
     .data_dir = a->data_dir,
+    .db_url = a->db_url,
     .listen = a->listen,
     .jobs = jobs,
     .job_threads = jobs > 1 ? MAX (1, g_get_num_processors () / jobs) : 0,
@@ -212,6 +219,9 @@ run_server (const ServeArgs * a)
 static const gchar *
 check_args (const ServeArgs * a, gint argc)
 {
+  if (a->db_url && !cc_store_pg_url_valid (a->db_url))
+    return _("--db takes a postgresql:// (or postgres://) URL; without it "
+        "the database is SQLite's, in the data folder");
   if (a->jobs < 0 || a->jobs > 256)
     return _("--jobs takes 1 to 256");
   if (a->max_upload_mb < 1 || a->max_upload_mb > 1024 * 1024)
@@ -278,6 +288,7 @@ cc_serve_main (gint argc, gchar ** argv)
 
 out:
   g_free (a.data_dir);
+  g_free (a.db_url);
   g_free (a.listen);
   g_free (a.kind);
   g_free (a.role);
