@@ -27,7 +27,9 @@
  * every job left running is queued again, that attempt counted. With
  * PostgreSQL other servers may be running theirs: only jobs whose lease
  * has expired are queued again, at start and by a sweep every few
- * seconds, each such attempt counted the same way.
+ * seconds, each such attempt counted the same way. There, too, the jobs
+ * other servers run can have event streams here: every tick, what the
+ * store says of them reaches those streams.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -35,6 +37,7 @@
 
 #define G_LOG_DOMAIN "campuscut-serve"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,6 +62,8 @@ struct _CcRunner
   gchar *exe;
   gchar *registry;
   GHashTable *runs;             /* job id -> Run */
+  GHashTable *relayed;          /* job id -> what its streams last heard
+                                 * from the store (PostgreSQL) */
   GCancellable *cancellable;    /* of the hashing threads, at stop */
   guint n_alive;                /* Runs not yet freed */
   gint64 swept_us;              /* the last sweep for expired leases */
@@ -572,6 +577,53 @@ sweep (CcRunner * runner)
     g_message ("%d job(s) whose lease expired queued again", n);
 }
 
+/* What a job another server runs has become (its state, its attempt,
+ * its progress as renewed), for the event streams here, once a tick. A
+ * job seen first gets its state (again: a stream may have started before
+ * it changed). */
+static void
+relay_others (CcRunner * runner)
+{
+  CcServer *server = runner->server;
+  g_autoptr (GPtrArray) ids = cc_events_jobs (server->events);
+  g_autoptr (GHashTable) relayed = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < ids->len; i++) {
+    const gchar *id = ids->pdata[i];
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CcJobRecord) job = NULL;
+    g_autoptr (JsonObject) o = NULL;
+    const gchar *last;
+    gchar *now;
+
+    if (g_hash_table_contains (runner->runs, id))
+      continue;                 /* ours: its events go as they come */
+    job = cc_store_job_get (server->store, id, &err);
+    if (job == NULL)
+      continue;
+    now = g_strdup_printf ("%s %d %.3f", cc_job_state_to_string
+        (job->state), job->attempt, job->progress);
+    last = g_hash_table_lookup (runner->relayed, id);
+    g_hash_table_insert (relayed, g_strdup (id), now);
+    if (g_strcmp0 (last, now) == 0)
+      continue;
+    if (last && g_str_has_prefix (last, "running ") &&
+        g_str_has_prefix (now, "running ") &&
+        strtol (last + 8, NULL, 10) == job->attempt) {
+      o = json_object_new ();
+      json_object_set_double_member (o, "percent", job->progress * 100);
+      json_object_set_string_member (o, "job", id);
+      json_object_set_int_member (o, "attempt", job->attempt);
+      cc_events_publish (server->events, id, "progress", o, FALSE);
+    } else {
+      cc_jobs_publish_state (server, id);
+    }
+  }
+  g_hash_table_unref (runner->relayed);
+  runner->relayed = g_steal_pointer (&relayed);
+}
+
 static gboolean
 tick (gpointer data)
 {
@@ -597,6 +649,8 @@ tick (gpointer data)
   }
   if (now - runner->swept_us >= RENEW_US)
     sweep (runner);
+  if (runner->server->options.db_url)
+    relay_others (runner);
   claim_jobs (runner);
   return G_SOURCE_CONTINUE;
 }
@@ -683,6 +737,8 @@ cc_runner_new (CcServer * server, GError ** error)
 
   runner->server = server;
   runner->runs = g_hash_table_new (g_str_hash, g_str_equal);
+  runner->relayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   runner->cancellable = g_cancellable_new ();
   runner->owner = new_owner (error);
   runner->exe = g_file_read_link ("/proc/self/exe", error);
@@ -738,6 +794,7 @@ cc_runner_free (CcRunner * runner)
   while (runner->n_alive > 0)
     g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (runner->runs);
+  g_hash_table_unref (runner->relayed);
   g_object_unref (runner->cancellable);
   g_free (runner->owner);
   g_free (runner->exe);

@@ -13,8 +13,11 @@
  * One connection, used by one call at a time (a mutex: libpq connections
  * are not for concurrent use). When it breaks (PostgreSQL restarted, the
  * network gone), the call under way fails with its error and the next
- * call connects again, once; while that fails, calls fail at once with
- * the reason. Nothing here ever shows the URL's password.
+ * call connects again, once; while that fails, calls fail with the
+ * reason, trying again every RECONNECT_PAUSE_US. Calls block the
+ * caller, as SQLite's do: statements are short, and a row lock waited
+ * for longer than SQLite's busy timeout is an error. Nothing here ever
+ * shows the URL's password.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -42,6 +45,10 @@
  * longer is BUSY. A connection attempt gives up after as long. */
 #define CONNECTION_OPTIONS "-c lock_timeout=5000 -c client_min_messages=warning"
 #define CONNECT_TIMEOUT_S "5"
+/* After a failed attempt to connect again, calls fail at once for this
+ * long: each attempt can block for CONNECT_TIMEOUT_S (a host that drops
+ * packets), and the server's calls come several a second. */
+#define RECONNECT_PAUSE_US (2 * G_USEC_PER_SEC)
 
 struct _CcStorePg
 {
@@ -51,6 +58,7 @@ struct _CcStorePg
   gchar *shown_url;             /* without the password */
   GHashTable *texts;            /* SQL with ?N -> the same with $N */
   gboolean may_reset;           /* this call may connect again */
+  gint64 reset_after_us;        /* not before (monotonic time) */
 };
 
 static void cc_store_pg_iface_init (CcStoreInterface * iface);
@@ -238,13 +246,14 @@ connected (CcStorePg * self, GError ** error)
 {
   if (PQstatus (self->conn) == CONNECTION_OK)
     return TRUE;
-  if (self->may_reset) {
+  if (self->may_reset && g_get_monotonic_time () >= self->reset_after_us) {
     self->may_reset = FALSE;
     PQreset (self->conn);
     if (PQstatus (self->conn) == CONNECTION_OK) {
       g_message ("database: connected to %s again", self->shown_url);
       return TRUE;
     }
+    self->reset_after_us = g_get_monotonic_time () + RECONNECT_PAUSE_US;
   }
   return set_error (self, NULL, error);
 }

@@ -21,7 +21,7 @@ import json
 import os
 import subprocess
 import sys
-import time
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -161,6 +161,17 @@ def test_two_servers_share_the_queue(c):
     check(p.returncode == 1 and b"in use" in p.stderr,
           f"a SQLite server on the folder is refused: {p.stderr!r}")
     ids = submit(c, a, t, N_JOBS, 1)
+    # every job followed on the first server, whichever runs it
+    streams = {}
+
+    def follow(job_id):
+        try:
+            streams[job_id] = jt.follow(a, t, job_id)
+        except Exception as e:
+            streams[job_id] = e
+    followers = [threading.Thread(target=follow, args=(i,)) for i in ids]
+    for f in followers:
+        f.start()
     busy = {a.port: 0, b.port: 0}
 
     def count_busy():
@@ -169,6 +180,15 @@ def test_two_servers_share_the_queue(c):
             if status == 200 and health["jobs_running"] > 0:
                 busy[srv.port] += 1
     jobs = wait_all_final(a, t, set(ids), [a, b], on_poll=count_busy)
+    for f in followers:
+        f.join(jt.JOB_TIMEOUT)
+        check(not f.is_alive(), "an event stream did not end")
+    for job_id in ids:
+        events = streams[job_id]
+        check(isinstance(events, list), f"stream of {job_id}: {events}")
+        states = [d["state"] for e, d in events if e == "state"]
+        check(states[-1] == "done" and events[-1][0] == "state",
+              f"the stream of {job_id} ends with its final state: {states}")
     check_done_once(c, a, t, jobs)
     check(all(n > 0 for n in busy.values()),
           f"both servers ran jobs (polls that saw one running: {busy})")
