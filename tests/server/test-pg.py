@@ -19,6 +19,7 @@ Ends with "Checks: N, Failures: F, Errors: E" (one check per case).
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -169,7 +170,8 @@ def test_two_servers_share_the_queue(c):
             streams[job_id] = jt.follow(a, t, job_id)
         except Exception as e:
             streams[job_id] = e
-    followers = [threading.Thread(target=follow, args=(i,)) for i in ids]
+    followers = [threading.Thread(target=follow, args=(i,), daemon=True)
+                 for i in ids]
     for f in followers:
         f.start()
     busy = {a.port: 0, b.port: 0}
@@ -275,6 +277,8 @@ def test_bad_urls_refused(c):
 
 def main(argv):
     global PG
+    # meson's timeout is SIGTERM: the servers and PostgreSQL still go
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     with pgcluster.PgCluster() as PG:
         rc = st.run_cases(CASES, argv, "campuscut-pg-",
                           after=jt.kill_leftovers)
