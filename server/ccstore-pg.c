@@ -216,7 +216,9 @@ set_error (CcStorePg * self, const PGresult * res, GError ** error)
   GIOErrorEnum code = G_IO_ERROR_FAILED;
   g_autoptr (GString) text = g_string_new ("database: ");
 
-  if (state == NULL || PQstatus (self->conn) != CONNECTION_OK) {
+  /* 08: connection exceptions; 57P: the server shutting down or starting */
+  if (state == NULL || PQstatus (self->conn) != CONNECTION_OK ||
+      g_str_has_prefix (state, "08") || g_str_has_prefix (state, "57P")) {
     g_string_append (text, "the connection to PostgreSQL failed: ");
     message_trimmed (text, PQerrorMessage (self->conn));
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, text->str);
