@@ -25,6 +25,7 @@
 
 #define G_LOG_DOMAIN "campuscut-serve"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
@@ -41,10 +42,21 @@
 #define INT8_OID 20
 #define TEXT_OID 25
 #define FLOAT8_OID 701
-/* SQLite's busy timeout, in PostgreSQL's words: a row lock waited for
- * longer is BUSY. A connection attempt gives up after as long. */
-#define CONNECTION_OPTIONS "-c lock_timeout=5000 -c client_min_messages=warning"
+/* Set on each connection, after the URL's own options= (which would
+ * replace them there): SQLite's busy timeout, in PostgreSQL's words (a
+ * row lock waited for longer is BUSY), and a bound on any statement. */
+#define SESSION_SETTINGS "SET lock_timeout = 5000; " \
+  "SET statement_timeout = 20000; SET client_min_messages = warning"
+/* The defaults a URL may change: a connection attempt gives up after 5
+ * s; a connection whose packets go unanswered (a network that drops them
+ * silently, a host gone) is broken after 10 s with data in flight, and
+ * after 5 + 3 * 2 s of silence while a call waits for an answer, instead
+ * of the kernel's quarter of an hour. */
 #define CONNECT_TIMEOUT_S "5"
+#define KEEPALIVES_IDLE_S "5"
+#define KEEPALIVES_INTERVAL_S "2"
+#define KEEPALIVES_COUNT "3"
+#define TCP_USER_TIMEOUT_MS "10000"
 /* After a failed attempt to connect again, calls fail at once for this
  * long: each attempt can block for CONNECT_TIMEOUT_S (a host that drops
  * packets), and the server's calls come several a second. */
@@ -56,6 +68,7 @@ struct _CcStorePg
   GMutex lock;                  /* one call at a time on the connection */
   PGconn *conn;
   gchar *shown_url;             /* without the password */
+  GPtrArray *secrets;           /* the URL's, never in a message */
   GHashTable *texts;            /* SQL with ?N -> the same with $N */
   gboolean may_reset;           /* this call may connect again */
   gint64 reset_after_us;        /* not before (monotonic time) */
@@ -74,6 +87,7 @@ cc_store_pg_finalize (GObject * object)
   if (self->conn)
     PQfinish (self->conn);
   g_free (self->shown_url);
+  g_clear_pointer (&self->secrets, g_ptr_array_unref);
   g_hash_table_unref (self->texts);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (cc_store_pg_parent_class)->finalize (object);
@@ -106,7 +120,8 @@ now_s (void)
  * cc_store_pg_url_valid:
  *
  * Whether @url names a PostgreSQL database: a postgresql:// or
- * postgres:// URI, as libpq reads them.
+ * postgres:// URI, as libpq reads them. Only the scheme is checked here;
+ * cc_store_pg_open() reads the rest.
  */
 gboolean
 cc_store_pg_url_valid (const gchar * url)
@@ -115,51 +130,212 @@ cc_store_pg_url_valid (const gchar * url)
       g_str_has_prefix (url, "postgres://");
 }
 
-/**
- * cc_store_pg_url_shown:
- *
- * @url as logs, errors and /api/health may show it: any password (in the
- * user part, or a password= parameter) replaced by ***.
- *
- * Returns: (transfer full): the URL to show
- */
-gchar *
-cc_store_pg_url_shown (const gchar * url)
+/* libpq's options that hold a secret: password= and sslpassword= (libpq
+ * marks them so). */
+static gboolean
+option_secret (const PQconninfoOption * o)
 {
-  const gchar *rest = strstr (url, "://");
-  GString *out;
-  const gchar *end, *at = NULL, *query;
+  return o->dispchar && o->dispchar[0] == '*';
+}
 
-  if (rest == NULL)
-    return g_strdup ("(not a URL)");
-  rest += 3;
-  out = g_string_new_len (url, rest - url);
-  end = rest + strcspn (rest, "/?");
-  for (const gchar * p = rest; p < end; p++) {
+/* @url's options as libpq reads them, or NULL. libpq's own message is
+ * never used: it quotes the URL, or the part it could not read, password
+ * included. A '@' after the host's '/' is a password with a '/' that was
+ * not percent-encoded, which libpq would read as a host, port and
+ * database name to be shown: that is no valid URL either. */
+static PQconninfoOption *
+url_parse (const gchar * url)
+{
+  const gchar *rest, *slash;
+
+  if (!cc_store_pg_url_valid (url))
+    return NULL;
+  rest = strstr (url, "://") + 3;
+  slash = rest + strcspn (rest, "/?");
+  if (*slash == '/' && memchr (slash, '@', strcspn (slash, "?")))
+    return NULL;
+  return PQconninfoParse (url, NULL);
+}
+
+static void
+add_secret (GPtrArray * secrets, const gchar * raw, gsize len)
+{
+  g_autofree gchar *text = g_strndup (raw, len);
+  gchar *decoded;
+
+  if (*text == '\0')
+    return;
+  decoded = g_uri_unescape_string (text, NULL);
+  if (decoded && *decoded)
+    g_ptr_array_add (secrets, decoded);
+  else
+    g_free (decoded);           /* not percent-decodable */
+  g_ptr_array_add (secrets, g_steal_pointer (&text));
+}
+
+static gint
+longer_first (gconstpointer a, gconstpointer b)
+{
+  const gchar *const *x = a, *const *y = b;
+
+  return (gint) strlen (*y) - (gint) strlen (*x);
+}
+
+/* Every form of the secrets @url holds, whether libpq can read it or
+ * not: the password in the user part (all before the last '@' ahead of
+ * the query), password= and sslpassword= parameters, each as written
+ * and percent-decoded; the longest first. */
+static GPtrArray *
+url_secrets (const gchar * url)
+{
+  GPtrArray *secrets = g_ptr_array_new_with_free_func (g_free);
+  const gchar *rest = strstr (url, "://");
+  const gchar *query, *at = NULL;
+
+  rest = rest ? rest + 3 : url;
+  query = rest + strcspn (rest, "?");
+  for (const gchar * p = rest; p < query; p++) {
     if (*p == '@')
       at = p;
   }
   if (at) {
     const gchar *colon = memchr (rest, ':', at - rest);
 
-    g_string_append_len (out, rest, (colon ? colon : at) - rest);
     if (colon)
-      g_string_append (out, ":***");
-    rest = at;
+      add_secret (secrets, colon + 1, at - colon - 1);
   }
-  query = strchr (rest, '?');
-  g_string_append_len (out, rest, query ? (gssize) (query - rest) : -1);
-  while (query) {
-    const gchar *amp = strchr (query + 1, '&');
-    gsize len = amp ? (gsize) (amp - query) : strlen (query);
+  for (const gchar * p = query; *p;) {
+    gsize len = strcspn (p + 1, "&");
 
-    if (g_ascii_strncasecmp (query + 1, "password=", 9) == 0)
-      g_string_append_printf (out, "%cpassword=***", *query);
-    else
-      g_string_append_len (out, query, len);
-    query = amp;
+    if (g_str_has_prefix (p + 1, "password="))
+      add_secret (secrets, p + 10, len - 9);
+    else if (g_str_has_prefix (p + 1, "sslpassword="))
+      add_secret (secrets, p + 13, len - 12);
+    p += 1 + len;
   }
-  return g_string_free (out, FALSE);
+  g_ptr_array_sort (secrets, longer_first);
+  return secrets;
+}
+
+/* @text with every secret of @secrets replaced by ***. */
+static gchar *
+scrubbed (const gchar * text, GPtrArray * secrets)
+{
+  g_autoptr (GString) s = g_string_new (text);
+
+  for (guint i = 0; i < secrets->len; i++)
+    g_string_replace (s, secrets->pdata[i], "***", 0);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static const gchar *
+option_value (const PQconninfoOption * opts, const gchar * keyword)
+{
+  for (const PQconninfoOption * o = opts; o->keyword; o++) {
+    if (strcmp (o->keyword, keyword) == 0)
+      return o->val;
+  }
+  return NULL;
+}
+
+static void
+append_escaped (GString * out, const gchar * text)
+{
+  g_autofree gchar *e = g_uri_escape_string (text, NULL, TRUE);
+
+  g_string_append (out, e);
+}
+
+/* The hosts and ports as the URL's authority: host:port,... with IPv6
+ * addresses in brackets. FALSE when a host is a socket folder (then it
+ * goes in the query). */
+static gboolean
+append_hosts (GString * out, const gchar * host, const gchar * port)
+{
+  g_auto (GStrv) hosts = g_strsplit (host ? host : "", ",", -1);
+  g_auto (GStrv) ports = g_strsplit (port ? port : "", ",", -1);
+  guint n_ports = g_strv_length (ports);
+
+  for (guint i = 0; hosts[i]; i++) {
+    if (hosts[i][0] == '/')
+      return FALSE;
+  }
+  for (guint i = 0; hosts[i] || (i == 0 && n_ports > 0); i++) {
+    const gchar *h = hosts[i] ? hosts[i] : "";
+    const gchar *p = n_ports == 1 ? ports[0] : i < n_ports ? ports[i] : "";
+
+    if (i > 0)
+      g_string_append_c (out, ',');
+    if (strchr (h, ':'))
+      g_string_append_printf (out, "[%s]", h);
+    else
+      append_escaped (out, h);
+    if (*p)
+      g_string_append_printf (out, ":%s", p);
+    if (hosts[i] == NULL)
+      break;
+  }
+  return TRUE;
+}
+
+/**
+ * cc_store_pg_url_shown:
+ *
+ * @url as logs, errors and /api/health may show it: made again from the
+ * options libpq reads in it (the user, hosts, ports, database and the
+ * other parameters), a password (in the user part, or a password= or
+ * sslpassword= parameter) as ***. Every form of the URL's secrets is
+ * replaced by *** in what comes out, wherever libpq put it. A URL libpq
+ * cannot read is not shown at all.
+ *
+ * Returns: (transfer full): the URL to show
+ */
+gchar *
+cc_store_pg_url_shown (const gchar * url)
+{
+  PQconninfoOption *opts = url_parse (url);
+  g_autoptr (GPtrArray) secrets = NULL;
+  g_autoptr (GString) out = NULL;
+  const gchar *user, *password, *dbname;
+  gboolean socket_host;
+  gchar sep = '?';
+
+  if (opts == NULL)
+    return g_strdup ("(not a valid postgresql:// URL)");
+  out = g_string_new_len (url, strstr (url, "://") + 3 - url);
+  user = option_value (opts, "user");
+  password = option_value (opts, "password");
+  if (user)
+    append_escaped (out, user);
+  if (password)
+    g_string_append (out, ":***");
+  if (user || password)
+    g_string_append_c (out, '@');
+  socket_host = !append_hosts (out, option_value (opts, "host"),
+      option_value (opts, "port"));
+  dbname = option_value (opts, "dbname");
+  if (dbname) {
+    g_string_append_c (out, '/');
+    append_escaped (out, dbname);
+  }
+  for (const PQconninfoOption * o = opts; o->keyword; o++) {
+    const gchar *k = o->keyword;
+
+    if (o->val == NULL || strcmp (k, "user") == 0 ||
+        strcmp (k, "password") == 0 || strcmp (k, "dbname") == 0 ||
+        (!socket_host && (strcmp (k, "host") == 0 ||
+                strcmp (k, "port") == 0)))
+      continue;
+    g_string_append_printf (out, "%c%s=", sep, k);
+    if (option_secret (o))
+      g_string_append (out, "***");
+    else
+      append_escaped (out, o->val);
+    sep = '&';
+  }
+  PQconninfoFree (opts);
+  secrets = url_secrets (url);
+  return scrubbed (out->str, secrets);
 }
 
 /* ------------------------------------------------------------------ */
@@ -215,13 +391,15 @@ set_error (CcStorePg * self, const PGresult * res, GError ** error)
       PG_DIAG_MESSAGE_PRIMARY) : NULL;
   GIOErrorEnum code = G_IO_ERROR_FAILED;
   g_autoptr (GString) text = g_string_new ("database: ");
+  g_autofree gchar *shown = NULL;
 
   /* 08: connection exceptions; 57P: the server shutting down or starting */
   if (state == NULL || PQstatus (self->conn) != CONNECTION_OK ||
       g_str_has_prefix (state, "08") || g_str_has_prefix (state, "57P")) {
     g_string_append (text, "the connection to PostgreSQL failed: ");
     message_trimmed (text, PQerrorMessage (self->conn));
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, text->str);
+    shown = scrubbed (text->str, self->secrets);
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, shown);
     return FALSE;
   }
   if (strcmp (state, "23505") == 0)     /* unique_violation */
@@ -237,21 +415,57 @@ set_error (CcStorePg * self, const PGresult * res, GError ** error)
       strcmp (state, "40P01") == 0)     /* deadlock_detected */
     code = G_IO_ERROR_BUSY;
   message_trimmed (text, primary ? primary : PQresultErrorMessage (res));
-  g_set_error_literal (error, G_IO_ERROR, code, text->str);
+  shown = scrubbed (text->str, self->secrets);
+  g_set_error_literal (error, G_IO_ERROR, code, shown);
   return FALSE;
 }
 
+/* The session's settings, on a connection just made. */
+static gboolean
+session_set (CcStorePg * self)
+{
+  PGresult *res = PQexec (self->conn, SESSION_SETTINGS);
+  gboolean ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+
+  PQclear (res);
+  return ok;
+}
+
+/* Reads what PostgreSQL sent while the connection was idle, if
+ * anything: a server that ended it sent its reason, then closed it, which
+ * the read after next finds. */
+static void
+read_idle (CcStorePg * self)
+{
+  struct pollfd p = {.fd = PQsocket (self->conn),.events = POLLIN };
+
+  for (gint i = 0; i < 4 && PQstatus (self->conn) == CONNECTION_OK &&
+      PQtransactionStatus (self->conn) == PQTRANS_IDLE &&
+      poll (&p, 1, 0) > 0; i++) {
+    PGnotify *n;
+
+    if (!PQconsumeInput (self->conn))
+      break;
+    while ((n = PQnotifies (self->conn)))      /* parses what came */
+      PQfreemem (n);
+  }
+}
+
 /* Whether the connection is up; once per call, a broken one is made
- * again first. */
+ * again first. What PostgreSQL sent while the connection was idle is
+ * read first: a server that ended it (a fast shutdown, a terminated
+ * backend) is noticed here, and the connection made again before the
+ * call rather than failing it. */
 static gboolean
 connected (CcStorePg * self, GError ** error)
 {
+  read_idle (self);
   if (PQstatus (self->conn) == CONNECTION_OK)
     return TRUE;
   if (self->may_reset && g_get_monotonic_time () >= self->reset_after_us) {
     self->may_reset = FALSE;
     PQreset (self->conn);
-    if (PQstatus (self->conn) == CONNECTION_OK) {
+    if (PQstatus (self->conn) == CONNECTION_OK && session_set (self)) {
       g_message ("database: connected to %s again", self->shown_url);
       return TRUE;
     }
@@ -612,11 +826,19 @@ migrate_next (CcStorePg * self, gboolean * done, GError ** error)
 {
   const gint latest = G_N_ELEMENTS (migrations);
   gint current;
+  PGresult *res;
+  gboolean exists;
 
   if (!begin (self, error))
     return FALSE;
-  if (!exec (self, SQL_MIGRATION_LOCK, error) ||
-      !exec (self, SQL_SCHEMA_TABLE, error) ||
+  /* a migration may take longer than a call */
+  if (!exec (self, "SET LOCAL statement_timeout = 0", error) ||
+      !exec (self, SQL_MIGRATION_LOCK, error) ||
+      (res = query (self, SQL_SCHEMA_TABLE_EXISTS, error, "")) == NULL)
+    return end_transaction (self, FALSE, error);
+  exists = strcmp (PQgetvalue (res, 0, 0), "t") == 0;
+  PQclear (res);
+  if ((!exists && !exec (self, SQL_SCHEMA_TABLE, error)) ||
       (current = read_version (self, error)) < 0)
     return end_transaction (self, FALSE, error);
   if (current > latest) {
@@ -671,19 +893,25 @@ cc_store_pg_open (const gchar * url, GError ** error)
 {
   g_autoptr (CcStorePg) self = g_object_new (CC_TYPE_STORE_PG, NULL);
   /* the URL's own settings come after (and so over) these defaults */
-  const gchar *keys[] = { "connect_timeout", "application_name", "options",
-    "dbname", NULL
+  const gchar *keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
+    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "application_name", "dbname", NULL
   };
-  const gchar *values[] = { CONNECT_TIMEOUT_S, "campuscut",
-    CONNECTION_OPTIONS, url, NULL
+  const gchar *values[] = { CONNECT_TIMEOUT_S, "1", KEEPALIVES_IDLE_S,
+    KEEPALIVES_INTERVAL_S, KEEPALIVES_COUNT, TCP_USER_TIMEOUT_MS,
+    "campuscut", url, NULL
   };
+  PQconninfoOption *opts = url_parse (url);
 
-  self->shown_url = cc_store_pg_url_shown (url);
-  if (!cc_store_pg_url_valid (url)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "%s: not a postgresql:// URL", self->shown_url);
+  if (opts == NULL) {
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "--db: not a valid postgresql:// URL (in a password, write '/' "
+        "%2F, '@' %40, ':' %3A, '%' %25 and '?' %3F)");
     return NULL;
   }
+  PQconninfoFree (opts);
+  self->shown_url = cc_store_pg_url_shown (url);
+  self->secrets = url_secrets (url);
   self->conn = PQconnectdbParams (keys, values, 1);
   if (self->conn == NULL) {
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -691,7 +919,8 @@ cc_store_pg_open (const gchar * url, GError ** error)
     return NULL;
   }
   PQsetNoticeProcessor (self->conn, quiet_notice, NULL);
-  if (PQstatus (self->conn) != CONNECTION_OK || !migrate (self, error)) {
+  if (PQstatus (self->conn) != CONNECTION_OK || !session_set (self) ||
+      !migrate (self, error)) {
     if (error && *error == NULL)
       set_error (self, NULL, error);
     g_prefix_error (error, "%s: ", self->shown_url);

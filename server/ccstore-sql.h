@@ -42,6 +42,8 @@
  * before @before. */
 #define SQL_LEASE_UNTIL(now, until) until
 #define SQL_LEASE_EXPIRED(before, now) "lease_expires < " before
+/* Names sort by their bytes, as SQLite's BINARY collation does. */
+#define SQL_BYTEWISE ""
 
 #elif defined (CC_SQL_POSTGRESQL)
 
@@ -77,6 +79,13 @@
 /* numeric: "expired before the end of time" must not overflow */
 #define SQL_LEASE_EXPIRED(before, now) \
   "lease_expires < EXTRACT (EPOCH FROM now ()) + (" before " - " now ")"
+/* Names sort by their bytes, whatever the database's locale. */
+#define SQL_BYTEWISE " COLLATE \"C\""
+/* Whether schema_version is there: CREATE TABLE IF NOT EXISTS needs
+ * the right to create in the schema even when the table exists, which a
+ * role that only reads and writes rows lacks (PostgreSQL 15's public). */
+#define SQL_SCHEMA_TABLE_EXISTS \
+  "SELECT to_regclass ('schema_version') IS NOT NULL"
 /* Two servers starting on a new database at once take turns. */
 #define SQL_MIGRATION_LOCK \
   "SELECT pg_advisory_xact_lock (hashtext ('campuscut schema'))"
@@ -221,7 +230,7 @@ static const gchar *const migrations[] = {
   " VALUES (?1, ?2, ?3, ?4, ?5)"
 #define UNIT_SELECT "SELECT id, name, kind, created_at, contact, phone"
 #define SQL_UNIT_GET UNIT_SELECT " FROM units WHERE name = ?1"
-#define SQL_UNIT_LIST UNIT_SELECT " FROM units ORDER BY name"
+#define SQL_UNIT_LIST UNIT_SELECT " FROM units ORDER BY name" SQL_BYTEWISE
 #define SQL_UNIT_REMOVE "DELETE FROM units WHERE name = ?1"
 #define SQL_UNIT_SET_CONTACT \
   "UPDATE units SET contact = COALESCE (?2, contact)," \
@@ -242,7 +251,7 @@ static const gchar *const migrations[] = {
   " VALUES (?1, ?2, ?3, ?4, ?5)"
 #define SQL_USER_GET USER_SELECT USER_FROM " WHERE u.name = ?1"
 #define SQL_USER_BY_TOKEN USER_SELECT USER_FROM " WHERE u.token_hash = ?1"
-#define SQL_USER_LIST USER_SELECT USER_FROM " ORDER BY u.name"
+#define SQL_USER_LIST USER_SELECT USER_FROM " ORDER BY u.name" SQL_BYTEWISE
 #define SQL_USER_SET_TOKEN "UPDATE users SET token_hash = ?2 WHERE name = ?1"
 #define SQL_USER_END_SESSIONS \
   "DELETE FROM sessions WHERE user_id IN" \
