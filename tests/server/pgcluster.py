@@ -14,9 +14,17 @@ authentication for 127.0.0.1 only, and no fsync (nothing in it outlives
 the test). It is stopped and removed at the end, also on failure. Every
 wait is bounded.
 
+`postgres` runs as a child of the test, in its process group (no pg_ctl,
+which moves it to a session of its own): meson's timeout, a SIGTERM to
+the group and a SIGKILL half a second later, takes it down with the
+test. Its port stays reserved (a socket bound to it, not listening)
+while it restarts, so that nothing else takes it meanwhile.
+
 As a program it runs a command with the cluster up and its URL (a user,
 a password that trust ignores and that must never be shown, no database
-name) in CAMPUSCUT_TEST_PG_URL:
+name) in CAMPUSCUT_TEST_PG_URL; without PostgreSQL installed, it runs the
+command without the variable (test-store then skips its PostgreSQL
+cases):
 
     python3 tests/server/pgcluster.py -- build/tests/server/test-store
 """
@@ -32,24 +40,35 @@ import time
 
 PG_BIN = os.environ.get("CAMPUSCUT_PG_BIN", "/usr/lib/postgresql/15/bin")
 PSQL = "/usr/bin/psql"
-START_TIMEOUT = 60          # seconds for pg_ctl to start or stop it
+START_TIMEOUT = 60          # seconds for it to start or stop
 # a password that trust accepts and that the tests look for in logs
 PASSWORD = "pg-secret-never-shown"
+# how each stop mode is asked of the postmaster
+STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT,
+                "immediate": signal.SIGQUIT}
 
 
 class PgError(Exception):
     pass
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def installed():
+    return os.path.exists(os.path.join(PG_BIN, "initdb"))
+
+
+def reserve_port(port=0):
+    """A socket bound to 127.0.0.1:port (0: a free one), not listening:
+    the kernel hands the port to no one else, and postgres (which binds
+    with SO_REUSEADDR too) may still bind it."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    return s
 
 
 class PgCluster:
     def __init__(self):
-        if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+        if not installed():
             raise PgError(f"no PostgreSQL in {PG_BIN} (Debian: apt-get "
                           "install postgresql-15; scripts/bootstrap.sh "
                           "--with-tests)")
@@ -59,7 +78,7 @@ class PgCluster:
         self.sockets = os.path.join(self.dir, "s")
         self.log = os.path.join(self.dir, "postgres.log")
         self.port = None
-        self.running = False
+        self.proc = None
         try:
             os.mkdir(self.sockets, 0o700)
             if self.as_root:
@@ -83,47 +102,75 @@ class PgCluster:
             self.close()
             raise
 
+    def _user(self):
+        """Popen's arguments that run a program as postgres (as root)."""
+        if not self.as_root:
+            return {}
+        pw = pwd.getpwnam("postgres")
+        return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+
     def _run(self, argv, check=True, timeout=START_TIMEOUT):
-        if self.as_root:
-            argv = ["runuser", "-u", "postgres", "--"] + argv
         p = subprocess.run(argv, capture_output=True, timeout=timeout,
-                           cwd=self.dir)
+                           cwd=self.dir, **self._user())
         if check and p.returncode != 0:
             raise PgError(f"{' '.join(argv)}: exit {p.returncode}\n"
                           f"{p.stdout.decode()}{p.stderr.decode()}")
         return p
 
-    def _pg_ctl(self, *args, check=True):
-        return self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data,
-                          "-t", str(START_TIMEOUT), *args], check=check,
-                         timeout=START_TIMEOUT + 10)
+    def _ready(self):
+        return self._run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h",
+                          "127.0.0.1", "-p", str(self.port), "-t", "2"],
+                         check=False, timeout=10).returncode == 0
 
     def start(self):
-        """Starts it (on the port it had, or a free one); a port taken
-        meanwhile means another try, three at most."""
-        for attempt in range(3):
-            port = self.port or free_port()
-            opts = (f"-c listen_addresses=127.0.0.1 -p {port} "
-                    f"-k {self.sockets} -c fsync=off "
-                    "-c full_page_writes=off -c max_connections=60")
-            p = self._pg_ctl("start", "-w", "-l", self.log, "-o", opts,
-                             check=False)
-            if p.returncode == 0:
-                self.port = port
-                self.running = True
-                return
-            if self.port:
-                break
-        raise PgError(f"PostgreSQL did not start:\n{self.log_text()}")
+        """Starts it on the port it had, or a free one."""
+        reserved = reserve_port(self.port or 0)
+        try:
+            self.port = reserved.getsockname()[1]
+            with open(self.log, "a") as log:
+                self.proc = subprocess.Popen(
+                    [os.path.join(PG_BIN, "postgres"), "-D", self.data,
+                     "-c", "listen_addresses=127.0.0.1", "-p", str(self.port),
+                     "-k", self.sockets, "-c", "fsync=off",
+                     "-c", "full_page_writes=off",
+                     "-c", "max_connections=60"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    cwd=self.dir, **self._user())
+            deadline = time.monotonic() + START_TIMEOUT
+            while not self._ready():
+                if self.proc.poll() is not None or \
+                        time.monotonic() > deadline:
+                    self._stop("immediate")
+                    raise PgError("PostgreSQL did not start:\n"
+                                  + self.log_text())
+                time.sleep(0.1)
+        finally:
+            reserved.close()
+
+    def _stop(self, mode):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(STOP_SIGNALS[mode])
+            try:
+                self.proc.wait(START_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(START_TIMEOUT)
+        self.proc = None
 
     def stop(self, mode="fast"):
-        if self.running:
-            self._pg_ctl("stop", "-w", "-m", mode, check=False)
-            self.running = False
+        self._stop(mode)
 
     def restart(self, mode="fast"):
-        self.stop(mode)
-        self.start()
+        """Stops it and starts it again on the same port, which nothing
+        else can take meanwhile."""
+        reserved = reserve_port(self.port)
+        try:
+            self._stop(mode)
+            self.start()
+        finally:
+            reserved.close()
 
     def log_text(self):
         try:
@@ -152,12 +199,7 @@ class PgCluster:
     def close(self):
         """Stops it (immediately if a fast stop fails) and removes it."""
         try:
-            if self.running:
-                if self._pg_ctl("stop", "-w", "-m", "fast",
-                                check=False).returncode != 0:
-                    self._pg_ctl("stop", "-w", "-m", "immediate",
-                                 check=False)
-                self.running = False
+            self._stop("fast")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -172,12 +214,22 @@ def main(argv):
     if len(argv) < 3 or argv[1] != "--":
         print("usage: pgcluster.py -- COMMAND [ARG...]", file=sys.stderr)
         return 2
+    child = None
+
+    def on_term(*args):
+        if child:
+            child.send_signal(signal.SIGTERM)
+        sys.exit(143)
+    # meson's timeout is SIGTERM: the cluster still goes, even if it
+    # comes while initdb runs
+    signal.signal(signal.SIGTERM, on_term)
+    if not installed():
+        print(f"no PostgreSQL in {PG_BIN}: the command runs without it",
+              file=sys.stderr)
+        return subprocess.call(argv[2:])
     with PgCluster() as pg:
         env = dict(os.environ, CAMPUSCUT_TEST_PG_URL=pg.url())
         child = subprocess.Popen(argv[2:], env=env)
-        # meson's timeout is SIGTERM: the cluster still goes
-        signal.signal(signal.SIGTERM,
-                      lambda *a: child.send_signal(signal.SIGTERM))
         rc = child.wait()
         if rc != 0:
             print("PostgreSQL's log:\n" + pg.log_text()[-4000:])
