@@ -24,12 +24,26 @@
  *
  * A worker that died left its jobs running under a lease nobody renews.
  * With SQLite, this server holds the data folder's lock alone, so at start
- * every job left running is queued again, that attempt counted. With
- * PostgreSQL other servers may be running theirs: only jobs whose lease
- * has expired are queued again, at start and by a sweep every few
- * seconds, each such attempt counted the same way. There, too, the jobs
- * other servers run can have event streams here: every tick, what the
- * store says of them reaches those streams.
+ * every job left running is queued again, that attempt counted, and there
+ * is no sweep: no other server can have left one. With PostgreSQL other
+ * servers may be running theirs: only jobs whose lease has expired are
+ * queued again, at start and by a sweep every renewal period, each such
+ * attempt counted the same way. There, too, the jobs other servers run
+ * can have event streams here: every tick, what the store says of them
+ * reaches those streams.
+ *
+ * A lease is this server's only title to a job. A run counts from the
+ * last renewal that succeeded (the time taken before the call); when no
+ * renewal has succeeded for nearly a lease (the store unreachable), the
+ * job may be another server's by now: the run is lost, its process
+ * killed, its outputs not kept and its end not recorded. Runs are renewed
+ * until their end is recorded (hashing the outputs, or waiting for the
+ * store, takes time), the outputs are kept only right after a renewal
+ * that succeeded, and the renewals come before the sweep in a tick; a
+ * tick in which a renewal of this server's failed sweeps nothing. A claim
+ * of a job this server still holds (its lease was taken back, and the
+ * job queued again) is given back until the old run is gone: one run per
+ * job.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -48,8 +62,10 @@
 #include "ccrunner.h"
 #include "ccsecret.h"
 
-#define LEASE_S 60
-#define RENEW_US (10 * G_USEC_PER_SEC)
+/* A run stops counting on its lease a quarter of it before its end, and
+ * at least 2 s (a lease ends in the database's whole seconds, and the
+ * run's process takes a moment to die). */
+#define LEASE_SLACK_MIN_US (2 * G_USEC_PER_SEC)
 #define TICK_MS 1000
 #define KILL_GRACE_S 60
 #define PROGRESS_LINE_MAX (64 * 1024)
@@ -66,6 +82,8 @@ struct _CcRunner
                                  * from the store (PostgreSQL) */
   GCancellable *cancellable;    /* of the hashing threads, at stop */
   guint n_alive;                /* Runs not yet freed */
+  gint64 lease_us;              /* a lease's length */
+  gint64 renew_us;              /* between renewals, and sweeps */
   gint64 swept_us;              /* the last sweep for expired leases */
   guint tick_id;
   guint wake_id;
@@ -95,20 +113,32 @@ typedef struct
   guint pending;                /* asynchronous operations under way */
   gboolean exited, eof, ended, listed;
   gboolean unrecorded;          /* its end awaits the store */
+  gboolean keep_waiting;        /* its outputs await a renewal */
   RunFate fate;
   gchar *kill_reason;
   gdouble progress;
   gchar *phase;
   gchar *message;               /* what the process last said went wrong */
-  gint64 started_us, renewed_us;
+  gint64 started_us;
+  gint64 renewed_us;            /* before the last renewal that succeeded
+                                 * (or the claim) */
+  gint64 tried_us;              /* before the last renewal tried */
   /* how the attempt ended, once known; kept until recorded */
   CcJobEnd end;
   gchar *end_reason;
   gchar *end_outputs;
 } Run;
 
+typedef enum
+{
+  RENEWED,
+  RENEW_FAILED,                 /* the store did not answer: try again */
+  RENEW_LOST,                   /* the lease is gone */
+} RenewResult;
+
 static void claim_jobs (CcRunner * runner);
 static void run_check_end (Run * run);
+static RenewResult run_renew (Run * run);
 
 static gint64
 now_s (void)
@@ -165,6 +195,26 @@ run_kill (Run * run, const gchar * reason)
     run->kill_reason = g_strdup (reason);
   if (run->proc && !run->exited)
     cc_child_kill (run->proc);
+}
+
+/* The job is not this run's any more (cancelled, or its lease gone):
+ * its process goes, and so does an attempt's folder waiting to be kept,
+ * or an end waiting to be recorded. May free the run. */
+static void
+run_drop (Run * run, RunFate fate)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (run->fate != RUN_LIVE)
+    return;
+  run->fate = fate;
+  run_kill (run, NULL);
+  if (run->keep_waiting && !cc_job_dir_remove_tree (run->run_dir, &err))
+    g_warning ("%s", err->message);
+  if (run->keep_waiting || run->unrecorded) {
+    run->keep_waiting = run->unrecorded = FALSE;
+    run_unlist (run);
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -350,7 +400,7 @@ hashed (GObject * source, GAsyncResult * res, gpointer data)
 
   run->pending--;
   run->end_outputs = g_task_propagate_pointer (G_TASK (res), &err);
-  if (run->fate == RUN_STOPPED) {
+  if (run->fate != RUN_LIVE) {
     run_unlist (run);
     return;
   }
@@ -391,6 +441,25 @@ run_keep (Run * run)
   g_task_run_in_thread (task, hash_thread);
 }
 
+/* Keeps the attempt's outputs right after a renewal that succeeded: an
+ * attempt whose lease is gone (another server may run the job now) never
+ * replaces the job's out/. While the store does not answer, the tick
+ * tries again, until the lease may have run out. May free the run. */
+static RenewResult
+run_try_keep (Run * run)
+{
+  RenewResult result = run_renew (run);
+
+  run->keep_waiting = TRUE;
+  if (result == RENEWED) {
+    run->keep_waiting = FALSE;
+    run_keep (run);
+  } else if (result == RENEW_LOST) {
+    run_drop (run, RUN_LOST);
+  }
+  return result;
+}
+
 /* Once the process has exited and its output is read to the end. */
 static void
 run_check_end (Run * run)
@@ -406,7 +475,7 @@ run_check_end (Run * run)
     return;
   }
   run_judge (run);
-  run_keep (run);
+  run_try_keep (run);
 }
 
 /* ------------------------------------------------------------------ */
@@ -490,8 +559,9 @@ run_failed_to_start (Run * run, const GError * err)
   run_record (run);
 }
 
+/* @claimed_us: the time taken before the claim */
 static void
-run_start (CcRunner * runner, CcJobRecord * job)
+run_start (CcRunner * runner, CcJobRecord * job, gint64 claimed_us)
 {
   Run *run = g_new0 (Run, 1);
   g_autoptr (GError) err = NULL;
@@ -501,7 +571,8 @@ run_start (CcRunner * runner, CcJobRecord * job)
   run->job = job;
   run->dir = g_build_filename (runner->server->jobs_dir, job->id, NULL);
   run->line = g_string_new (NULL);
-  run->started_us = run->renewed_us = g_get_monotonic_time ();
+  run->started_us = g_get_monotonic_time ();
+  run->renewed_us = run->tried_us = claimed_us;
   run->listed = TRUE;
   g_hash_table_insert (runner->runs, job->id, run);
   run->proc = run_spawn (run, &err);
@@ -524,44 +595,75 @@ claim_jobs (CcRunner * runner)
   while (!runner->stopping && cc_server_runs_jobs (server) &&
       g_hash_table_size (runner->runs) < server->options.jobs) {
     g_autoptr (GError) err = NULL;
+    gint64 before = g_get_monotonic_time ();
     CcJobRecord *job = cc_store_job_claim (server->store, runner->owner,
-        now_s (), now_s () + LEASE_S, &err);
+        now_s (), now_s () + runner->lease_us / G_USEC_PER_SEC, &err);
+    Run *old;
 
     if (job == NULL) {
       if (err)
         g_warning ("claiming a job: %s", err->message);
       return;
     }
-    run_start (runner, job);
+    old = g_hash_table_lookup (runner->runs, job->id);
+    if (old) {
+      /* a run of ours still holds it: its lease was taken back and the
+       * job queued again. That run is lost; the claim waits until it is
+       * gone. */
+      g_warning ("job %s: attempt %d lost (its lease was taken back)",
+          job->id, old->job->attempt);
+      run_drop (old, RUN_LOST);
+      if (!cc_store_job_release (server->store, job->id, job->attempt,
+              runner->owner, &err))
+        g_warning ("job %s: giving it back: %s", job->id, err->message);
+      cc_job_record_free (job);
+      return;
+    }
+    run_start (runner, job, before);
   }
 }
 
 /* ------------------------------------------------------------------ */
 /* Every second.                                                        */
 
-/* Renews the run's lease with its progress; a job whose lease is gone
- * (cancelled, or taken back) is not ours any more: its process goes. */
-static void
-run_renew (CcRunner * runner, Run * run)
+/* Renews the run's lease with its progress. */
+static RenewResult
+run_renew (Run * run)
 {
+  CcRunner *runner = run->runner;
   g_autoptr (GError) err = NULL;
+  gint64 before = g_get_monotonic_time ();
 
-  run->renewed_us = g_get_monotonic_time ();
+  run->tried_us = before;
   if (cc_store_job_renew (runner->server->store, run->job->id,
-          run->job->attempt, runner->owner, now_s (), now_s () + LEASE_S,
-          run->progress, &err))
-    return;
-  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
-    g_warning ("job %s: renewing its lease: %s", run->job->id, err->message);
-    return;
+          run->job->attempt, runner->owner, now_s (), now_s () +
+          runner->lease_us / G_USEC_PER_SEC, run->progress, &err)) {
+    run->renewed_us = before;
+    return RENEWED;
   }
-  run->fate = RUN_LOST;
-  run_kill (run, NULL);
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return RENEW_LOST;
+  g_warning ("job %s: renewing its lease: %s", run->job->id, err->message);
+  return RENEW_FAILED;
+}
+
+/* Whether the run's lease may have run out: no renewal has succeeded for
+ * nearly a lease. With SQLite nothing takes a lease back while this
+ * server runs: a run there never lapses. */
+static gboolean
+run_lapsed (Run * run, gint64 now)
+{
+  gint64 lease_us = run->runner->lease_us;
+
+  return cc_runner_sweeps (run->runner) &&
+      now - run->renewed_us >= lease_us - MAX (lease_us / 4,
+      LEASE_SLACK_MIN_US);
 }
 
 /* Queues again the jobs whose lease expired: their server stopped (or
  * stopped answering) without giving them back. One of ours can be among
- * them only if its renewals failed for a whole lease; then it is lost. */
+ * them only if its renewals failed for a whole lease; then it was lost
+ * already (run_lapsed). PostgreSQL only. */
 static void
 sweep (CcRunner * runner)
 {
@@ -624,6 +726,47 @@ relay_others (CcRunner * runner)
   runner->relayed = g_steal_pointer (&relayed);
 }
 
+/* A run's turn in the tick: renewed first (also once its process has
+ * ended, until its end is recorded), or lost; then what waits on the
+ * store tried again. Returns FALSE when a renewal of ours failed. May free
+ * the run. */
+static gboolean
+run_tick (Run * run, gint64 now, gint64 limit_us)
+{
+  gboolean renewed = TRUE;
+
+  if (run->fate != RUN_LIVE)
+    return TRUE;
+  if (run_lapsed (run, now)) {
+    g_warning ("job %s: attempt %d lost: its lease could not be renewed "
+        "for %" G_GINT64_FORMAT " s", run->job->id, run->job->attempt,
+        (now - run->renewed_us) / G_USEC_PER_SEC);
+    run_drop (run, RUN_LOST);
+    return FALSE;
+  }
+  if (!run->keep_waiting && now - run->tried_us >= run->runner->renew_us) {
+    switch (run_renew (run)) {
+      case RENEWED:
+        break;
+      case RENEW_FAILED:
+        renewed = FALSE;
+        break;
+      case RENEW_LOST:
+        run_drop (run, RUN_LOST);
+        return TRUE;
+    }
+  }
+  if (run->keep_waiting)         /* the store did not answer last time */
+    return run_try_keep (run) != RENEW_FAILED;
+  if (run->unrecorded) {
+    run_record (run);           /* the store refused it last time */
+    return TRUE;
+  }
+  if (!run->exited && now - run->started_us > limit_us)
+    run_kill (run, "the job ran past its time limit");
+  return renewed;
+}
+
 static gboolean
 tick (gpointer data)
 {
@@ -632,22 +775,16 @@ tick (gpointer data)
   gint64 limit_us = (gint64) ((runner->server->options.job_max_time_s +
           KILL_GRACE_S) * G_USEC_PER_SEC);
   g_autoptr (GList) runs = g_hash_table_get_values (runner->runs);
+  gboolean renewed = TRUE;
 
   for (GList * l = runs; l; l = l->next) {
-    Run *run = l->data;
-
-    if (run->unrecorded) {
-      run_record (run);         /* the store refused it last time */
-      continue;
-    }
-    if (run->exited || run->fate != RUN_LIVE)
-      continue;
-    if (now - run->started_us > limit_us)
-      run_kill (run, "the job ran past its time limit");
-    else if (now - run->renewed_us >= RENEW_US)
-      run_renew (runner, run);
+    if (!run_tick (l->data, now, limit_us))
+      renewed = FALSE;
   }
-  if (now - runner->swept_us >= RENEW_US)
+  /* a tick whose renewals failed sweeps nothing: the store may be back
+   * with leases of ours that only look expired */
+  if (cc_runner_sweeps (runner) && renewed &&
+      now - runner->swept_us >= runner->renew_us)
     sweep (runner);
   if (runner->server->options.db_url)
     relay_others (runner);
@@ -681,10 +818,17 @@ cc_runner_cancel (CcRunner * runner, const gchar * id)
 {
   Run *run = g_hash_table_lookup (runner->runs, id);
 
-  if (run && run->fate == RUN_LIVE) {
-    run->fate = RUN_CANCELLED;
-    run_kill (run, NULL);
-  }
+  if (run)
+    run_drop (run, RUN_CANCELLED);
+}
+
+/* Whether this runner sweeps for expired leases: with PostgreSQL only.
+ * With SQLite it is the only server, and what a stopped one left was
+ * queued again at start. */
+gboolean
+cc_runner_sweeps (CcRunner * runner)
+{
+  return runner->server->options.db_url != NULL;
 }
 
 /* The progress of a job running here, as its process last said; FALSE
@@ -736,6 +880,8 @@ cc_runner_new (CcServer * server, GError ** error)
   gint rescued;
 
   runner->server = server;
+  runner->lease_us = (gint64) (server->options.lease_s * G_USEC_PER_SEC);
+  runner->renew_us = runner->lease_us / 6;
   runner->runs = g_hash_table_new (g_str_hash, g_str_equal);
   runner->relayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);

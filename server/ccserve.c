@@ -31,6 +31,7 @@
 #define DEFAULT_JOB_MAX_OUTPUT_MB 4096
 #define DEFAULT_RETRY_DELAY_S 10.0
 #define DEFAULT_HEARTBEAT_S 15.0
+#define DEFAULT_LEASE_S 60.0
 
 typedef struct
 {
@@ -45,6 +46,7 @@ typedef struct
   gint job_max_output_mb;
   gdouble retry_delay_s;
   gdouble heartbeat_s;
+  gdouble lease_s;
   gchar *kind;
   gchar *role;
   gchar *unit;
@@ -111,6 +113,9 @@ serve_context_new (ServeArgs * a)
     {"heartbeat", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->heartbeat_s, N_("Seconds between an event stream's heartbeats "
           "(default 15)"), "S"},
+    {"lease", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &a->lease_s,
+        N_("A running job's lease, in seconds (default 60; for tests)"),
+        "S"},
     {"kind", 0, 0, G_OPTION_ARG_STRING, &a->kind,
         N_("units add: district or college"), "KIND"},
     {"role", 0, 0, G_OPTION_ARG_STRING, &a->role,
@@ -191,6 +196,7 @@ run_server (const ServeArgs * a)
     .job_max_output_mb = a->job_max_output_mb,
     .retry_delay_s = a->retry_delay_s,
     .heartbeat_ms = (guint) (a->heartbeat_s * 1000),
+    .lease_s = a->lease_s,
   };
   g_autoptr (GError) err = NULL;
   g_autoptr (CcServer) server = cc_server_new (&o, &err);
@@ -236,6 +242,8 @@ check_args (const ServeArgs * a, gint argc)
     return _("--retry-delay takes 0 to 86400 seconds");
   if (!(a->heartbeat_s >= 0.1 && a->heartbeat_s <= 3600))
     return _("--heartbeat takes 0.1 to 3600 seconds");
+  if (!(a->lease_s >= 6 && a->lease_s <= 3600))
+    return _("--lease takes 6 to 3600 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
   if (argc == 1 && (a->contact || a->phone || a->deadline || a->name))
@@ -262,6 +270,7 @@ cc_serve_main (gint argc, gchar ** argv)
     .job_max_output_mb = DEFAULT_JOB_MAX_OUTPUT_MB,
     .retry_delay_s = DEFAULT_RETRY_DELAY_S,
     .heartbeat_s = DEFAULT_HEARTBEAT_S,
+    .lease_s = DEFAULT_LEASE_S,
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;

@@ -26,6 +26,8 @@ typedef struct
   gdouble retry_delay_s;        /* before a failed attempt's next, times the
                                  * attempts made */
   guint heartbeat_ms;           /* between event stream comments */
+  gdouble lease_s;              /* a claimed job's lease, renewed every
+                                 * sixth of it */
 } CcServerOptions;
 
 typedef struct _CcServer CcServer;
