@@ -44,6 +44,9 @@
 
 #define DATABASE_NAME "campuscut.db"
 #define LOCK_NAME "serve.lock"
+/* How long a PostgreSQL server waits for one starting beside it to tidy
+ * the data folder. */
+#define LOCK_WAIT_US (30 * G_USEC_PER_SEC)
 
 /**
  * cc_data_open_store:
@@ -70,13 +73,29 @@ cc_data_open_store (const gchar * data_dir, const gchar * db_url,
   return cc_store_sqlite_open (path, error);
 }
 
+/* Waits, a bounded time, for a shared lock on the data folder. */
+static gboolean
+lock_shared (CcServer * self)
+{
+  gint64 end = g_get_monotonic_time () + LOCK_WAIT_US;
+
+  while (flock (self->lock_fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (G_USEC_PER_SEC / 20);
+  }
+  return TRUE;
+}
+
 /* One server per data folder with SQLite: a second would fight over the
  * uploads and run the jobs the first one runs. With PostgreSQL the
  * database hands each job to one server, and several share the folder
  * (the lock is shared); a SQLite server still finds it in use. The one
  * that finds the folder free is alone in it, and may tidy up what a
- * stopped server left. The kernel drops the lock when the process dies,
- * kill -9 included. */
+ * stopped server left: it holds the lock exclusively until it has (see
+ * cc_server_new), and a PostgreSQL server starting meanwhile waits for
+ * it. The kernel drops the lock when the process dies, kill -9
+ * included. */
 static gboolean
 lock_data_dir (CcServer * self, GError ** error)
 {
@@ -95,14 +114,28 @@ lock_data_dir (CcServer * self, GError ** error)
     return FALSE;
   }
   self->alone = flock (self->lock_fd, LOCK_EX | LOCK_NB) == 0;
-  if (self->options.db_url == NULL && self->alone)
-    return TRUE;
-  if (self->options.db_url && flock (self->lock_fd, LOCK_SH | LOCK_NB) == 0)
+  if (self->alone || (self->options.db_url && lock_shared (self)))
     return TRUE;
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
       "%s is in use by another campuscut serve%s", self->options.data_dir,
-      self->options.db_url ? " (one with SQLite, which shares it with none)" :
-      "");
+      self->options.db_url ? " (one with SQLite, which shares it with none, "
+      "or one that has been starting for 30 s)" : "");
+  return FALSE;
+}
+
+/* A PostgreSQL server that tidied the folder alone shares it from now
+ * on. The kernel converts a lock in two steps: another server may take
+ * it exclusively in between, to tidy; nothing of this one's is there yet
+ * (nothing runs, nothing listens), and it waits for that one. */
+static gboolean
+share_data_dir (CcServer * self, GError ** error)
+{
+  if (self->options.db_url == NULL || !self->alone || lock_shared (self))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+      "%s: the lock could not be shared: %s", self->options.data_dir,
+      errno == EWOULDBLOCK ? "another campuscut serve holds it" :
+      g_strerror (errno));
   return FALSE;
 }
 
@@ -269,7 +302,7 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   if (self->tus == NULL)
     return NULL;
   self->runner = cc_runner_new (self, error);
-  if (self->runner == NULL)
+  if (self->runner == NULL || !share_data_dir (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
