@@ -18,7 +18,8 @@ wait is bounded.
 which moves it to a session of its own): meson's timeout, a SIGTERM to
 the group and a SIGKILL half a second later, takes it down with the
 test. Its port stays reserved (a socket bound to it, not listening)
-while it restarts, so that nothing else takes it meanwhile.
+from the moment it stops until it has started again, so that nothing
+else takes it meanwhile.
 
 As a program it runs a command with the cluster up and its URL (a user,
 a password that trust ignores and that must never be shown, no database
@@ -28,6 +29,7 @@ cases):
 
     python3 tests/server/pgcluster.py -- build/tests/server/test-store
 """
+import contextlib
 import os
 import pwd
 import shutil
@@ -162,15 +164,24 @@ class PgCluster:
     def stop(self, mode="fast"):
         self._stop(mode)
 
-    def restart(self, mode="fast"):
-        """Stops it and starts it again on the same port, which nothing
-        else can take meanwhile."""
+    @contextlib.contextmanager
+    def down(self, mode="fast"):
+        """Stopped for the with block, then started again (also when the
+        block fails) on the same port, which nothing else can take
+        meanwhile (connections to it are refused)."""
+        self._stop(mode)
         reserved = reserve_port(self.port)
         try:
-            self._stop(mode)
-            self.start()
+            try:
+                yield
+            finally:
+                self.start()
         finally:
             reserved.close()
+
+    def restart(self, mode="fast"):
+        with self.down(mode):
+            pass
 
     def log_text(self):
         try:

@@ -4,7 +4,13 @@
 one PostgreSQL database and one data folder share the queue, each job done
 exactly once; PostgreSQL restarted while jobs run, and everything still
 finishes once; a killed server's job left alone while its lease lasts,
-then swept back into the queue; the password in the URL never shown.
+then swept back into the queue; PostgreSQL down for longer than a lease,
+and the run that lost its lease stopped before another could start;
+servers starting at once, the first tidying the folder before any other
+shares it; SQLite never sweeping; the password in the URL never shown.
+
+The servers run with a short lease (the hidden --lease), so that the
+cases about leases take seconds.
 
 A throwaway PostgreSQL 15 (pgcluster.py) serves the whole run, a database
 per case; the servers, HTTP helpers and media come from test-serve.py and
@@ -16,13 +22,16 @@ is stopped, even on failure.
 
 Ends with "Checks: N, Failures: F, Errors: E" (one check per case).
 """
+import fcntl
 import importlib.util
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,8 +51,11 @@ pgcluster = _load("pgcluster", "pgcluster.py")
 check, wait_until, Failure = st.check, st.wait_until, st.Failure
 CLI = st.CLI
 N_JOBS = 12
-LEASE_S = 60                # ccrunner.c's
-ALL_DONE_TIMEOUT = 300      # seconds for every job of a case to end
+LEASE_S = 6                 # --lease: renewed every second
+LEASE = ("--lease", str(LEASE_S))
+# the bounds of one case's waits add up to well under meson's timeout
+JOB_WAIT = 90               # seconds for one job to start, or to end
+ALL_DONE_TIMEOUT = 150      # seconds for every job of a case to end
 # what the servers may log while PostgreSQL restarts under them: the
 # calls that failed, and the connection made again
 RESTART_LOG = ["the connection to PostgreSQL failed", "connected to",
@@ -98,7 +110,7 @@ def wait_all_final(s, token, ids, servers, on_poll=None):
 
 def start_pair(c, url):
     """Two servers on the case's folder and database, one job each."""
-    return [c.start("--db", url, "--jobs", "1") for _ in range(2)]
+    return [c.start("--db", url, "--jobs", "1", *LEASE) for _ in range(2)]
 
 
 def check_health(s):
@@ -214,12 +226,12 @@ def test_postgresql_restart_mid_run(c):
     def running():
         jobs = all_jobs(a, t) or []
         return sum(1 for j in jobs if j["state"] == "running") >= 2
-    wait_until(running, jt.JOB_TIMEOUT, step=0.2, what="two jobs running")
+    wait_until(running, JOB_WAIT, step=0.2, what="two jobs running")
     c.expected_log = RESTART_LOG
     PG.restart()
     # the servers notice: their next calls fail once, then work again
     wait_until(lambda: all(s.json("GET", "/api/health")[0] == 200
-                           for s in (a, b)), 60, step=0.5,
+                           for s in (a, b)), 30, step=0.5,
                what="both servers healthy again")
     jobs = wait_all_final(a, t, set(ids), [a, b])
     check_done_once(c, a, t, jobs, restarted=True)
@@ -235,7 +247,7 @@ def test_dead_servers_jobs_swept(c):
     attempt counted."""
     url = PG.create_db("sweep")
     t = setup_people(c.data, url)["alice"]
-    a = c.start("--db", url, "--jobs", "1")
+    a = c.start("--db", url, "--jobs", "1", *LEASE)
     video = jt.upload(a, t, jt.media(c.tmp, "clip20.mp4", 20, "ball"))
     job = jt.new_job(a, t, **jt.quick(video))
     jt.wait_running(a, t, job["id"])
@@ -243,12 +255,12 @@ def test_dead_servers_jobs_swept(c):
     a.proc.wait(30)
     wait_until(lambda: not jt.job_processes(job["id"]), 20,
                what="the job's processes die with the server")
-    b = c.start("--db", url, "--jobs", "1", "--retry-delay", "0")
+    b = c.start("--db", url, "--jobs", "1", "--retry-delay", "0", *LEASE)
     left = jt.get_job(b, t, job["id"])
     check(left["state"] == "running" and left["attempt"] == 1,
           f"a live lease is not taken back at start: {left}")
-    # the lease (60 s) runs out, and the sweep (every 10 s) finds it
-    end = jt.wait_job(b, t, job["id"], timeout=LEASE_S + jt.JOB_TIMEOUT)
+    # the lease runs out, and the sweep (every renewal period) finds it
+    end = jt.wait_job(b, t, job["id"], timeout=LEASE_S + JOB_WAIT)
     check(end["state"] == "done" and end["attempt"] == 2
           and len(end["errors"]) == 1
           and "lease expired" in end["errors"][0]["reason"],
@@ -256,6 +268,146 @@ def test_dead_servers_jobs_swept(c):
     jt.check_outputs(b, t, end, c.data, names=jt.OUTPUTS - {"platform.mp4"})
     jt.check_job_folder(c.data, job["id"], 2)
     check(b.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_lease_lost_while_postgresql_down(c):
+    """PostgreSQL down for longer than a lease: the server stops counting
+    on the lease of its run before another server could claim the job
+    (the process killed, nothing kept, nothing recorded); PostgreSQL
+    back, the job's lease is found expired, and it runs again, once, on
+    the same server, and is done, its files the recorded ones."""
+    url = PG.create_db("lost")
+    t = setup_people(c.data, url)["alice"]
+    lease_s = 12                # lost after 9 s: 3 s to spare
+    a = c.start("--db", url, "--jobs", "2", "--retry-delay", "0",
+                "--lease", str(lease_s))
+    # long enough to be still running when its lease may have run out
+    video = jt.upload(a, t, jt.media(c.tmp, "clip60.mp4", 60, "ball"))
+    job = jt.new_job(a, t, **jt.quick(video))
+    jt.wait_running(a, t, job["id"])
+    c.expected_log = RESTART_LOG + ["renewing its lease", "lost: its lease",
+                                    "claiming a job", "expired leases"]
+    down_at = time.monotonic()
+    with PG.down():
+        wait_until(lambda: not jt.job_processes(job["id"]), lease_s + 10,
+                   step=0.2, what="the run killed once its lease may "
+                   "have run out")
+        check(time.monotonic() - down_at < lease_s,
+              "killed before the lease's end")
+        # long enough for the lease to have expired in the database
+        time.sleep(max(0.0, down_at + lease_s + 1 - time.monotonic()))
+    wait_until(lambda: a.json("GET", "/api/health")[0] == 200, 30, step=0.5,
+               what="the server healthy again")
+    end = jt.wait_job(a, t, job["id"], timeout=JOB_WAIT)
+    check(end["state"] == "done" and end["attempt"] == 2
+          and len(end["errors"]) == 1
+          and "lease expired" in end["errors"][0]["reason"],
+          f"swept once, run again once, done: {end}")
+    jt.check_outputs(a, t, end, c.data, names=jt.OUTPUTS - {"platform.mp4"})
+    jt.check_job_folder(c.data, job["id"], 2)
+    check(a.stop() == 0, "SIGTERM: exit 0")
+
+
+def proc_locks_on(path):
+    """The kinds (READ, WRITE) of the flock locks /proc/locks has on
+    path's file."""
+    ino = os.stat(path).st_ino
+    with open("/proc/locks") as f:
+        return [line.split()[3] for line in f
+                if line.split()[1] == "FLOCK"
+                and line.split()[5].endswith(f":{ino}")]
+
+
+@case
+def test_servers_starting_at_once(c):
+    """The first server on a free data folder tidies it (tmp/, attempts'
+    folders, uploads without records) holding its lock exclusively, and
+    shares it only then: what a server sharing the folder has there is
+    never tidied away. Two servers started at the same instant both
+    start, one waiting for the other's tidying."""
+    url = PG.create_db("atonce")
+    setup_people(c.data, url)
+    lock = os.path.join(c.data, "serve.lock")
+    run = os.path.join(c.data, "jobs", "other", "run-1")
+    kept = os.path.join(c.data, "tmp", "other-export")
+    os.makedirs(c.data, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        started = {}
+        starter = threading.Thread(target=lambda: started.update(
+            a=c.start("--db", url, *LEASE)), daemon=True)
+        starter.start()
+        # as another server would: once the first holds the lock, share
+        # it, then put things of its own in the folder
+        wait_until(lambda: proc_locks_on(lock), 30, step=0.001,
+                   what="the first server's lock")
+        wait_until(lambda: _try_share(fd), 40, step=0.001,
+                   what="the folder's lock shared")
+        os.makedirs(run)
+        os.makedirs(os.path.dirname(kept), exist_ok=True)
+        with open(kept, "w") as f:
+            f.write("mine")
+        starter.join(60)
+        check("a" in started, "the first server started")
+        check(os.path.isdir(run) and os.path.exists(kept),
+              "what the other server has in the folder is not tidied")
+    finally:
+        os.close(fd)
+    check_health(started["a"])      # serving: it handles SIGTERM
+    check(started["a"].stop() == 0, "SIGTERM: exit 0")
+    # two at once: the one that finds the lock taken waits for it
+    servers, problems = [], []
+
+    def start_one():
+        try:
+            servers.append(c.start("--db", url, *LEASE))
+        except Exception as e:
+            problems.append(e)
+    starters = [threading.Thread(target=start_one, daemon=True)
+                for _ in range(2)]
+    for s in starters:
+        s.start()
+    for s in starters:
+        s.join(90)
+    check(not problems and len(servers) == 2,
+          f"both servers started: {problems}")
+    for srv in servers:
+        check_health(srv)
+        check(srv.stop() == 0, "SIGTERM: exit 0")
+
+
+def _try_share(fd):
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+@case
+def test_sqlite_does_not_sweep(c):
+    """With SQLite the server is the folder's only one: a lease of its
+    own that looks expired (a trigger set on the database from outside
+    keeps it in the past, as a clock gone wrong would) is never swept
+    from under its run, which is done at its first attempt."""
+    t = st.setup_people(c.data)["alice"]
+    db = sqlite3.connect(os.path.join(c.data, "campuscut.db"))
+    try:
+        db.execute("CREATE TRIGGER lease_in_the_past AFTER UPDATE OF"
+                   " lease_expires ON jobs WHEN NEW.lease_expires > 0"
+                   " BEGIN UPDATE jobs SET lease_expires = 0"
+                   " WHERE id = NEW.id; END")
+        db.commit()
+    finally:
+        db.close()
+    a = c.start("--jobs", "1", "--retry-delay", "0", *LEASE)
+    video = jt.upload(a, t, jt.media(c.tmp, "clip20.mp4", 20, "ball"))
+    job = jt.new_job(a, t, **jt.quick(video))
+    end = jt.wait_job(a, t, job["id"], timeout=JOB_WAIT)
+    check(end["state"] == "done" and end["attempt"] == 1
+          and not end["errors"], f"done once, never swept: {end}")
+    check(a.stop() == 0, "SIGTERM: exit 0")
 
 
 @case
@@ -268,6 +420,12 @@ def test_bad_urls_refused(c):
     rc, _, err = st.cli(c.data, "--db", dead, "units", "list")
     check(rc == 1 and "postgresql://u:***@127.0.0.1:1/none" in err
           and pgcluster.PASSWORD not in err, f"no server: {rc} {err}")
+    # a '/' in the password, not percent-encoded; a bad %-escape
+    for bad in (f"postgresql://u:{pgcluster.PASSWORD}/x@127.0.0.1:1/none",
+                f"postgresql://u:{pgcluster.PASSWORD}%zz@127.0.0.1:1/none"):
+        rc, _, err = st.cli(c.data, "--db", bad, "units", "list")
+        check(rc == 1 and "not a valid postgresql:// URL" in err
+              and pgcluster.PASSWORD not in err, f"{bad}: {rc} {err}")
     p = subprocess.run([CLI, "serve", "--data", c.data, "--db", dead,
                         "--listen", "127.0.0.1:0"], capture_output=True,
                        timeout=60)

@@ -21,6 +21,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "ccjobdir.h"
 #include "ccstore-pg.h"
 #include "ccstore-sqlite.h"
 
@@ -1072,6 +1073,58 @@ test_pg_password_hidden (Fixture * f, gconstpointer data)
 
 /* ------------------------------------------------------------------ */
 
+static gboolean
+exists (const gchar * dir, const gchar * name)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* Not the store, but what its fencing guards on disk: an attempt that
+ * prepares its folder removes the earlier attempts' (and out/, the seeds
+ * linked first), never a later attempt's, which another server may be
+ * running when this attempt's lease was taken back. */
+static void
+test_job_dir_prepare (void)
+{
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *tmp = g_dir_make_tmp ("campuscut-jobdir-XXXXXX", &err);
+  g_autofree gchar *dir = g_build_filename (tmp, "job", NULL);
+  const gchar *made[] = { "run-1", "run-2", "run-4", "run-10", "out",
+    "run-x"
+  };
+  g_autofree gchar *run_dir = NULL;
+  g_autofree gchar *full = g_build_filename (dir, "out", "full.mp4", NULL);
+  g_autofree gchar *log = g_build_filename (dir, "attempt-1.log", NULL);
+  g_autofree gchar *seed = NULL, *seeded = NULL;
+
+  g_assert_no_error (err);
+  for (guint i = 0; i < G_N_ELEMENTS (made); i++) {
+    g_autofree gchar *p = g_build_filename (dir, made[i], NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (p, 0700), ==, 0);
+  }
+  g_assert_true (g_file_set_contents (full, "cut", -1, &err));
+  g_assert_true (g_file_set_contents (log, "log", -1, &err));
+  run_dir = cc_job_dir_prepare (dir, 3, TRUE, &err);
+  g_assert_no_error (err);
+  g_assert_true (g_str_has_suffix (run_dir, "/run-3"));
+  g_assert_false (exists (dir, "run-1"));
+  g_assert_false (exists (dir, "run-2"));
+  g_assert_false (exists (dir, "run-x"));
+  g_assert_false (exists (dir, "out"));
+  g_assert_true (exists (dir, "run-4"));
+  g_assert_true (exists (dir, "run-10"));
+  g_assert_true (exists (dir, "attempt-1.log"));
+  /* the platform cut made again starts from the outputs out/ had */
+  seeded = g_build_filename (run_dir, "full.mp4", NULL);
+  g_assert_true (g_file_get_contents (seeded, &seed, NULL, &err));
+  g_assert_cmpstr (seed, ==, "cut");
+  g_assert_true (cc_job_dir_remove_tree (tmp, &err));
+  g_assert_no_error (err);
+}
+
 static void
 skip_case (void)
 {
@@ -1099,6 +1152,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store/postgresql-url/shown", test_pg_url_shown);
   g_test_add_func ("/store/postgresql-url/refused", test_pg_url_refused);
+  g_test_add_func ("/store/job-dir/prepare", test_job_dir_prepare);
   for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
     add_case (backends[i], "schema", test_schema);
     add_case (backends[i], "units-users-rounds", test_units_users_rounds);
