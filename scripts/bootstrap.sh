@@ -11,7 +11,7 @@ build_pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libpango1.0-dev libcairo2-dev librsvg2-dev libgdk-pixbuf-2.0-dev libebur128-dev
   libass-dev
-  libsoup-3.0-dev libsqlite3-dev nettle-dev
+  libsoup-3.0-dev libsqlite3-dev libpq-dev nettle-dev
   libxlsxwriter-dev libarchive-dev
 )
 # Runtime: decoders for whatever schools send, the H.264/AAC encoders, Pango text
@@ -24,9 +24,10 @@ run_pkgs=(
   fonts-noto-cjk
   bubblewrap
 )
-# Test oracles, bench tools, and clang with its sanitizer and libFuzzer
-# runtimes for scripts/fuzz.sh (never runtime dependencies of campuscut).
-test_pkgs=(ffmpeg tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl python3-openpyxl chromium chromium-driver python3-selenium)
+# Test oracles, bench tools, PostgreSQL 15 (the server tests start their own,
+# in a temporary folder), and clang with its sanitizer and libFuzzer runtimes
+# for scripts/fuzz.sh (never runtime dependencies of campuscut).
+test_pkgs=(ffmpeg postgresql-15 tesseract-ocr tesseract-ocr-chi-sim bc time clang libclang-rt-14-dev python3 sqlite3 curl python3-openpyxl chromium chromium-driver python3-selenium)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 if [ "${1:-}" = "--with-tests" ]; then

@@ -12,7 +12,8 @@
  * once on standard output and stored only as its SHA-256; a new token
  * ends the user's browser sessions. Lists are tab-separated with a header
  * line, for people and for cut(1). The commands work whether a server is
- * running on the same data folder or not (SQLite in WAL mode).
+ * running on the same data folder or not (SQLite in WAL mode), and on
+ * the PostgreSQL database a server uses (--db).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -227,6 +227,20 @@ cc_events_n_streams (CcEvents * events)
   return events->n_streams;
 }
 
+/* The ids of the jobs that have streams. */
+GPtrArray *
+cc_events_jobs (CcEvents * events)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer id;
+
+  g_hash_table_iter_init (&iter, events->streams);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_ptr_array_add (ids, g_strdup (id));
+  return ids;
+}
+
 /* Forgets every stream and stops the heartbeat: called before the
  * server's connections are closed, which leaves their messages
  * unfinished. */

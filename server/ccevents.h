@@ -17,6 +17,7 @@ void cc_events_stream (CcEvents * events, SoupServerMessage * msg,
 void cc_events_publish (CcEvents * events, const gchar * job_id,
     const gchar * event, JsonObject * data, gboolean final);
 guint cc_events_n_streams (CcEvents * events);
+GPtrArray *cc_events_jobs (CcEvents * events);
 void cc_events_close_all (CcEvents * events);
 void cc_events_free (CcEvents * events);
 

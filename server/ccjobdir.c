@@ -11,7 +11,10 @@
  * earlier attempt left (its process killed mid-write, a server killed
  * with it, or, without the sandbox, a process that outlived its server)
  * can mix with a later one's files. Before an attempt runs, everything of
- * the job's but the logs is removed. When it ends, its folder keeps only
+ * the job's but the logs and later attempts' folders is removed (with
+ * several servers, an attempt whose lease was taken back may still be
+ * preparing on one while the next runs on another: it must not remove
+ * the next one's folder). When it ends, its folder keeps only
  * the known outputs (all of them when the job is done, report.json
  * otherwise: a killed process's temporaries never reach out/) and becomes
  * out/ in one rename. The outputs are flushed to disk and hashed before
@@ -80,6 +83,19 @@ cc_job_dir_remove_tree (const gchar * path, GError ** error)
   return g_rmdir (path) == 0 || set_errno_error (error, path, errno);
 }
 
+/* Whether @name is the folder of an attempt after @attempt. */
+static gboolean
+is_later_run (const gchar * name, gint attempt)
+{
+  gchar *end;
+  gint64 n;
+
+  if (!g_str_has_prefix (name, "run-"))
+    return FALSE;
+  n = g_ascii_strtoll (name + 4, &end, 10);
+  return end != name + 4 && *end == '\0' && n > attempt;
+}
+
 static gboolean
 is_log (const gchar * name)
 {
@@ -109,8 +125,8 @@ seed_outputs (const gchar * dir, const gchar * run_dir, GError ** error)
  * @seed: give the attempt the outputs the job has (a platform cut made
  *   again beside them)
  *
- * Clears the job's folder but for the attempts' logs, and makes the
- * attempt's own.
+ * Clears the job's folder but for the attempts' logs and the folders of
+ * later attempts, and makes the attempt's own.
  *
  * Returns: (transfer full): the attempt's folder, or NULL
  */
@@ -133,6 +149,7 @@ cc_job_dir_prepare (const gchar * dir, gint attempt, gboolean seed,
     g_autofree gchar *path = g_build_filename (dir, name, NULL);
 
     if (!is_log (name) && strcmp (name, OUT_NAME) != 0 &&
+        !is_later_run (name, attempt) &&
         !cc_job_dir_remove_tree (path, error))
       return NULL;
   }

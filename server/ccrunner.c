@@ -18,11 +18,32 @@
  *
  * No transaction is open while a process runs: every state change is one
  * short statement. A job cancelled meanwhile is not touched (the fence
- * finds it cancelled); its process is killed at once. At start, the jobs
- * a dead server left running are queued again with that attempt counted
- * (this server holds the data folder's lock, so their worker is gone); at
- * an orderly stop (SIGTERM) the running ones are killed and given back
- * to the queue without counting the attempt.
+ * finds it cancelled); its process is killed at once. At an orderly stop
+ * (SIGTERM) the running ones are killed and given back to the queue
+ * without counting the attempt.
+ *
+ * A worker that died left its jobs running under a lease nobody renews.
+ * With SQLite, this server holds the data folder's lock alone, so at start
+ * every job left running is queued again, that attempt counted, and there
+ * is no sweep: no other server can have left one. With PostgreSQL other
+ * servers may be running theirs: only jobs whose lease has expired are
+ * queued again, at start and by a sweep every renewal period, each such
+ * attempt counted the same way. There, too, the jobs other servers run
+ * can have event streams here: every tick, what the store says of them
+ * reaches those streams.
+ *
+ * A lease is this server's only title to a job. A run counts from the
+ * last renewal that succeeded (the time taken before the call); when no
+ * renewal has succeeded for nearly a lease (the store unreachable), the
+ * job may be another server's by now: the run is lost, its process
+ * killed, its outputs not kept and its end not recorded. Runs are renewed
+ * until their end is recorded (hashing the outputs, or waiting for the
+ * store, takes time), the outputs are kept only right after a renewal
+ * that succeeded, and the renewals come before the sweep in a tick; a
+ * tick in which a renewal of this server's failed sweeps nothing. A claim
+ * of a job this server still holds (its lease was taken back, and the
+ * job queued again) is given back until the old run is gone: one run per
+ * job.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -30,6 +51,7 @@
 
 #define G_LOG_DOMAIN "campuscut-serve"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,8 +62,10 @@
 #include "ccrunner.h"
 #include "ccsecret.h"
 
-#define LEASE_S 60
-#define RENEW_US (10 * G_USEC_PER_SEC)
+/* A run stops counting on its lease a quarter of it before its end, and
+ * at least 2 s (a lease ends in the database's whole seconds, and the
+ * run's process takes a moment to die). */
+#define LEASE_SLACK_MIN_US (2 * G_USEC_PER_SEC)
 #define TICK_MS 1000
 #define KILL_GRACE_S 60
 #define PROGRESS_LINE_MAX (64 * 1024)
@@ -54,8 +78,13 @@ struct _CcRunner
   gchar *exe;
   gchar *registry;
   GHashTable *runs;             /* job id -> Run */
+  GHashTable *relayed;          /* job id -> what its streams last heard
+                                 * from the store (PostgreSQL) */
   GCancellable *cancellable;    /* of the hashing threads, at stop */
   guint n_alive;                /* Runs not yet freed */
+  gint64 lease_us;              /* a lease's length */
+  gint64 renew_us;              /* between renewals, and sweeps */
+  gint64 swept_us;              /* the last sweep for expired leases */
   guint tick_id;
   guint wake_id;
   gboolean stopping;
@@ -84,20 +113,32 @@ typedef struct
   guint pending;                /* asynchronous operations under way */
   gboolean exited, eof, ended, listed;
   gboolean unrecorded;          /* its end awaits the store */
+  gboolean keep_waiting;        /* its outputs await a renewal */
   RunFate fate;
   gchar *kill_reason;
   gdouble progress;
   gchar *phase;
   gchar *message;               /* what the process last said went wrong */
-  gint64 started_us, renewed_us;
+  gint64 started_us;
+  gint64 renewed_us;            /* before the last renewal that succeeded
+                                 * (or the claim) */
+  gint64 tried_us;              /* before the last renewal tried */
   /* how the attempt ended, once known; kept until recorded */
   CcJobEnd end;
   gchar *end_reason;
   gchar *end_outputs;
 } Run;
 
+typedef enum
+{
+  RENEWED,
+  RENEW_FAILED,                 /* the store did not answer: try again */
+  RENEW_LOST,                   /* the lease is gone */
+} RenewResult;
+
 static void claim_jobs (CcRunner * runner);
 static void run_check_end (Run * run);
+static RenewResult run_renew (Run * run);
 
 static gint64
 now_s (void)
@@ -154,6 +195,26 @@ run_kill (Run * run, const gchar * reason)
     run->kill_reason = g_strdup (reason);
   if (run->proc && !run->exited)
     cc_child_kill (run->proc);
+}
+
+/* The job is not this run's any more (cancelled, or its lease gone):
+ * its process goes, and so does an attempt's folder waiting to be kept,
+ * or an end waiting to be recorded. May free the run. */
+static void
+run_drop (Run * run, RunFate fate)
+{
+  g_autoptr (GError) err = NULL;
+
+  if (run->fate != RUN_LIVE)
+    return;
+  run->fate = fate;
+  run_kill (run, NULL);
+  if (run->keep_waiting && !cc_job_dir_remove_tree (run->run_dir, &err))
+    g_warning ("%s", err->message);
+  if (run->keep_waiting || run->unrecorded) {
+    run->keep_waiting = run->unrecorded = FALSE;
+    run_unlist (run);
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,7 +400,7 @@ hashed (GObject * source, GAsyncResult * res, gpointer data)
 
   run->pending--;
   run->end_outputs = g_task_propagate_pointer (G_TASK (res), &err);
-  if (run->fate == RUN_STOPPED) {
+  if (run->fate != RUN_LIVE) {
     run_unlist (run);
     return;
   }
@@ -380,6 +441,25 @@ run_keep (Run * run)
   g_task_run_in_thread (task, hash_thread);
 }
 
+/* Keeps the attempt's outputs right after a renewal that succeeded: an
+ * attempt whose lease is gone (another server may run the job now) never
+ * replaces the job's out/. While the store does not answer, the tick
+ * tries again, until the lease may have run out. May free the run. */
+static RenewResult
+run_try_keep (Run * run)
+{
+  RenewResult result = run_renew (run);
+
+  run->keep_waiting = TRUE;
+  if (result == RENEWED) {
+    run->keep_waiting = FALSE;
+    run_keep (run);
+  } else if (result == RENEW_LOST) {
+    run_drop (run, RUN_LOST);
+  }
+  return result;
+}
+
 /* Once the process has exited and its output is read to the end. */
 static void
 run_check_end (Run * run)
@@ -395,7 +475,7 @@ run_check_end (Run * run)
     return;
   }
   run_judge (run);
-  run_keep (run);
+  run_try_keep (run);
 }
 
 /* ------------------------------------------------------------------ */
@@ -479,8 +559,9 @@ run_failed_to_start (Run * run, const GError * err)
   run_record (run);
 }
 
+/* @claimed_us: the time taken before the claim */
 static void
-run_start (CcRunner * runner, CcJobRecord * job)
+run_start (CcRunner * runner, CcJobRecord * job, gint64 claimed_us)
 {
   Run *run = g_new0 (Run, 1);
   g_autoptr (GError) err = NULL;
@@ -490,7 +571,8 @@ run_start (CcRunner * runner, CcJobRecord * job)
   run->job = job;
   run->dir = g_build_filename (runner->server->jobs_dir, job->id, NULL);
   run->line = g_string_new (NULL);
-  run->started_us = run->renewed_us = g_get_monotonic_time ();
+  run->started_us = g_get_monotonic_time ();
+  run->renewed_us = run->tried_us = claimed_us;
   run->listed = TRUE;
   g_hash_table_insert (runner->runs, job->id, run);
   run->proc = run_spawn (run, &err);
@@ -513,39 +595,176 @@ claim_jobs (CcRunner * runner)
   while (!runner->stopping && cc_server_runs_jobs (server) &&
       g_hash_table_size (runner->runs) < server->options.jobs) {
     g_autoptr (GError) err = NULL;
+    gint64 before = g_get_monotonic_time ();
     CcJobRecord *job = cc_store_job_claim (server->store, runner->owner,
-        now_s (), now_s () + LEASE_S, &err);
+        now_s (), now_s () + runner->lease_us / G_USEC_PER_SEC, &err);
+    Run *old;
 
     if (job == NULL) {
       if (err)
         g_warning ("claiming a job: %s", err->message);
       return;
     }
-    run_start (runner, job);
+    old = g_hash_table_lookup (runner->runs, job->id);
+    if (old) {
+      /* a run of ours still holds it: its lease was taken back and the
+       * job queued again. That run is lost; the claim waits until it is
+       * gone. */
+      g_warning ("job %s: attempt %d lost (its lease was taken back)",
+          job->id, old->job->attempt);
+      run_drop (old, RUN_LOST);
+      if (!cc_store_job_release (server->store, job->id, job->attempt,
+              runner->owner, &err))
+        g_warning ("job %s: giving it back: %s", job->id, err->message);
+      cc_job_record_free (job);
+      return;
+    }
+    run_start (runner, job, before);
   }
 }
 
 /* ------------------------------------------------------------------ */
 /* Every second.                                                        */
 
-/* Renews the run's lease with its progress; a job whose lease is gone
- * (cancelled, or taken back) is not ours any more: its process goes. */
+/* Renews the run's lease with its progress. */
+static RenewResult
+run_renew (Run * run)
+{
+  CcRunner *runner = run->runner;
+  g_autoptr (GError) err = NULL;
+  gint64 before = g_get_monotonic_time ();
+
+  run->tried_us = before;
+  if (cc_store_job_renew (runner->server->store, run->job->id,
+          run->job->attempt, runner->owner, now_s (), now_s () +
+          runner->lease_us / G_USEC_PER_SEC, run->progress, &err)) {
+    run->renewed_us = before;
+    return RENEWED;
+  }
+  if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return RENEW_LOST;
+  g_warning ("job %s: renewing its lease: %s", run->job->id, err->message);
+  return RENEW_FAILED;
+}
+
+/* Whether the run's lease may have run out: no renewal has succeeded for
+ * nearly a lease. With SQLite nothing takes a lease back while this
+ * server runs: a run there never lapses. */
+static gboolean
+run_lapsed (Run * run, gint64 now)
+{
+  gint64 lease_us = run->runner->lease_us;
+
+  return cc_runner_sweeps (run->runner) &&
+      now - run->renewed_us >= lease_us - MAX (lease_us / 4,
+      LEASE_SLACK_MIN_US);
+}
+
+/* Queues again the jobs whose lease expired: their server stopped (or
+ * stopped answering) without giving them back. One of ours can be among
+ * them only if its renewals failed for a whole lease; then it was lost
+ * already (run_lapsed). PostgreSQL only. */
 static void
-run_renew (CcRunner * runner, Run * run)
+sweep (CcRunner * runner)
 {
   g_autoptr (GError) err = NULL;
+  gint n;
 
-  run->renewed_us = g_get_monotonic_time ();
-  if (cc_store_job_renew (runner->server->store, run->job->id,
-          run->job->attempt, runner->owner, now_s () + LEASE_S,
-          run->progress, &err))
-    return;
-  if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
-    g_warning ("job %s: renewing its lease: %s", run->job->id, err->message);
-    return;
+  runner->swept_us = g_get_monotonic_time ();
+  n = cc_store_job_rescue (runner->server->store, now_s (), "the job's "
+      "lease expired: the server running it stopped", now_s (), &err);
+  if (n < 0)
+    g_warning ("looking for expired leases: %s", err->message);
+  else if (n > 0)
+    g_message ("%d job(s) whose lease expired queued again", n);
+}
+
+/* What a job another server runs has become (its state, its attempt,
+ * its progress as renewed), for the event streams here, once a tick. A
+ * job seen first gets its state (again: a stream may have started before
+ * it changed). */
+static void
+relay_others (CcRunner * runner)
+{
+  CcServer *server = runner->server;
+  g_autoptr (GPtrArray) ids = cc_events_jobs (server->events);
+  g_autoptr (GHashTable) relayed = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, g_free);
+
+  for (guint i = 0; i < ids->len; i++) {
+    const gchar *id = ids->pdata[i];
+    g_autoptr (GError) err = NULL;
+    g_autoptr (CcJobRecord) job = NULL;
+    g_autoptr (JsonObject) o = NULL;
+    const gchar *last;
+    gchar *now;
+
+    if (g_hash_table_contains (runner->runs, id))
+      continue;                 /* ours: its events go as they come */
+    job = cc_store_job_get (server->store, id, &err);
+    if (job == NULL)
+      continue;
+    now = g_strdup_printf ("%s %d %.3f", cc_job_state_to_string
+        (job->state), job->attempt, job->progress);
+    last = g_hash_table_lookup (runner->relayed, id);
+    g_hash_table_insert (relayed, g_strdup (id), now);
+    if (g_strcmp0 (last, now) == 0)
+      continue;
+    if (last && g_str_has_prefix (last, "running ") &&
+        g_str_has_prefix (now, "running ") &&
+        strtol (last + 8, NULL, 10) == job->attempt) {
+      o = json_object_new ();
+      json_object_set_double_member (o, "percent", job->progress * 100);
+      json_object_set_string_member (o, "job", id);
+      json_object_set_int_member (o, "attempt", job->attempt);
+      cc_events_publish (server->events, id, "progress", o, FALSE);
+    } else {
+      cc_jobs_publish_state (server, id);
+    }
   }
-  run->fate = RUN_LOST;
-  run_kill (run, NULL);
+  g_hash_table_unref (runner->relayed);
+  runner->relayed = g_steal_pointer (&relayed);
+}
+
+/* A run's turn in the tick: renewed first (also once its process has
+ * ended, until its end is recorded), or lost; then what waits on the
+ * store tried again. Returns FALSE when a renewal of ours failed. May free
+ * the run. */
+static gboolean
+run_tick (Run * run, gint64 now, gint64 limit_us)
+{
+  gboolean renewed = TRUE;
+
+  if (run->fate != RUN_LIVE)
+    return TRUE;
+  if (run_lapsed (run, now)) {
+    g_warning ("job %s: attempt %d lost: its lease could not be renewed "
+        "for %" G_GINT64_FORMAT " s", run->job->id, run->job->attempt,
+        (now - run->renewed_us) / G_USEC_PER_SEC);
+    run_drop (run, RUN_LOST);
+    return FALSE;
+  }
+  if (!run->keep_waiting && now - run->tried_us >= run->runner->renew_us) {
+    switch (run_renew (run)) {
+      case RENEWED:
+        break;
+      case RENEW_FAILED:
+        renewed = FALSE;
+        break;
+      case RENEW_LOST:
+        run_drop (run, RUN_LOST);
+        return TRUE;
+    }
+  }
+  if (run->keep_waiting)         /* the store did not answer last time */
+    return run_try_keep (run) != RENEW_FAILED;
+  if (run->unrecorded) {
+    run_record (run);           /* the store refused it last time */
+    return TRUE;
+  }
+  if (!run->exited && now - run->started_us > limit_us)
+    run_kill (run, "the job ran past its time limit");
+  return renewed;
 }
 
 static gboolean
@@ -556,21 +775,19 @@ tick (gpointer data)
   gint64 limit_us = (gint64) ((runner->server->options.job_max_time_s +
           KILL_GRACE_S) * G_USEC_PER_SEC);
   g_autoptr (GList) runs = g_hash_table_get_values (runner->runs);
+  gboolean renewed = TRUE;
 
   for (GList * l = runs; l; l = l->next) {
-    Run *run = l->data;
-
-    if (run->unrecorded) {
-      run_record (run);         /* the store refused it last time */
-      continue;
-    }
-    if (run->exited || run->fate != RUN_LIVE)
-      continue;
-    if (now - run->started_us > limit_us)
-      run_kill (run, "the job ran past its time limit");
-    else if (now - run->renewed_us >= RENEW_US)
-      run_renew (runner, run);
+    if (!run_tick (l->data, now, limit_us))
+      renewed = FALSE;
   }
+  /* a tick whose renewals failed sweeps nothing: the store may be back
+   * with leases of ours that only look expired */
+  if (cc_runner_sweeps (runner) && renewed &&
+      now - runner->swept_us >= runner->renew_us)
+    sweep (runner);
+  if (runner->server->options.db_url)
+    relay_others (runner);
   claim_jobs (runner);
   return G_SOURCE_CONTINUE;
 }
@@ -601,10 +818,17 @@ cc_runner_cancel (CcRunner * runner, const gchar * id)
 {
   Run *run = g_hash_table_lookup (runner->runs, id);
 
-  if (run && run->fate == RUN_LIVE) {
-    run->fate = RUN_CANCELLED;
-    run_kill (run, NULL);
-  }
+  if (run)
+    run_drop (run, RUN_CANCELLED);
+}
+
+/* Whether this runner sweeps for expired leases: with PostgreSQL only.
+ * With SQLite it is the only server, and what a stopped one left was
+ * queued again at start. */
+gboolean
+cc_runner_sweeps (CcRunner * runner)
+{
+  return runner->server->options.db_url != NULL;
 }
 
 /* The progress of a job running here, as its process last said; FALSE
@@ -642,24 +866,31 @@ new_owner (GError ** error)
 /**
  * cc_runner_new:
  *
- * Queues again what a dead server left running, removes the attempts'
- * folders it left, prepares GStreamer's registry for the jobs and starts
- * claiming.
+ * Queues again what a dead server left running (with PostgreSQL: what
+ * dead servers left, their leases expired), removes the attempts' folders
+ * left in the data folder when no other server uses it, prepares
+ * GStreamer's registry for the jobs and starts claiming.
  */
 CcRunner *
 cc_runner_new (CcServer * server, GError ** error)
 {
   CcRunner *runner = g_new0 (CcRunner, 1);
+  /* SQLite: this server is the only one (the folder's lock) */
+  gboolean only_server = server->options.db_url == NULL;
   gint rescued;
 
   runner->server = server;
+  runner->lease_us = (gint64) (server->options.lease_s * G_USEC_PER_SEC);
+  runner->renew_us = runner->lease_us / 6;
   runner->runs = g_hash_table_new (g_str_hash, g_str_equal);
+  runner->relayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   runner->cancellable = g_cancellable_new ();
   runner->owner = new_owner (error);
   runner->exe = g_file_read_link ("/proc/self/exe", error);
   rescued = runner->owner && runner->exe ? cc_store_job_rescue
-      (server->store, G_MAXINT64, "the server stopped while the job ran",
-      now_s (), error) : -1;
+      (server->store, only_server ? G_MAXINT64 : now_s (), "the server "
+      "stopped while the job ran", now_s (), error) : -1;
   if (rescued < 0) {
     cc_runner_free (runner);
     return NULL;
@@ -667,7 +898,10 @@ cc_runner_new (CcServer * server, GError ** error)
   if (rescued > 0)
     g_message ("%d job(s) left running by a stopped server queued again",
         rescued);
-  cc_job_dir_forget_runs (server->jobs_dir);
+  runner->swept_us = g_get_monotonic_time ();
+  /* another server's running attempts are in their folders */
+  if (server->alone)
+    cc_job_dir_forget_runs (server->jobs_dir);
   if (cc_server_runs_jobs (server))
     runner->registry = cc_child_prepare_registry (runner->exe,
         server->options.data_dir);
@@ -706,6 +940,7 @@ cc_runner_free (CcRunner * runner)
   while (runner->n_alive > 0)
     g_main_context_iteration (NULL, TRUE);
   g_hash_table_unref (runner->runs);
+  g_hash_table_unref (runner->relayed);
   g_object_unref (runner->cancellable);
   g_free (runner->owner);
   g_free (runner->exe);

@@ -15,6 +15,7 @@ void cc_runner_cancel (CcRunner * runner, const gchar * id);
 gboolean cc_runner_live (CcRunner * runner, const gchar * id,
     gdouble * progress, const gchar ** phase);
 guint cc_runner_n_running (CcRunner * runner);
+gboolean cc_runner_sweeps (CcRunner * runner);
 void cc_runner_free (CcRunner * runner);
 
 G_END_DECLS

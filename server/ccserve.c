@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * ccserve: `campuscut serve [--data DIR] [--listen ADDR:PORT] [--jobs N]
- * [--no-sandbox] [COMMAND]`.
+ * ccserve: `campuscut serve [--data DIR] [--db URL] [--listen ADDR:PORT]
+ * [--jobs N] [--no-sandbox] [COMMAND]`.
  *
  * Without a command it starts the service (ccserver.c) and prints, as the
  * first line on standard output, the URL it listens on (with the port
  * bound when --listen asked for port 0, which is how tests find it). With
- * a command it manages units, users and rounds in DIR (ccadmin.c) and
- * exits.
+ * a command it manages units, users and rounds in DIR's database, or the
+ * PostgreSQL database --db names (ccadmin.c), and exits.
  *
  * Exit codes: 0 done (or stopped by SIGTERM/SIGINT), 1 failure, 2 usage.
  */
@@ -21,6 +21,7 @@
 #include "ccadmin.h"
 #include "ccserve.h"
 #include "ccserver.h"
+#include "ccstore-pg.h"
 
 #define DEFAULT_DATA_DIR "campuscut-data"
 #define DEFAULT_LISTEN "127.0.0.1:8080"
@@ -30,10 +31,12 @@
 #define DEFAULT_JOB_MAX_OUTPUT_MB 4096
 #define DEFAULT_RETRY_DELAY_S 10.0
 #define DEFAULT_HEARTBEAT_S 15.0
+#define DEFAULT_LEASE_S 60.0
 
 typedef struct
 {
   gchar *data_dir;
+  gchar *db_url;
   gchar *listen;
   gint jobs;
   gint max_upload_mb;
@@ -43,6 +46,7 @@ typedef struct
   gint job_max_output_mb;
   gdouble retry_delay_s;
   gdouble heartbeat_s;
+  gdouble lease_s;
   gchar *kind;
   gchar *role;
   gchar *unit;
@@ -81,6 +85,9 @@ serve_context_new (ServeArgs * a)
     {"data", 'd', 0, G_OPTION_ARG_FILENAME, &a->data_dir,
         N_("Folder for the database and the uploads (default "
           "./" DEFAULT_DATA_DIR ")"), "DIR"},
+    {"db", 0, 0, G_OPTION_ARG_STRING, &a->db_url,
+        N_("The database: a postgresql:// URL, which several servers may "
+          "share (default: SQLite in the data folder)"), "URL"},
     {"listen", 'l', 0, G_OPTION_ARG_STRING, &a->listen,
         N_("Address and port to listen on (default " DEFAULT_LISTEN
           "; port 0: any free port)"), "ADDR:PORT"},
@@ -106,6 +113,9 @@ serve_context_new (ServeArgs * a)
     {"heartbeat", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->heartbeat_s, N_("Seconds between an event stream's heartbeats "
           "(default 15)"), "S"},
+    {"lease", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &a->lease_s,
+        N_("A running job's lease, in seconds (default 60; for tests)"),
+        "S"},
     {"kind", 0, 0, G_OPTION_ARG_STRING, &a->kind,
         N_("units add: district or college"), "KIND"},
     {"role", 0, 0, G_OPTION_ARG_STRING, &a->role,
@@ -150,7 +160,8 @@ run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
     a->deadline, a->name
   };
   g_autoptr (GError) err = NULL;
-  g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, &err);
+  g_autoptr (CcStore) store = cc_data_open_store (a->data_dir, a->db_url,
+      &err);
   g_autofree gchar *problem = NULL;
   gint ret;
 
@@ -174,6 +185,7 @@ run_server (const ServeArgs * a)
       g_get_num_processors () / 4);
   CcServerOptions o = {
     .data_dir = a->data_dir,
+    .db_url = a->db_url,
     .listen = a->listen,
     .jobs = jobs,
     .job_threads = jobs > 1 ? MAX (1, g_get_num_processors () / jobs) : 0,
@@ -184,6 +196,7 @@ run_server (const ServeArgs * a)
     .job_max_output_mb = a->job_max_output_mb,
     .retry_delay_s = a->retry_delay_s,
     .heartbeat_ms = (guint) (a->heartbeat_s * 1000),
+    .lease_s = a->lease_s,
   };
   g_autoptr (GError) err = NULL;
   g_autoptr (CcServer) server = cc_server_new (&o, &err);
@@ -212,6 +225,9 @@ run_server (const ServeArgs * a)
 static const gchar *
 check_args (const ServeArgs * a, gint argc)
 {
+  if (a->db_url && !cc_store_pg_url_valid (a->db_url))
+    return _("--db takes a postgresql:// (or postgres://) URL; without it "
+        "the database is SQLite's, in the data folder");
   if (a->jobs < 0 || a->jobs > 256)
     return _("--jobs takes 1 to 256");
   if (a->max_upload_mb < 1 || a->max_upload_mb > 1024 * 1024)
@@ -226,6 +242,8 @@ check_args (const ServeArgs * a, gint argc)
     return _("--retry-delay takes 0 to 86400 seconds");
   if (!(a->heartbeat_s >= 0.1 && a->heartbeat_s <= 3600))
     return _("--heartbeat takes 0.1 to 3600 seconds");
+  if (!(a->lease_s >= 6 && a->lease_s <= 3600))
+    return _("--lease takes 6 to 3600 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
   if (argc == 1 && (a->contact || a->phone || a->deadline || a->name))
@@ -252,6 +270,7 @@ cc_serve_main (gint argc, gchar ** argv)
     .job_max_output_mb = DEFAULT_JOB_MAX_OUTPUT_MB,
     .retry_delay_s = DEFAULT_RETRY_DELAY_S,
     .heartbeat_s = DEFAULT_HEARTBEAT_S,
+    .lease_s = DEFAULT_LEASE_S,
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;
@@ -278,6 +297,7 @@ cc_serve_main (gint argc, gchar ** argv)
 
 out:
   g_free (a.data_dir);
+  g_free (a.db_url);
   g_free (a.listen);
   g_free (a.kind);
   g_free (a.role);

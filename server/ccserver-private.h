@@ -24,6 +24,8 @@ struct _CcServer
   gchar *jobs_dir;
   gchar *tmp_dir;               /* exports being made, emptied at start */
   gint lock_fd;
+  gboolean alone;               /* no other server uses the data folder:
+                                 * what one left behind may be tidied */
   CcStore *store;
   CcSandbox sandbox;
   SoupServer *soup;

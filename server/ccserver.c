@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccserver: the service's one object and its life: the data folder (the
- * database, uploads/ by id, a lock so that one server uses it at a time),
+ * database, uploads/ by id, a lock so that one server uses it at a time,
+ * or several when they share a PostgreSQL database),
  * the sandbox check, the HTTP server and its routes, the main loop until
  * SIGTERM or SIGINT, and an orderly end in which every upload under way
  * records how far it got.
@@ -37,24 +38,33 @@
 #include "ccpages.h"
 #include "ccreview.h"
 #include "ccrunner.h"
+#include "ccstore-pg.h"
 #include "ccstore-sqlite.h"
 #include "cctus.h"
 
 #define DATABASE_NAME "campuscut.db"
 #define LOCK_NAME "serve.lock"
+/* How long a PostgreSQL server waits for one starting beside it to tidy
+ * the data folder. */
+#define LOCK_WAIT_US (30 * G_USEC_PER_SEC)
 
 /**
  * cc_data_open_store:
+ * @db_url: (nullable): a postgresql:// URL, or NULL for the SQLite
+ *   database in @data_dir
  *
  * Opens (creating them if needed) the data folder and its database, with
  * its schema brought up to date. The commands that manage units and users
  * use this too, also while a server runs.
  */
 CcStore *
-cc_data_open_store (const gchar * data_dir, GError ** error)
+cc_data_open_store (const gchar * data_dir, const gchar * db_url,
+    GError ** error)
 {
   g_autofree gchar *path = g_build_filename (data_dir, DATABASE_NAME, NULL);
 
+  if (db_url)
+    return cc_store_pg_open (db_url, error);
   if (g_mkdir_with_parents (data_dir, 0700) != 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
         "%s: %s", data_dir, g_strerror (errno));
@@ -63,8 +73,29 @@ cc_data_open_store (const gchar * data_dir, GError ** error)
   return cc_store_sqlite_open (path, error);
 }
 
-/* One server per data folder: a second would fight over the uploads. The
- * kernel drops the lock when the process dies, kill -9 included. */
+/* Waits, a bounded time, for a shared lock on the data folder. */
+static gboolean
+lock_shared (CcServer * self)
+{
+  gint64 end = g_get_monotonic_time () + LOCK_WAIT_US;
+
+  while (flock (self->lock_fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (G_USEC_PER_SEC / 20);
+  }
+  return TRUE;
+}
+
+/* One server per data folder with SQLite: a second would fight over the
+ * uploads and run the jobs the first one runs. With PostgreSQL the
+ * database hands each job to one server, and several share the folder
+ * (the lock is shared); a SQLite server still finds it in use. The one
+ * that finds the folder free is alone in it, and may tidy up what a
+ * stopped server left: it holds the lock exclusively until it has (see
+ * cc_server_new), and a PostgreSQL server starting meanwhile waits for
+ * it. The kernel drops the lock when the process dies, kill -9
+ * included. */
 static gboolean
 lock_data_dir (CcServer * self, GError ** error)
 {
@@ -82,12 +113,30 @@ lock_data_dir (CcServer * self, GError ** error)
         "%s: %s", path, g_strerror (errno));
     return FALSE;
   }
-  if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-        "%s is in use by another campuscut serve", self->options.data_dir);
-    return FALSE;
-  }
-  return TRUE;
+  self->alone = flock (self->lock_fd, LOCK_EX | LOCK_NB) == 0;
+  if (self->alone || (self->options.db_url && lock_shared (self)))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+      "%s is in use by another campuscut serve%s", self->options.data_dir,
+      self->options.db_url ? " (one with SQLite, which shares it with none, "
+      "or one that has been starting for 30 s)" : "");
+  return FALSE;
+}
+
+/* A PostgreSQL server that tidied the folder alone shares it from now
+ * on. The kernel converts a lock in two steps: another server may take
+ * it exclusively in between, to tidy; nothing of this one's is there yet
+ * (nothing runs, nothing listens), and it waits for that one. */
+static gboolean
+share_data_dir (CcServer * self, GError ** error)
+{
+  if (self->options.db_url == NULL || !self->alone || lock_shared (self))
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+      "%s: the lock could not be shared: %s", self->options.data_dir,
+      errno == EWOULDBLOCK ? "another campuscut serve holds it" :
+      g_strerror (errno));
+  return FALSE;
 }
 
 static JsonObject *
@@ -199,6 +248,7 @@ options_copy (CcServerOptions * dst, const CcServerOptions * src)
   /* absolute: jobs' sandboxes bind paths in it, their processes run
    * elsewhere */
   dst->data_dir = g_canonicalize_filename (src->data_dir, NULL);
+  dst->db_url = g_strdup (src->db_url);
   dst->listen = g_strdup (src->listen);
 }
 
@@ -223,11 +273,13 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   self->exports_cancellable = g_cancellable_new ();
   if (!lock_data_dir (self, error))
     return NULL;
-  self->store = cc_data_open_store (self->options.data_dir, error);
+  self->store = cc_data_open_store (self->options.data_dir,
+      self->options.db_url, error);
   if (self->store == NULL)
     return NULL;
-  /* what a stopped server was exporting is of no use to anyone */
-  if (!cc_job_dir_remove_tree (self->tmp_dir, error) ||
+  /* what a stopped server was exporting is of no use to anyone; another
+   * one's exports are its own */
+  if ((self->alone && !cc_job_dir_remove_tree (self->tmp_dir, error)) ||
       !make_dir (self->uploads_dir, error) ||
       !make_dir (self->jobs_dir, error) || !make_dir (self->tmp_dir, error))
     return NULL;
@@ -250,7 +302,7 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   if (self->tus == NULL)
     return NULL;
   self->runner = cc_runner_new (self, error);
-  if (self->runner == NULL)
+  if (self->runner == NULL || !share_data_dir (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }
@@ -372,6 +424,7 @@ cc_server_free (CcServer * self)
   cc_sandbox_clear (&self->sandbox);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_free (self->options.data_dir);
+  g_free (self->options.db_url);
   g_free (self->options.listen);
   g_free (self->uploads_dir);
   g_free (self->jobs_dir);

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   gchar *data_dir;
+  gchar *db_url;                /* postgresql://…, NULL: SQLite in data_dir */
   gchar *listen;                /* ADDR:PORT, [V6ADDR]:PORT; port 0: any */
   guint jobs;                   /* jobs at once */
   guint job_threads;            /* each job's --threads, 0: its own choice */
@@ -25,11 +26,14 @@ typedef struct
   gdouble retry_delay_s;        /* before a failed attempt's next, times the
                                  * attempts made */
   guint heartbeat_ms;           /* between event stream comments */
+  gdouble lease_s;              /* a claimed job's lease, renewed every
+                                 * sixth of it */
 } CcServerOptions;
 
 typedef struct _CcServer CcServer;
 
-CcStore *cc_data_open_store (const gchar * data_dir, GError ** error);
+CcStore *cc_data_open_store (const gchar * data_dir, const gchar * db_url,
+    GError ** error);
 
 CcServer *cc_server_new (const CcServerOptions * options, GError ** error);
 gboolean cc_server_listen (CcServer * self, GError ** error);

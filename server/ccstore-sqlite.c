@@ -8,10 +8,9 @@
  * and a busy timeout. Every call that changes something is one statement,
  * or one explicit transaction when it takes two; none stays open.
  *
- * All SQL is in the block below, statements side by side, so that a
- * PostgreSQL store can be written from the same list. Migrations are
- * numbered, applied in order at open, each in its own transaction, and
- * never edited once released: a change is a new migration at the end.
+ * The SQL, migrations and statements, is ccstore-sql.h's, shared with the
+ * PostgreSQL store (ccstore-pg.c). Migrations are applied in order at
+ * open, each in its own transaction.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -22,304 +21,10 @@
 
 #include "ccstore-sqlite.h"
 
+#define CC_SQL_SQLITE
+#include "ccstore-sql.h"
+
 #define BUSY_TIMEOUT_MS 5000
-
-/* ------------------------------------------------------------------ */
-/* The schema, one migration per entry (version = index + 1).           */
-
-static const gchar *const migrations[] = {
-  /* 1: the organisation, browser sessions and resumable uploads. */
-  "CREATE TABLE units ("
-  "  id INTEGER PRIMARY KEY,"
-  "  name TEXT NOT NULL UNIQUE,"
-  "  kind TEXT NOT NULL CHECK (kind IN ('district', 'college')),"
-  "  created_at INTEGER NOT NULL);"
-  "CREATE TABLE users ("
-  "  id INTEGER PRIMARY KEY,"
-  "  name TEXT NOT NULL UNIQUE,"
-  "  role TEXT NOT NULL CHECK (role IN ('submitter', 'reviewer', 'admin')),"
-  "  unit_id INTEGER REFERENCES units (id),"
-  "  token_hash TEXT UNIQUE,"
-  "  created_at INTEGER NOT NULL,"
-  "  CHECK ((role = 'submitter') = (unit_id IS NOT NULL)));"
-  "CREATE TABLE sessions ("
-  "  id_hash TEXT PRIMARY KEY,"
-  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
-  "  csrf TEXT NOT NULL,"
-  "  created_at INTEGER NOT NULL,"
-  "  expires_at INTEGER NOT NULL);"
-  "CREATE INDEX sessions_user ON sessions (user_id);"
-  "CREATE TABLE uploads ("
-  "  id TEXT PRIMARY KEY,"
-  "  unit_id INTEGER REFERENCES units (id),"
-  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
-  "  kind TEXT NOT NULL CHECK (kind IN ('video', 'captions', 'logo')),"
-  "  filename TEXT NOT NULL,"
-  "  length INTEGER NOT NULL CHECK (length >= 0),"
-  "  received INTEGER NOT NULL DEFAULT 0"
-  "    CHECK (received >= 0 AND received <= length),"
-  "  sha256 TEXT,"
-  "  created_at INTEGER NOT NULL,"
-  "  completed_at INTEGER);"
-  "CREATE INDEX uploads_unit ON uploads (unit_id);",
-
-  /* 2: jobs. A running job belongs to the worker whose lease it carries;
-   * errors and outputs are JSON arrays so that each transition stays one
-   * statement (PostgreSQL: jsonb). */
-  "CREATE TABLE jobs ("
-  "  id TEXT PRIMARY KEY,"
-  "  unit_id INTEGER REFERENCES units (id),"
-  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
-  "  video_upload TEXT NOT NULL REFERENCES uploads (id),"
-  "  captions_upload TEXT REFERENCES uploads (id),"
-  "  logo_upload TEXT REFERENCES uploads (id),"
-  "  options TEXT NOT NULL,"
-  "  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done',"
-  "    'rejected', 'failed', 'cancelled')),"
-  "  attempt INTEGER NOT NULL DEFAULT 0 CHECK (attempt >= 0),"
-  "  max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),"
-  "  run_after INTEGER NOT NULL,"
-  "  lease_owner TEXT,"
-  "  lease_expires INTEGER,"
-  "  progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),"
-  "  exit_code INTEGER,"
-  "  reason TEXT,"
-  "  errors TEXT NOT NULL DEFAULT '[]',"
-  "  outputs TEXT NOT NULL DEFAULT '[]',"
-  "  created_at INTEGER NOT NULL,"
-  "  started_at INTEGER,"
-  "  finished_at INTEGER,"
-  "  CHECK ((state = 'running') ="
-  "    (lease_owner IS NOT NULL AND lease_expires IS NOT NULL)));"
-  "CREATE INDEX jobs_queue ON jobs (state, created_at);"
-  "CREATE INDEX jobs_unit ON jobs (unit_id, created_at);"
-  "CREATE INDEX jobs_video ON jobs (video_upload);"
-  "CREATE INDEX jobs_captions ON jobs (captions_upload);"
-  "CREATE INDEX jobs_logo ON jobs (logo_upload);",
-
-  /* 3: the campaign and its review. Rounds with their last day (ISO
-   * dates compare as text); units' contacts; each job's round, the
-   * submission's metadata (the role model's facts as a JSON object:
-   * PostgreSQL jsonb) and where it is in review. The review log is
-   * append-only: the triggers (SQLite's own; PostgreSQL: a trigger
-   * function that raises, or UPDATE and DELETE revoked) refuse any change.
-   * Its user is not a reference: the log outlives the people in it. */
-  "CREATE TABLE rounds ("
-  "  number INTEGER PRIMARY KEY CHECK (number >= 1),"
-  "  name TEXT NOT NULL,"
-  "  deadline TEXT NOT NULL CHECK (length (deadline) = 10),"
-  "  created_at INTEGER NOT NULL);"
-  "ALTER TABLE units ADD COLUMN contact TEXT;"
-  "ALTER TABLE units ADD COLUMN phone TEXT;"
-  "ALTER TABLE jobs ADD COLUMN round INTEGER REFERENCES rounds (number);"
-  "ALTER TABLE jobs ADD COLUMN student TEXT;"
-  "ALTER TABLE jobs ADD COLUMN role_model TEXT;"
-  "ALTER TABLE jobs ADD COLUMN review_state TEXT NOT NULL DEFAULT 'none'"
-  "  CHECK (review_state IN ('none', 'pending', 'approved',"
-  "    'changes_requested', 'rejected'));"
-  "UPDATE jobs SET review_state = 'pending' WHERE state = 'done';"
-  "CREATE INDEX jobs_review ON jobs (review_state, created_at);"
-  "CREATE INDEX jobs_round ON jobs (round, unit_id);"
-  "CREATE TABLE decisions ("
-  "  id INTEGER PRIMARY KEY,"
-  "  job_id TEXT NOT NULL REFERENCES jobs (id),"
-  "  user_id INTEGER,"
-  "  user_name TEXT,"
-  "  at INTEGER NOT NULL,"
-  "  decision TEXT NOT NULL CHECK (decision IN ('approved',"
-  "    'changes_requested', 'rejected', 'void')),"
-  "  reason TEXT NOT NULL CHECK (reason <> ''),"
-  "  outputs TEXT NOT NULL);"
-  "CREATE INDEX decisions_job ON decisions (job_id, id);"
-  "CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions"
-  "  BEGIN SELECT RAISE (ABORT, 'the review log is append-only'); END;"
-  "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions"
-  "  BEGIN SELECT RAISE (ABORT, 'the review log is append-only'); END;"
-  "CREATE TABLE comments ("
-  "  id INTEGER PRIMARY KEY,"
-  "  job_id TEXT NOT NULL REFERENCES jobs (id),"
-  "  user_id INTEGER REFERENCES users (id) ON DELETE SET NULL,"
-  "  user_name TEXT NOT NULL,"
-  "  at INTEGER NOT NULL,"
-  "  t REAL NOT NULL CHECK (t >= 0),"
-  "  text TEXT NOT NULL);"
-  "CREATE INDEX comments_job ON comments (job_id, id);",
-};
-
-/* ------------------------------------------------------------------ */
-/* The statements.                                                      */
-
-#define SQL_SCHEMA_TABLE \
-  "CREATE TABLE IF NOT EXISTS schema_version (" \
-  "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"
-#define SQL_SCHEMA_VERSION \
-  "SELECT COALESCE(MAX(version), 0) FROM schema_version"
-#define SQL_SCHEMA_RECORD \
-  "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)"
-#define SQL_PING "SELECT 1"
-
-#define SQL_UNIT_ADD \
-  "INSERT INTO units (name, kind, created_at, contact, phone)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5)"
-#define UNIT_SELECT "SELECT id, name, kind, created_at, contact, phone"
-#define SQL_UNIT_GET UNIT_SELECT " FROM units WHERE name = ?1"
-#define SQL_UNIT_LIST UNIT_SELECT " FROM units ORDER BY name"
-#define SQL_UNIT_REMOVE "DELETE FROM units WHERE name = ?1"
-#define SQL_UNIT_SET_CONTACT \
-  "UPDATE units SET contact = COALESCE (?2, contact)," \
-  " phone = COALESCE (?3, phone) WHERE name = ?1"
-
-#define SQL_ROUND_ADD \
-  "INSERT INTO rounds (number, name, deadline, created_at)" \
-  " VALUES (?1, ?2, ?3, ?4)"
-#define SQL_ROUND_LIST \
-  "SELECT number, name, deadline, created_at FROM rounds ORDER BY number"
-
-#define USER_SELECT \
-  "SELECT u.id, u.name, u.role, u.unit_id, n.name, u.token_hash," \
-  " u.created_at"
-#define USER_FROM " FROM users u LEFT JOIN units n ON n.id = u.unit_id"
-#define SQL_USER_ADD \
-  "INSERT INTO users (name, role, unit_id, token_hash, created_at)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5)"
-#define SQL_USER_GET USER_SELECT USER_FROM " WHERE u.name = ?1"
-#define SQL_USER_BY_TOKEN USER_SELECT USER_FROM " WHERE u.token_hash = ?1"
-#define SQL_USER_LIST USER_SELECT USER_FROM " ORDER BY u.name"
-#define SQL_USER_SET_TOKEN "UPDATE users SET token_hash = ?2 WHERE name = ?1"
-#define SQL_USER_END_SESSIONS \
-  "DELETE FROM sessions WHERE user_id IN" \
-  " (SELECT id FROM users WHERE name = ?1)"
-#define SQL_USER_REMOVE "DELETE FROM users WHERE name = ?1"
-
-#define SQL_SESSION_ADD \
-  "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5)"
-#define SQL_SESSION_USER \
-  USER_SELECT ", s.csrf FROM sessions s JOIN users u ON u.id = s.user_id" \
-  " LEFT JOIN units n ON n.id = u.unit_id" \
-  " WHERE s.id_hash = ?1 AND s.expires_at > ?2"
-#define SQL_SESSION_REMOVE "DELETE FROM sessions WHERE id_hash = ?1"
-#define SQL_SESSION_PURGE "DELETE FROM sessions WHERE expires_at <= ?1"
-
-#define UPLOAD_SELECT \
-  "SELECT id, unit_id, user_id, kind, filename, length, received, sha256," \
-  " created_at, completed_at FROM uploads"
-#define SQL_UPLOAD_ADD \
-  "INSERT INTO uploads (id, unit_id, user_id, kind, filename, length," \
-  " received, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
-#define SQL_UPLOAD_GET UPLOAD_SELECT " WHERE id = ?1"
-#define SQL_UPLOAD_LIST UPLOAD_SELECT \
-  " WHERE (?1 IS NULL OR unit_id = ?1)" \
-  " AND (?2 = 0 OR completed_at IS NULL) ORDER BY created_at, id"
-#define SQL_UPLOAD_SET_OFFSET \
-  "UPDATE uploads SET received = ?2 WHERE id = ?1 AND completed_at IS NULL"
-#define SQL_UPLOAD_COMPLETE \
-  "UPDATE uploads SET received = length, sha256 = ?2, completed_at = ?3" \
-  " WHERE id = ?1 AND completed_at IS NULL"
-#define SQL_UPLOAD_REMOVE "DELETE FROM uploads WHERE id = ?1"
-
-/* Jobs: each transition one statement, fenced by the state it leaves and,
- * for a worker's, by its attempt and lease. PostgreSQL differs in the
- * claim only: FOR UPDATE SKIP LOCKED in the subquery, so that workers
- * never wait for each other; and json_insert(x, '$[#]', o) is x || o. */
-#define JOB_COLUMNS \
-  "id, unit_id, user_id, video_upload, captions_upload, logo_upload," \
-  " options, state, attempt, max_attempts, run_after, lease_owner," \
-  " lease_expires, progress, exit_code, reason, errors, outputs," \
-  " created_at, started_at, finished_at, round, student, role_model," \
-  " review_state"
-#define SQL_JOB_ADD \
-  "INSERT INTO jobs (id, unit_id, user_id, video_upload, captions_upload," \
-  " logo_upload, options, state, max_attempts, run_after, created_at," \
-  " round, student, role_model)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?9, ?10, ?11, ?12)"
-#define SQL_JOB_GET "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"
-#define SQL_JOB_LIST "SELECT " JOB_COLUMNS " FROM jobs" \
-  " WHERE (?1 IS NULL OR unit_id = ?1)" \
-  " ORDER BY created_at DESC, id DESC LIMIT ?2"
-#define SQL_JOB_CLAIM \
-  "UPDATE jobs SET state = 'running', attempt = attempt + 1," \
-  " lease_owner = ?1, lease_expires = ?3, started_at = ?2," \
-  " finished_at = NULL, progress = 0, exit_code = NULL, outputs = '[]'," \
-  " review_state = 'none'" \
-  " WHERE id = (SELECT id FROM jobs WHERE state = 'queued'" \
-  "   AND run_after <= ?2 ORDER BY created_at, id LIMIT 1)" \
-  " AND state = 'queued' RETURNING " JOB_COLUMNS
-#define WORKER_FENCE \
-  " WHERE id = ?1 AND attempt = ?2 AND lease_owner = ?3" \
-  " AND state = 'running'"
-#define SQL_JOB_RENEW \
-  "UPDATE jobs SET lease_expires = ?4, progress = ?5" WORKER_FENCE
-/* ?4 state, ?5 exit code, ?6 reason, ?7 outputs, ?8 retry, ?9 retry at,
- * ?10 now */
-#define JOB_REQUEUES "(?4 = 'failed' AND ?8 <> 0 AND attempt < max_attempts)"
-#define SQL_JOB_FINISH \
-  "UPDATE jobs SET" \
-  " state = CASE WHEN " JOB_REQUEUES " THEN 'queued' ELSE ?4 END," \
-  " run_after = CASE WHEN " JOB_REQUEUES " THEN ?9 ELSE run_after END," \
-  " finished_at = CASE WHEN " JOB_REQUEUES " THEN NULL ELSE ?10 END," \
-  " exit_code = ?5, reason = ?6, outputs = ?7," \
-  " errors = CASE WHEN ?6 IS NULL THEN errors ELSE json_insert (errors," \
-  "   '$[#]', json_object ('attempt', attempt, 'at', ?10," \
-  "   'exit_code', ?5, 'reason', ?6)) END," \
-  " progress = CASE WHEN ?4 = 'done' THEN 1 ELSE progress END," \
-  " review_state = CASE WHEN ?4 = 'done' THEN 'pending' ELSE 'none' END," \
-  " lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
-#define SQL_JOB_RELEASE \
-  "UPDATE jobs SET state = 'queued', attempt = attempt - 1," \
-  " lease_owner = NULL, lease_expires = NULL, progress = 0" WORKER_FENCE
-#define SQL_JOB_CANCEL \
-  "UPDATE jobs SET state = 'cancelled', finished_at = ?2," \
-  " lease_owner = NULL, lease_expires = NULL" \
-  " WHERE id = ?1 AND state IN ('queued', 'running')"
-#define SQL_JOB_RETRY \
-  "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
-  " max_attempts = attempt + 3" \
-  " WHERE id = ?1 AND state IN ('failed', 'cancelled')"
-/* ?1 expired before, ?2 reason, ?3 now */
-#define SQL_JOB_RESCUE \
-  "UPDATE jobs SET" \
-  " state = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END," \
-  " finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE ?3 END," \
-  " run_after = ?3, exit_code = NULL, reason = ?2," \
-  " errors = json_insert (errors, '$[#]', json_object ('attempt', attempt," \
-  "   'at', ?3, 'exit_code', NULL, 'reason', ?2))," \
-  " lease_owner = NULL, lease_expires = NULL" \
-  " WHERE state = 'running' AND lease_expires < ?1"
-#define SQL_JOB_RERUN \
-  "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
-  " max_attempts = attempt + 3, review_state = 'none'," \
-  " options = COALESCE (?3, options)" \
-  " WHERE id = ?1 AND state IN ('done', 'rejected')"
-#define SQL_JOB_SELECT "SELECT " JOB_COLUMNS " FROM jobs" \
-  " WHERE (?1 IS NULL OR unit_id = ?1) AND (?2 IS NULL OR round = ?2)" \
-  " AND (?3 IS NULL OR state = ?3) AND (?4 IS NULL OR review_state = ?4)" \
-  " ORDER BY created_at, id"
-
-/* Review. The void entry goes with whatever changed the job's outputs, in
- * its transaction: after the last decision on job ?1, unless that was
- * void already (or there is none). */
-#define SQL_JOB_VOID \
-  "INSERT INTO decisions (job_id, user_id, user_name, at, decision," \
-  " reason, outputs) SELECT job_id, NULL, NULL, ?2, 'void'," \
-  " 'outputs changed', outputs FROM decisions" \
-  " WHERE id = (SELECT MAX (id) FROM decisions WHERE job_id = ?1)" \
-  " AND decision <> 'void'"
-#define SQL_JOB_REVIEW \
-  "UPDATE jobs SET review_state = ?2" \
-  " WHERE id = ?1 AND state = 'done' AND outputs = ?3"
-#define SQL_DECISION_ADD \
-  "INSERT INTO decisions (job_id, user_id, user_name, at, decision," \
-  " reason, outputs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-#define SQL_DECISION_LIST \
-  "SELECT id, job_id, user_id, user_name, at, decision, reason, outputs" \
-  " FROM decisions WHERE job_id = ?1 ORDER BY id"
-#define SQL_COMMENT_ADD \
-  "INSERT INTO comments (job_id, user_id, user_name, at, t, text)" \
-  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-#define SQL_COMMENT_LIST \
-  "SELECT id, job_id, user_id, user_name, at, t, text" \
-  " FROM comments WHERE job_id = ?1 ORDER BY id"
 
 /* ------------------------------------------------------------------ */
 
@@ -1137,12 +842,13 @@ sqlite_job_claim (CcStore * store, const gchar * owner, gint64 now,
 
 static gboolean
 sqlite_job_renew (CcStore * store, const gchar * id, gint attempt,
-    const gchar * owner, gint64 lease_expires, gdouble progress,
+    const gchar * owner, gint64 now, gint64 lease_expires, gdouble progress,
     GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_JOB_RENEW, error, "sisid", id,
-          (gint64) attempt, owner, lease_expires, progress), TRUE, error);
+  return run (self, prepare (self, SQL_JOB_RENEW, error, "sisiid", id,
+          (gint64) attempt, owner, now, lease_expires, progress), TRUE,
+      error);
 }
 
 /* The attempt's outputs recorded and, should a decision still stand on

@@ -456,11 +456,13 @@ cc_store_job_claim (CcStore * self, const gchar * owner, gint64 now, gint64 leas
   return CC_STORE_GET_IFACE (self)->job_claim (self, owner, now, lease_expires, error);
 }
 
+/* The lease of the running job's @attempt, still @owner's, extended to
+ * @lease_expires, with its progress. */
 gboolean
-cc_store_job_renew (CcStore * self, const gchar * id, gint attempt, const gchar * owner, gint64 lease_expires, gdouble progress, GError ** error)
+cc_store_job_renew (CcStore * self, const gchar * id, gint attempt, const gchar * owner, gint64 now, gint64 lease_expires, gdouble progress, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
-  return CC_STORE_GET_IFACE (self)->job_renew (self, id, attempt, owner, lease_expires, progress, error);
+  return CC_STORE_GET_IFACE (self)->job_renew (self, id, attempt, owner, now, lease_expires, progress, error);
 }
 
 gboolean

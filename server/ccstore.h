@@ -4,9 +4,10 @@
  * rounds, review decisions and comments), behind one interface so that
  * callers never see which database holds it.
  *
- * The SQLite backend (ccstore-sqlite.c) is the default; a PostgreSQL backend
- * implements the same interface with its own SQL. Every call that changes
- * something is one short transaction. Errors are in G_IO_ERROR:
+ * The SQLite backend (ccstore-sqlite.c) is the default; the PostgreSQL
+ * backend (ccstore-pg.c), which several servers may share, implements the
+ * same interface with the same SQL (ccstore-sql.h). Every call that
+ * changes something is one short transaction. Errors are in G_IO_ERROR:
  * NOT_FOUND (no such row), EXISTS (a name or id taken), NOT_EMPTY (still
  * referenced, e.g. a unit with users), INVALID_ARGUMENT (a value the schema
  * refuses), BUSY (locked for longer than the busy timeout), NOT_SUPPORTED
@@ -275,8 +276,8 @@ struct _CcStoreInterface
   CcJobRecord *(*job_claim) (CcStore * self, const gchar * owner, gint64 now,
       gint64 lease_expires, GError ** error);
   gboolean (*job_renew) (CcStore * self, const gchar * id, gint attempt,
-      const gchar * owner, gint64 lease_expires, gdouble progress,
-      GError ** error);
+      const gchar * owner, gint64 now, gint64 lease_expires,
+      gdouble progress, GError ** error);
   gboolean (*job_finish) (CcStore * self, const gchar * id, gint attempt,
       const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);
   gboolean (*job_release) (CcStore * self, const gchar * id, gint attempt,
@@ -357,7 +358,16 @@ gboolean cc_store_upload_remove (CcStore * self, const gchar * id,
 /* Jobs. The transitions change a job only from the state (and, for a
  * worker, the attempt and lease) they name, and are G_IO_ERROR_NOT_FOUND
  * otherwise: a cancelled job is not finished later, a lost lease changes
- * nothing. */
+ * nothing.
+ *
+ * Leases: the claim and the renewal take the caller's @now and the
+ * @lease_expires it wants, the rescue @expired_before and @now. SQLite
+ * (one server) stores and compares them as given. PostgreSQL, which
+ * several servers with several clocks share, keeps only the differences
+ * (the lease's length, how long before @now a lease must have ended to
+ * count as expired) and counts from its own clock, now(): lease_expires
+ * is then in the database's time. Other times (run_after, started_at,
+ * finished_at) are the caller's on both. */
 gboolean cc_store_job_add (CcStore * self, const CcJobRecord * job,
     GError ** error);
 CcJobRecord *cc_store_job_get (CcStore * self, const gchar * id,
@@ -367,7 +377,7 @@ GPtrArray *cc_store_job_list (CcStore * self, gint64 unit_id, guint limit,
 CcJobRecord *cc_store_job_claim (CcStore * self, const gchar * owner,
     gint64 now, gint64 lease_expires, GError ** error);
 gboolean cc_store_job_renew (CcStore * self, const gchar * id, gint attempt,
-    const gchar * owner, gint64 lease_expires, gdouble progress,
+    const gchar * owner, gint64 now, gint64 lease_expires, gdouble progress,
     GError ** error);
 gboolean cc_store_job_finish (CcStore * self, const gchar * id, gint attempt,
     const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);

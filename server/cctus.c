@@ -1056,8 +1056,9 @@ reconcile (CcTus * tus, GError ** error)
  * cc_tus_new:
  *
  * Brings the uploads folder and the records into agreement (finishing
- * uploads whose last byte arrived just before a crash) and adds the
- * /api/uploads routes to @server.
+ * uploads whose last byte arrived just before a crash) when no other
+ * server uses the data folder, and adds the /api/uploads routes to
+ * @server.
  */
 CcTus *
 cc_tus_new (CcServer * server, GError ** error)
@@ -1068,7 +1069,9 @@ cc_tus_new (CcServer * server, GError ** error)
   tus->live = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       live_free);
   tus->cancellable = g_cancellable_new ();
-  if (!reconcile (tus, error)) {
+  /* not while another server (PostgreSQL) writes the uploads it has under
+   * way: they would look like a crash's */
+  if (server->alone && !reconcile (tus, error)) {
     cc_tus_free (tus);
     return NULL;
   }
