@@ -709,11 +709,13 @@ def phone_view(b, base):
         h = b.js("return document.getElementById('go')"
                  ".getBoundingClientRect().height")
         check(h >= 44, f"a touch-size button: {h}")
+        # the row is filled once the page knows who is logged in
+        b.wait("!document.getElementById('last-logo-row').hidden",
+               "the unit's last logo offered again")
         b.shot("submit-phone")
-        check(not b.js("return document.getElementById('last-logo-row')"
-                       ".hidden") and "校徽.svg" in b.text("#last-logo-text")
+        check("校徽.svg" in b.text("#last-logo-text")
               and b.js("return document.getElementById('last-logo')"
-                       ".checked"), "the unit's last logo offered again")
+                       ".checked"), "the unit's last logo, chosen")
         b.click("#lang")
         b.wait("document.querySelector('h1').textContent === "
                "'Submit a video'", "English on the switch")
