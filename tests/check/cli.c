@@ -1121,7 +1121,8 @@ GST_START_TEST (test_only_platform)
     "--platform-cut", "0:05-0:06", "--only", "platform", NULL
   };
   gchar *full_before, *full_entry_before, *err = NULL, *listing, *rep_before;
-  gsize full_len, rep_len;
+  gchar *platform_before;
+  gsize full_len, platform_len, rep_len;
   JsonParser *parser;
   JsonObject *root, *outputs;
   GArray *nums;
@@ -1170,14 +1171,13 @@ GST_START_TEST (test_only_platform)
   g_free (listing);
 
   /* failures leave the folder as it was */
-  g_free (full_before);
-  full_before = read_bytes (platform, &full_len);
+  platform_before = read_bytes (platform, &platform_len);
   rep_before = read_bytes (report, &rep_len);
   fail_unless_equals_int (cc_test_cli (too_long, NULL, NULL), 3);
   fail_unless_equals_int (cc_test_cli (other_quality, NULL, &err), 2);
   fail_unless (strstr (err, "--quality draft") != NULL, "%s", err);
   g_free (err);
-  fail_unless (same_bytes (platform, full_before, full_len));
+  fail_unless (same_bytes (platform, platform_before, platform_len));
   fail_unless (same_bytes (report, rep_before, rep_len));
   listing = cc_test_list_dir (outdir);
   fail_unless (strstr (listing, "remake") == NULL, "left: %s", listing);
@@ -1192,6 +1192,7 @@ GST_START_TEST (test_only_platform)
   g_free (listing);
 
   g_free (rep_before);
+  g_free (platform_before);
   g_free (full_before);
   g_free (full_entry_before);
   g_free (src);
