@@ -219,13 +219,13 @@ users_add (CcStore * store, const gchar * name, const CcAdminOptions * o,
     return 2;
   }
   if (o->role == NULL || !cc_role_from_string (o->role, &role)) {
-    *usage = g_strdup (_("users add needs --role submitter, reviewer or "
-            "admin"));
+    *usage = g_strdup (_("users add needs --role submitter, reviewer, "
+            "admin or worker"));
     return 2;
   }
   if ((role == CC_ROLE_SUBMITTER) != (o->unit != NULL)) {
     *usage = g_strdup (_("a submitter belongs to one unit (--unit UNIT); "
-            "reviewers and admins to none"));
+            "reviewers, admins and workers to none"));
     return 2;
   }
   if (o->unit && (unit = cc_store_unit_get (store, o->unit, &err)) == NULL) {

@@ -12,6 +12,11 @@
  * Tokens and session ids are stored only as their SHA-256 and compared in
  * constant time. A submitter sees only their own unit's things; what they
  * may not see does not exist for them (404, never 403).
+ *
+ * A worker's token (campuscut worker, on another machine) opens the worker
+ * API and the uploads it sends outputs through, nothing else: not the
+ * jobs, not the review, not a browser session (403). People's tokens do
+ * not open the worker API (403).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -129,17 +134,50 @@ user_from_bearer (CcServer * server, const gchar * authorization,
   return user;
 }
 
+/* Whether @auth may use a route for @audience; answers 403 if not. */
+static gboolean
+allowed (SoupServerMessage * msg, const CcAuth * auth, CcAuthFor audience)
+{
+  gboolean worker = auth->user->role == CC_ROLE_WORKER;
+
+  if (audience == CC_AUTH_ANYONE || (audience == CC_AUTH_WORKERS) == worker)
+    return TRUE;
+  if (worker)
+    cc_http_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "a worker's "
+        "token opens only the worker API (campuscut worker)");
+  else
+    cc_http_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "the worker "
+        "API needs the token of a user in the worker role");
+  return FALSE;
+}
+
 /**
  * cc_auth_request:
  *
  * Finds who sent @msg and, for a browser's state-changing request, checks
- * its CSRF token and origin.
+ * its CSRF token and origin; a worker's token is refused (403).
  *
  * Returns: (transfer full) (nullable): who it is, or NULL once @msg has
  *   been answered (401, 403 or 500)
  */
 CcAuth *
 cc_auth_request (CcServer * server, SoupServerMessage * msg)
+{
+  return cc_auth_request_for (server, msg, CC_AUTH_PEOPLE);
+}
+
+/**
+ * cc_auth_request_for:
+ * @audience: whom the route serves
+ *
+ * As cc_auth_request(), for a route that serves @audience.
+ *
+ * Returns: (transfer full) (nullable): who it is, or NULL once @msg has
+ *   been answered (401, 403 or 500)
+ */
+CcAuth *
+cc_auth_request_for (CcServer * server, SoupServerMessage * msg,
+    CcAuthFor audience)
 {
   const gchar *authorization = cc_http_header (msg, "Authorization");
   g_autoptr (CcAuth) auth = g_new0 (CcAuth, 1);
@@ -152,6 +190,8 @@ cc_auth_request (CcServer * server, SoupServerMessage * msg)
       lookup_failed (msg, err);
       return NULL;
     }
+    if (!allowed (msg, auth, audience))
+      return NULL;
     return g_steal_pointer (&auth);
   }
   cookie = cookie_value (msg, SESSION_COOKIE);
@@ -174,6 +214,8 @@ cc_auth_request (CcServer * server, SoupServerMessage * msg)
         " header given at login, from this server's own pages");
     return NULL;
   }
+  if (!allowed (msg, auth, audience))
+    return NULL;
   return g_steal_pointer (&auth);
 }
 
@@ -328,6 +370,11 @@ route_login (SoupServer * soup, SoupServerMessage * msg, const char *path,
   user = login_user (server, body, &err);
   if (user == NULL) {
     lookup_failed (msg, err);
+    return;
+  }
+  if (user->role == CC_ROLE_WORKER) {
+    cc_http_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "a worker's "
+        "token opens only the worker API, not a browser session");
     return;
   }
   login_start_session (server, msg, user);

@@ -21,7 +21,18 @@ typedef struct
   gchar *csrf;
 } CcAuth;
 
+/* Whom a route serves: people (every role but worker), workers (the
+ * worker API), or both (the uploads, where a worker sends outputs). */
+typedef enum
+{
+  CC_AUTH_PEOPLE,
+  CC_AUTH_WORKERS,
+  CC_AUTH_ANYONE,
+} CcAuthFor;
+
 CcAuth *cc_auth_request (CcServer * server, SoupServerMessage * msg);
+CcAuth *cc_auth_request_for (CcServer * server, SoupServerMessage * msg,
+    CcAuthFor audience);
 CcUser *cc_auth_page_user (CcServer * server, SoupServerMessage * msg,
     GError ** error);
 gboolean cc_auth_sees_unit (const CcAuth * auth, gint64 unit_id);

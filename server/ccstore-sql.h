@@ -44,6 +44,42 @@
 #define SQL_LEASE_EXPIRED(before, now) "lease_expires < " before
 /* Names sort by their bytes, as SQLite's BINARY collation does. */
 #define SQL_BYTEWISE ""
+/* Migration 4 widens two CHECKs. SQLite cannot change a constraint: the
+ * tables are made again under their names, their rows and ids kept, with
+ * foreign keys off meanwhile (ccstore-sqlite.c's migrate_one) so that the
+ * rows that point at them stay as they are. */
+#define SQL_WORKERS_AND_OUTPUTS \
+  "CREATE TABLE users_new (" \
+  "  id " SQL_ROWID "," \
+  "  name TEXT NOT NULL UNIQUE," \
+  "  role TEXT NOT NULL CHECK (role IN ('submitter', 'reviewer', 'admin'," \
+  "    'worker'))," \
+  "  unit_id " SQL_INT " REFERENCES units (id)," \
+  "  token_hash TEXT UNIQUE," \
+  "  created_at " SQL_INT " NOT NULL," \
+  "  CHECK ((role = 'submitter') = (unit_id IS NOT NULL)));" \
+  "INSERT INTO users_new (id, name, role, unit_id, token_hash, created_at)" \
+  "  SELECT id, name, role, unit_id, token_hash, created_at FROM users;" \
+  "DROP TABLE users;" \
+  "ALTER TABLE users_new RENAME TO users;" \
+  "CREATE TABLE uploads_new (" \
+  "  id TEXT PRIMARY KEY," \
+  "  unit_id " SQL_INT " REFERENCES units (id)," \
+  "  user_id " SQL_INT " REFERENCES users (id) ON DELETE SET NULL," \
+  "  kind TEXT NOT NULL CHECK (kind IN ('video', 'captions', 'logo'," \
+  "    'output'))," \
+  "  filename TEXT NOT NULL," \
+  "  length " SQL_INT " NOT NULL CHECK (length >= 0)," \
+  "  received " SQL_INT " NOT NULL DEFAULT 0" \
+  "    CHECK (received >= 0 AND received <= length)," \
+  "  sha256 TEXT," \
+  "  created_at " SQL_INT " NOT NULL," \
+  "  completed_at " SQL_INT ");" \
+  "INSERT INTO uploads_new SELECT id, unit_id, user_id, kind, filename," \
+  "  length, received, sha256, created_at, completed_at FROM uploads;" \
+  "DROP TABLE uploads;" \
+  "ALTER TABLE uploads_new RENAME TO uploads;" \
+  "CREATE INDEX uploads_unit ON uploads (unit_id);"
 
 #elif defined (CC_SQL_POSTGRESQL)
 
@@ -89,6 +125,15 @@
 /* Two servers starting on a new database at once take turns. */
 #define SQL_MIGRATION_LOCK \
   "SELECT pg_advisory_xact_lock (hashtext ('campuscut schema'))"
+/* Migration 4 widens two CHECKs, which PostgreSQL named after their
+ * table and column. */
+#define SQL_WORKERS_AND_OUTPUTS \
+  "ALTER TABLE users DROP CONSTRAINT users_role_check;" \
+  "ALTER TABLE users ADD CONSTRAINT users_role_check" \
+  "  CHECK (role IN ('submitter', 'reviewer', 'admin', 'worker'));" \
+  "ALTER TABLE uploads DROP CONSTRAINT uploads_kind_check;" \
+  "ALTER TABLE uploads ADD CONSTRAINT uploads_kind_check" \
+  "  CHECK (kind IN ('video', 'captions', 'logo', 'output'));"
 
 #else
 #error "define CC_SQL_SQLITE or CC_SQL_POSTGRESQL before ccstore-sql.h"
@@ -211,6 +256,10 @@ static const gchar *const migrations[] = {
   "  t " SQL_REAL " NOT NULL CHECK (t >= 0),"
   "  text TEXT NOT NULL);"
   "CREATE INDEX comments_job ON comments (job_id, id);",
+
+  /* 4: workers on other machines: a role that may only claim and report
+   * jobs, and the outputs they send back as uploads of their own kind. */
+  SQL_WORKERS_AND_OUTPUTS,
 };
 
 /* ------------------------------------------------------------------ */

@@ -211,29 +211,61 @@ read_version (CcStoreSqlite * self, GError ** error)
   return version;
 }
 
-/* Applies migration @version unless another process did first. */
+/* Whether every foreign key points at a row: a table made again (SQLite's
+ * way to change a constraint) must not have lost one. */
+static gboolean
+foreign_keys_hold (CcStoreSqlite * self, GError ** error)
+{
+  sqlite3_stmt *stmt = prepare (self, "PRAGMA foreign_key_check", error, "");
+  gint rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+      rc == SQLITE_ROW ? "a foreign key points at no row" :
+      sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* Applies migration @version unless another process did first. Foreign
+ * keys are off meanwhile (SQLite allows the switch only outside a
+ * transaction): a table made again is dropped before its copy takes its
+ * name, and the drop must not cascade to the rows that point at it. They
+ * are checked before the commit instead. */
 static gboolean
 migrate_one (CcStoreSqlite * self, gint version, GError ** error)
 {
   gint current;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!exec (self, "PRAGMA foreign_keys = OFF", error))
     return FALSE;
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    goto keys_on;
   current = read_version (self, error);
   if (current < 0)
     goto failed;
-  if (current >= version)
-    return exec (self, "COMMIT", error);
+  if (current >= version) {
+    if (!exec (self, "COMMIT", error))
+      goto failed;
+    return exec (self, "PRAGMA foreign_keys = ON", error);
+  }
   if (!exec (self, migrations[version - 1], error) ||
+      !foreign_keys_hold (self, error) ||
       !run (self, prepare (self, SQL_SCHEMA_RECORD, error, "ii",
                   (gint64) version, now_s ()), FALSE, error) ||
       !exec (self, "COMMIT", error))
     goto failed;
-  return TRUE;
+  return exec (self, "PRAGMA foreign_keys = ON", error);
 
   /* ERRORS */
 failed:
   sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+keys_on:
+  sqlite3_exec (self->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
   g_prefix_error (error, "migration %d: ", version);
   return FALSE;
 }

@@ -21,8 +21,12 @@ cc_store_default_init (CcStoreInterface * iface)
 
 /* The names below are the ones stored, shown and accepted: one table each. */
 static const gchar *const unit_kinds[] = { "district", "college" };
-static const gchar *const roles[] = { "submitter", "reviewer", "admin" };
-static const gchar *const upload_kinds[] = { "video", "captions", "logo" };
+static const gchar *const roles[] = { "submitter", "reviewer", "admin",
+  "worker"
+};
+static const gchar *const upload_kinds[] = { "video", "captions", "logo",
+  "output"
+};
 static const gchar *const job_states[] = {
   "queued", "running", "done", "rejected", "failed", "cancelled"
 };

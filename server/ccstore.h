@@ -30,6 +30,8 @@ typedef enum
   CC_ROLE_SUBMITTER,
   CC_ROLE_REVIEWER,
   CC_ROLE_ADMIN,
+  /* a machine that runs jobs (campuscut worker): the worker API only */
+  CC_ROLE_WORKER,
 } CcRole;
 
 typedef enum
@@ -37,6 +39,8 @@ typedef enum
   CC_UPLOAD_VIDEO,
   CC_UPLOAD_CAPTIONS,
   CC_UPLOAD_LOGO,
+  /* a job's output (or log) that a worker sends back */
+  CC_UPLOAD_OUTPUT,
 } CcUploadKind;
 
 typedef enum

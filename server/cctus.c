@@ -28,6 +28,10 @@
  * A second PATCH while one is running on the same upload is 423 Locked; a
  * client that vanishes mid-body is dropped by the watchdog, which releases
  * the lock.
+ *
+ * Workers (campuscut worker) send a job's outputs back the same way, as
+ * uploads of kind output: only they make those, and each sees only its
+ * own (ccworkerapi.c takes them into the job when the attempt finishes).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -184,6 +188,18 @@ check_tus_resumable (SoupServerMessage * msg)
   return FALSE;
 }
 
+/* Whether @auth may see @upload: a worker its own outputs only, people
+ * no worker's. */
+static gboolean
+sees_upload (const CcAuth * auth, const CcUpload * upload)
+{
+  if (auth->user->role == CC_ROLE_WORKER)
+    return upload->kind == CC_UPLOAD_OUTPUT &&
+        upload->user_id == auth->user->id;
+  return upload->kind != CC_UPLOAD_OUTPUT &&
+      cc_auth_sees_unit (auth, upload->unit_id);
+}
+
 /* The upload @id if @auth may see it; otherwise answers 404 (or 500). */
 static CcUpload *
 visible_upload (CcTus * tus, const CcAuth * auth, const gchar * id,
@@ -194,7 +210,7 @@ visible_upload (CcTus * tus, const CcAuth * auth, const gchar * id,
 
   if (cc_secret_id_valid (id))
     upload = cc_store_upload_get (tus->server->store, id, &err);
-  if (upload && cc_auth_sees_unit (auth, upload->unit_id))
+  if (upload && sees_upload (auth, upload))
     return g_steal_pointer (&upload);
   if (err && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     internal_error (msg, err->message);
@@ -447,7 +463,7 @@ patch_check (CcTus * tus, SoupServerMessage * msg, const gchar * id)
       cc_http_method_not_allowed (msg, "OPTIONS, GET, POST");
     return FALSE;
   }
-  auth = cc_auth_request (tus->server, msg);
+  auth = cc_auth_request_for (tus->server, msg, CC_AUTH_ANYONE);
   if (auth == NULL || !check_tus_resumable (msg))
     return FALSE;
   if (g_strcmp0 (type, OFFSET_TYPE) != 0) {
@@ -702,12 +718,13 @@ creation_request (CcTus * tus, SoupServerMessage * msg, CcUpload * upload)
       !cc_upload_kind_from_string (g_hash_table_lookup (meta, "kind"),
           &upload->kind))
     problem = g_strdup ("Upload-Metadata: kind must be video, captions or "
-        "logo");
+        "logo (output: from a worker)");
   if (problem) {
     cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_upload", "%s", problem);
     return FALSE;
   }
-  if (upload->kind != CC_UPLOAD_VIDEO)
+  /* a full cut is as large as a video */
+  if (upload->kind != CC_UPLOAD_VIDEO && upload->kind != CC_UPLOAD_OUTPUT)
     max = MIN (max, CC_TUS_SMALL_MAX);
   if (upload->length > max) {
     cc_http_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too_large",
@@ -756,6 +773,13 @@ route_create (CcTus * tus, SoupServerMessage * msg, const CcAuth * auth)
 
   if (!check_tus_resumable (msg) || !creation_request (tus, msg, upload))
     return;
+  if ((upload->kind == CC_UPLOAD_OUTPUT) !=
+      (auth->user->role == CC_ROLE_WORKER)) {
+    cc_http_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "%s",
+        upload->kind == CC_UPLOAD_OUTPUT ? "only workers send outputs" :
+        "a worker sends only outputs (kind output)");
+    return;
+  }
   upload->unit_id = auth->user->role == CC_ROLE_SUBMITTER ?
       auth->user->unit_id : 0;
   upload->user_id = auth->user->id;
@@ -896,9 +920,11 @@ route_list (CcTus * tus, SoupServerMessage * msg, const CcAuth * auth)
     internal_error (msg, err->message);
     return;
   }
-  for (guint i = 0; i < uploads->len; i++)
-    json_array_add_object_element (array, upload_to_json (tus,
-            uploads->pdata[i]));
+  for (guint i = 0; i < uploads->len; i++) {
+    if (sees_upload (auth, uploads->pdata[i]))
+      json_array_add_object_element (array, upload_to_json (tus,
+              uploads->pdata[i]));
+  }
   cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -965,9 +991,15 @@ route_uploads (SoupServer * soup, SoupServerMessage * msg, const char *path,
   }
   /* a PATCH was authenticated from its head, before its body */
   if (method != METHOD_PATCH) {
-    auth = cc_auth_request (tus->server, msg);
+    auth = cc_auth_request_for (tus->server, msg, CC_AUTH_ANYONE);
     if (auth == NULL)
       return;
+  }
+  if (*id == '\0' && method == SOUP_METHOD_GET &&
+      auth->user->role == CC_ROLE_WORKER) {
+    cc_http_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "a worker's "
+        "token lists no uploads");
+    return;
   }
   if (*id != '\0')
     route_item (tus, msg, auth, id);

@@ -117,7 +117,7 @@ def start_pair(c, url, lease=LEASE):
 def check_health(s):
     status, _, health = s.json("GET", "/api/health")
     check(status == 200 and health["database"]["backend"] == "postgresql"
-          and health["database"]["schema_version"] == 3,
+          and health["database"]["schema_version"] == 4,
           f"health: {status} {health}")
     check(pgcluster.PASSWORD not in json.dumps(health),
           "the password is not in /api/health")

@@ -274,7 +274,7 @@ def test_management_commands(c):
     check(db.execute("PRAGMA journal_mode").fetchone()[0] == "wal",
           "the database is in WAL mode")
     check(db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-          == 3, "schema version 3")
+          == 4, "schema version 4")
     db.close()
     for fn in os.listdir(data):
         with open(os.path.join(data, fn), "rb") as f:
@@ -295,7 +295,7 @@ def test_health_and_tokens(c):
     s = c.start("--jobs", "3")
     status, _, h = s.json("GET", "/api/health")
     check(status == 200 and h["database"]["ok"] is True
-          and h["database"]["schema_version"] == 3 and h["jobs"] == 3
+          and h["database"]["schema_version"] == 4 and h["jobs"] == 3
           and h["version"] and "namespaces" in h["sandbox"]
           and "bubblewrap" in h["sandbox"], f"health: {h}")
     status, headers, body = s.json("GET", "/api/me")

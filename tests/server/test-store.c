@@ -24,6 +24,10 @@
 #include "ccjobdir.h"
 #include "ccstore-pg.h"
 #include "ccstore-sqlite.h"
+/* the SQLite migrations as released, to make a database of an older
+ * version */
+#define CC_SQL_SQLITE
+#include "ccstore-sql.h"
 
 #define PG_URL_ENV "CAMPUSCUT_TEST_PG_URL"
 #define CLAIM_THREADS 4
@@ -286,12 +290,12 @@ test_schema (Fixture * f, gconstpointer data)
 
   g_assert_cmpstr (cc_store_backend (f->store), ==, f->backend);
   g_assert_true (cc_store_ping (f->store, &err));
-  g_assert_cmpint (cc_store_schema_version (f->store, &err), ==, 3);
+  g_assert_cmpint (cc_store_schema_version (f->store, &err), ==, 4);
   g_assert_no_error (err);
   /* migrations already applied are not applied again */
   again = fixture_open (f, &err);
   g_assert_no_error (err);
-  g_assert_cmpint (cc_store_schema_version (again, &err), ==, 3);
+  g_assert_cmpint (cc_store_schema_version (again, &err), ==, 4);
   g_assert_no_error (err);
   /* one row per migration, numbered alike on both */
   if (is_pg (f)) {
@@ -299,7 +303,7 @@ test_schema (Fixture * f, gconstpointer data)
         "SELECT string_agg (version::text, ',' ORDER BY version)"
         " FROM schema_version");
 
-    g_assert_cmpstr (v, ==, "1,2,3");
+    g_assert_cmpstr (v, ==, "1,2,3,4");
   }
 }
 
@@ -922,7 +926,7 @@ test_pg_migrations_at_once (Fixture * f, gconstpointer data)
   }
   version = pg_value (url, "SELECT count (*) || '/' || max (version)"
       " FROM schema_version");
-  g_assert_cmpstr (version, ==, "3/3");
+  g_assert_cmpstr (version, ==, "4/4");
   g_clear_pointer (&problem, g_free);
   problem = pg_exec (admin, drop);
   g_assert_null (problem);
@@ -1071,6 +1075,104 @@ test_pg_password_hidden (Fixture * f, gconstpointer data)
   }
 }
 
+/* Migration 4 makes SQLite's users and uploads tables again (a CHECK
+ * widened): every row stays with its id, and nothing that points at them
+ * is lost or cascaded (sessions, uploads' and jobs' users, the review). */
+static void
+test_sqlite_migration_4 (Fixture * f, gconstpointer data)
+{
+  g_autofree gchar *path = g_build_filename (f->dir, "old.db", NULL);
+  g_autoptr (GError) err = NULL;
+  g_autoptr (CcStore) store = NULL;
+  g_autoptr (CcUser) alice = NULL, worker = NULL;
+  g_autoptr (CcUpload) upload = NULL;
+  g_autoptr (CcJobRecord) job = NULL;
+  g_autoptr (GPtrArray) decisions = NULL, comments = NULL;
+  g_autofree gchar *csrf = NULL;
+  CcUpload output = {.id = (gchar *) "0123456789abcdef0123456789abcdee",
+    .kind = CC_UPLOAD_OUTPUT,.filename = (gchar *) "full.mp4",.length = 4,
+    .created_at = 1
+  };
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA foreign_keys = ON;"
+          SQL_SCHEMA_TABLE, NULL, NULL, NULL), ==, SQLITE_OK);
+  for (guint i = 0; i < 3; i++) {
+    g_autofree gchar *record = g_strdup_printf ("INSERT INTO schema_version"
+        " VALUES (%u, 1)", i + 1);
+
+    g_assert_cmpint (sqlite3_exec (db, migrations[i], NULL, NULL, NULL), ==,
+        SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, record, NULL, NULL, NULL), ==,
+        SQLITE_OK);
+  }
+  g_assert_cmpint (sqlite3_exec (db,
+          "INSERT INTO units (id, name, kind, created_at)"
+          " VALUES (7, 'u', 'district', 1);"
+          "INSERT INTO users (id, name, role, unit_id, token_hash, created_at)"
+          " VALUES (3, 'alice', 'submitter', 7, 'h3', 1),"
+          " (5, 'rita', 'reviewer', NULL, 'h5', 1);"
+          "INSERT INTO sessions VALUES ('s1', 3, 'c1', 1, 9999999999);"
+          "INSERT INTO uploads (id, unit_id, user_id, kind, filename, length,"
+          " received, sha256, created_at, completed_at) VALUES"
+          " ('0123456789abcdef0123456789abcdef', 7, 3, 'video', 'a.mp4', 4,"
+          " 4, 'aa', 1, 2);"
+          "INSERT INTO jobs (id, unit_id, user_id, video_upload, options,"
+          " state, attempt, max_attempts, run_after, created_at, outputs,"
+          " review_state) VALUES ('1123456789abcdef0123456789abcdef', 7, 3,"
+          " '0123456789abcdef0123456789abcdef', '{}', 'done', 1, 3, 1, 1,"
+          " '[]', 'approved');"
+          "INSERT INTO decisions (job_id, user_id, user_name, at, decision,"
+          " reason, outputs) VALUES ('1123456789abcdef0123456789abcdef', 5,"
+          " 'rita', 2, 'approved', 'good', '[]');"
+          "INSERT INTO comments (job_id, user_id, user_name, at, t, text)"
+          " VALUES ('1123456789abcdef0123456789abcdef', 5, 'rita', 2, 1.5,"
+          " 'here');", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = cc_store_sqlite_open (path, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (cc_store_schema_version (store, &err), ==, 4);
+  alice = cc_store_session_user (store, "s1", 2, &csrf, &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (alice->id, ==, 3);
+  g_assert_cmpint (alice->unit_id, ==, 7);
+  upload = cc_store_upload_get (store, "0123456789abcdef0123456789abcdef",
+      &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (upload->user_id, ==, 3);
+  job = cc_store_job_get (store, "1123456789abcdef0123456789abcdef", &err);
+  g_assert_no_error (err);
+  g_assert_cmpint (job->user_id, ==, 3);
+  g_assert_cmpint (job->review_state, ==, CC_REVIEW_APPROVED);
+  decisions = cc_store_decision_list (store, job->id, &err);
+  comments = cc_store_comment_list (store, job->id, &err);
+  g_assert_no_error (err);
+  g_assert_cmpuint (decisions->len, ==, 1);
+  g_assert_cmpuint (comments->len, ==, 1);
+  /* the new role and kind, and the constraints still there */
+  g_assert_true (cc_store_user_add (store, "w", CC_ROLE_WORKER, 0, "hw",
+          &err));
+  g_assert_no_error (err);
+  worker = cc_store_user_get (store, "w", &err);
+  g_assert_cmpint (worker->role, ==, CC_ROLE_WORKER);
+  output.user_id = worker->id;
+  g_assert_true (cc_store_upload_add (store, &output, &err));
+  g_assert_no_error (err);
+  g_clear_object (&store);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA foreign_keys = ON;"
+          "INSERT INTO users (name, role, created_at) VALUES ('x', 'boss', 1)",
+          NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO uploads (id, kind,"
+          " filename, length, created_at) VALUES ('x', 'junk', 'x', 1, 1)",
+          NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO sessions VALUES ('s2', 99,"
+          " 'c', 1, 2)", NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+  sqlite3_close (db);
+}
+
 /* ------------------------------------------------------------------ */
 
 static gboolean
@@ -1163,6 +1265,7 @@ main (int argc, char **argv)
     add_case (backends[i], "decisions", test_decisions);
     add_case (backends[i], "concurrent-claims", test_concurrent_claims);
   }
+  add_case ("sqlite", "migration-4", test_sqlite_migration_4);
   add_case ("postgresql", "migrations-at-once", test_pg_migrations_at_once);
   add_case ("postgresql", "connection-lost", test_pg_connection_lost);
   add_case ("postgresql", "password-hidden", test_pg_password_hidden);
