@@ -41,6 +41,7 @@
 #include "ccreview.h"
 #include "ccrunner.h"
 #include "ccsecret.h"
+#include "ccworkerapi.h"
 
 #define MAX_ATTEMPTS 3
 #define LIST_LIMIT 1000
@@ -133,8 +134,9 @@ cc_jobs_to_json (CcServer * server, const CcJobRecord * job)
   gdouble progress = job->progress;
   const gchar *phase = NULL;
 
-  if (job->state == CC_JOB_RUNNING)
-    cc_runner_live (server->runner, job->id, &progress, &phase);
+  if (job->state == CC_JOB_RUNNING &&
+      !cc_runner_live (server->runner, job->id, &progress, &phase))
+    cc_worker_api_live (server->workers, job, &progress, &phase);
   json_object_set_string_member (o, "id", job->id);
   json_object_set_string_member (o, "location", location);
   json_object_set_string_member (o, "events", events);
@@ -298,7 +300,8 @@ route_create (CcServer * server, SoupServerMessage * msg, const CcAuth * auth)
   g_autofree gchar *student = NULL, *role_model = NULL;
   gint round = 0;
 
-  if (!cc_server_runs_jobs (server)) {
+  /* with --jobs 0 the workers run them, in sandboxes of their own */
+  if (server->options.jobs > 0 && !cc_server_runs_jobs (server)) {
     cc_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
         "sandbox_unavailable", "jobs cannot run in a sandbox on this "
         "machine (%s); the server runs them only when started with "

@@ -61,6 +61,7 @@
 #include "ccjobspec.h"
 #include "ccrunner.h"
 #include "ccsecret.h"
+#include "ccworkerapi.h"
 
 /* A run stops counting on its lease a quarter of it before its end, and
  * at least 2 s (a lease ends in the database's whole seconds, and the
@@ -326,34 +327,53 @@ run_exited (GObject * source, GAsyncResult * res, gpointer data)
 /* ------------------------------------------------------------------ */
 /* How it ended.                                                        */
 
-/* What the exit status means for the job (see the top of the file). */
+/**
+ * cc_runner_judge:
+ * @status: the exit status, or 128 + the signal that killed it
+ * @kill_reason: (nullable): why it was killed, if it was
+ * @message: (nullable): what the process last said went wrong
+ * @end: (out): how the attempt ended; its reason is *@reason
+ * @reason: (out) (transfer full): NULL when done
+ *
+ * What an attempt's exit status means for the job (see the top of the
+ * file), wherever it ran: here or on a worker.
+ */
+void
+cc_runner_judge (CcServer * server, gint attempt, gint status,
+    const gchar * kill_reason, const gchar * message, CcJobEnd * end,
+    gchar ** reason)
+{
+  end->exit_code = status < 128 ? status : -1;
+  end->state = status == 0 ? CC_JOB_DONE : status == 3 || status == 4 ?
+      CC_JOB_REJECTED : CC_JOB_FAILED;
+  end->retry = status != 2;
+  end->retry_at = now_s () + (gint64) (server->options.retry_delay_s *
+      attempt);
+  *reason = NULL;
+  if (status == 0)
+    return;
+  if (status >= 128)
+    *reason = g_strdup_printf ("%s%sthe job's process was killed "
+        "(signal %d) before it finished", kill_reason ? kill_reason : "",
+        kill_reason ? ": " : "", status - 128);
+  else if (message)
+    *reason = g_strdup (message);
+  else
+    *reason = g_strdup_printf ("campuscut ended with exit code %d "
+        "and no message; see attempt-%d.log in the job's folder", status,
+        attempt);
+  end->reason = *reason;
+}
+
 static void
 run_judge (Run * run)
 {
   GSubprocess *p = run->proc;
   gint status = g_subprocess_get_if_exited (p) ?
       g_subprocess_get_exit_status (p) : 128 + g_subprocess_get_term_sig (p);
-  CcJobEnd *end = &run->end;
 
-  end->exit_code = status < 128 ? status : -1;
-  end->state = status == 0 ? CC_JOB_DONE : status == 3 || status == 4 ?
-      CC_JOB_REJECTED : CC_JOB_FAILED;
-  end->retry = status != 2;
-  end->retry_at = now_s () + (gint64) (run->runner->server->options.
-      retry_delay_s * run->job->attempt);
-  if (status == 0)
-    return;
-  if (status >= 128)
-    run->end_reason = g_strdup_printf ("%s%sthe job's process was killed "
-        "(signal %d) before it finished", run->kill_reason ?
-        run->kill_reason : "", run->kill_reason ? ": " : "", status - 128);
-  else if (run->message)
-    run->end_reason = g_strdup (run->message);
-  else
-    run->end_reason = g_strdup_printf ("campuscut ended with exit code %d "
-        "and no message; see attempt-%d.log in the job's folder", status,
-        run->job->attempt);
-  end->reason = run->end_reason;
+  cc_runner_judge (run->runner->server, run->job->attempt, status,
+      run->kill_reason, run->message, &run->end, &run->end_reason);
 }
 
 /* Records the end (again at each tick while the store refuses). */
@@ -660,10 +680,12 @@ run_lapsed (Run * run, gint64 now)
       LEASE_SLACK_MIN_US);
 }
 
-/* Queues again the jobs whose lease expired: their server stopped (or
- * stopped answering) without giving them back. One of ours can be among
- * them only if its renewals failed for a whole lease; then it was lost
- * already (run_lapsed). PostgreSQL only. */
+/* Queues again the jobs whose lease expired: their server or worker
+ * stopped (or stopped answering) without giving them back. One of ours
+ * can be among them only if its renewals failed for a whole lease; then
+ * it was lost already (run_lapsed). A job whose third attempt was lost so
+ * is failed, not queued again: a job that kills whatever runs it ends.
+ * PostgreSQL only. */
 static void
 sweep (CcRunner * runner)
 {
@@ -672,11 +694,14 @@ sweep (CcRunner * runner)
 
   runner->swept_us = g_get_monotonic_time ();
   n = cc_store_job_rescue (runner->server->store, now_s (), "the job's "
-      "lease expired: the server running it stopped", now_s (), &err);
-  if (n < 0)
+      "lease expired: the server or worker running it stopped", now_s (),
+      &err);
+  if (n < 0) {
     g_warning ("looking for expired leases: %s", err->message);
-  else if (n > 0)
+  } else if (n > 0) {
     g_message ("%d job(s) whose lease expired queued again", n);
+    cc_runner_wake (runner);
+  }
 }
 
 /* What a job another server runs has become (its state, its attempt,
@@ -804,11 +829,15 @@ wake_cb (gpointer data)
 
 /* ------------------------------------------------------------------ */
 
-/* Something was queued or a slot freed: claim from the main loop soon. */
+/* Something was queued or a slot freed: claim from the main loop soon,
+ * here and for the workers waiting on the server. */
 void
 cc_runner_wake (CcRunner * runner)
 {
-  if (runner && !runner->stopping && runner->wake_id == 0)
+  if (runner == NULL || runner->stopping)
+    return;
+  cc_worker_api_wake (runner->server->workers);
+  if (runner->wake_id == 0)
     runner->wake_id = g_idle_add (wake_cb, runner);
 }
 
@@ -902,7 +931,7 @@ cc_runner_new (CcServer * server, GError ** error)
   /* another server's running attempts are in their folders */
   if (server->alone)
     cc_job_dir_forget_runs (server->jobs_dir);
-  if (cc_server_runs_jobs (server))
+  if (server->options.jobs > 0 && cc_server_runs_jobs (server))
     runner->registry = cc_child_prepare_registry (runner->exe,
         server->options.data_dir);
   runner->tick_id = g_timeout_add (TICK_MS, tick, runner);

@@ -16,6 +16,9 @@ gboolean cc_runner_live (CcRunner * runner, const gchar * id,
     gdouble * progress, const gchar ** phase);
 guint cc_runner_n_running (CcRunner * runner);
 gboolean cc_runner_sweeps (CcRunner * runner);
+void cc_runner_judge (CcServer * server, gint attempt, gint status,
+    const gchar * kill_reason, const gchar * message, CcJobEnd * end,
+    gchar ** reason);
 void cc_runner_free (CcRunner * runner);
 
 G_END_DECLS

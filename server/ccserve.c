@@ -31,7 +31,9 @@
 #define DEFAULT_JOB_MAX_OUTPUT_MB 4096
 #define DEFAULT_RETRY_DELAY_S 10.0
 #define DEFAULT_HEARTBEAT_S 15.0
-#define DEFAULT_LEASE_S 60.0
+#define DEFAULT_LEASE_S 60
+/* --jobs not given: chosen from the cores */
+#define JOBS_AUTO (-1)
 
 typedef struct
 {
@@ -46,7 +48,7 @@ typedef struct
   gint job_max_output_mb;
   gdouble retry_delay_s;
   gdouble heartbeat_s;
-  gdouble lease_s;
+  gint lease_s;
   gchar *kind;
   gchar *role;
   gchar *unit;
@@ -63,7 +65,7 @@ static const gchar *serve_description =
     "  units set NAME [--contact NAME] [--phone PHONE]\n"
     "  units list\n"
     "  units remove NAME\n"
-    "  users add NAME --role submitter|reviewer|admin [--unit UNIT]\n"
+    "  users add NAME --role submitter|reviewer|admin|worker [--unit UNIT]\n"
     "                        prints the user's token, once\n"
     "  users list\n"
     "  users token NAME      a new token for NAME, printed once (the old\n"
@@ -76,7 +78,9 @@ static const gchar *serve_description =
     "\n"
     "Without a command: serve the API (see docs/server.md) until SIGTERM.\n"
     "Jobs run in a bubblewrap sandbox; where the machine cannot make one,\n"
-    "the server runs none unless started with --no-sandbox.");
+    "the server runs none unless started with --no-sandbox. With --jobs 0\n"
+    "it runs none itself: `campuscut worker` processes, with the token of\n"
+    "a user in the worker role, run them on other machines.");
 
 static GOptionContext *
 serve_context_new (ServeArgs * a)
@@ -93,7 +97,12 @@ serve_context_new (ServeArgs * a)
           "; port 0: any free port)"), "ADDR:PORT"},
     {"jobs", 'j', 0, G_OPTION_ARG_INT, &a->jobs,
         N_("Jobs to run at once (default: one for every 4 cores, at least "
-          "one); they share the cores"), "N"},
+          "one); they share the cores. 0: none here, only workers' "
+          "(campuscut worker)"), "N"},
+    {"lease-seconds", 0, 0, G_OPTION_ARG_INT, &a->lease_s,
+        N_("A running job's lease: how long it stays with a server or "
+          "worker that stopped renewing it before another may take it "
+          "(default 60, at least 6)"), "S"},
     {"max-upload-size", 0, 0, G_OPTION_ARG_INT, &a->max_upload_mb,
         N_("Largest upload accepted, in MB (default 4096)"), "MB"},
     {"idle-timeout", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
@@ -113,13 +122,10 @@ serve_context_new (ServeArgs * a)
     {"heartbeat", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->heartbeat_s, N_("Seconds between an event stream's heartbeats "
           "(default 15)"), "S"},
-    {"lease", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, &a->lease_s,
-        N_("A running job's lease, in seconds (default 60; for tests)"),
-        "S"},
     {"kind", 0, 0, G_OPTION_ARG_STRING, &a->kind,
         N_("units add: district or college"), "KIND"},
     {"role", 0, 0, G_OPTION_ARG_STRING, &a->role,
-        N_("users add: submitter, reviewer or admin"), "ROLE"},
+        N_("users add: submitter, reviewer, admin or worker"), "ROLE"},
     {"unit", 0, 0, G_OPTION_ARG_STRING, &a->unit,
         N_("users add: the submitter's unit"), "UNIT"},
     {"contact", 0, 0, G_OPTION_ARG_STRING, &a->contact,
@@ -181,7 +187,7 @@ run_admin (GOptionContext * ctx, const ServeArgs * a, gint argc,
 static gint
 run_server (const ServeArgs * a)
 {
-  guint jobs = a->jobs > 0 ? (guint) a->jobs : MAX (1,
+  guint jobs = a->jobs != JOBS_AUTO ? (guint) a->jobs : MAX (1,
       g_get_num_processors () / 4);
   CcServerOptions o = {
     .data_dir = a->data_dir,
@@ -196,7 +202,7 @@ run_server (const ServeArgs * a)
     .job_max_output_mb = a->job_max_output_mb,
     .retry_delay_s = a->retry_delay_s,
     .heartbeat_ms = (guint) (a->heartbeat_s * 1000),
-    .lease_s = a->lease_s,
+    .lease_s = (guint) a->lease_s,
   };
   g_autoptr (GError) err = NULL;
   g_autoptr (CcServer) server = cc_server_new (&o, &err);
@@ -228,8 +234,12 @@ check_args (const ServeArgs * a, gint argc)
   if (a->db_url && !cc_store_pg_url_valid (a->db_url))
     return _("--db takes a postgresql:// (or postgres://) URL; without it "
         "the database is SQLite's, in the data folder");
-  if (a->jobs < 0 || a->jobs > 256)
-    return _("--jobs takes 1 to 256");
+  if ((a->jobs < 0 && a->jobs != JOBS_AUTO) || a->jobs > 256)
+    return _("--jobs takes 0 to 256");
+  /* a run here stops counting on its lease a quarter of it (at least
+   * 2 s) before its end, and renews it every sixth: 6 s at least */
+  if (a->lease_s < 6 || a->lease_s > 86400)
+    return _("--lease-seconds takes 6 to 86400");
   if (a->max_upload_mb < 1 || a->max_upload_mb > 1024 * 1024)
     return _("--max-upload-size takes 1 to 1048576 MB");
   if (!(a->idle_timeout_s >= 0.1 && a->idle_timeout_s <= 86400))
@@ -242,8 +252,6 @@ check_args (const ServeArgs * a, gint argc)
     return _("--retry-delay takes 0 to 86400 seconds");
   if (!(a->heartbeat_s >= 0.1 && a->heartbeat_s <= 3600))
     return _("--heartbeat takes 0.1 to 3600 seconds");
-  if (!(a->lease_s >= 6 && a->lease_s <= 3600))
-    return _("--lease takes 6 to 3600 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
   if (argc == 1 && (a->contact || a->phone || a->deadline || a->name))
@@ -263,14 +271,14 @@ gint
 cc_serve_main (gint argc, gchar ** argv)
 {
   ServeArgs a = {
-    .jobs = 0,
+    .jobs = JOBS_AUTO,
+    .lease_s = DEFAULT_LEASE_S,
     .max_upload_mb = DEFAULT_MAX_UPLOAD_MB,
     .idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S,
     .job_max_time_s = DEFAULT_JOB_MAX_TIME_S,
     .job_max_output_mb = DEFAULT_JOB_MAX_OUTPUT_MB,
     .retry_delay_s = DEFAULT_RETRY_DELAY_S,
     .heartbeat_s = DEFAULT_HEARTBEAT_S,
-    .lease_s = DEFAULT_LEASE_S,
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 
 typedef struct _CcTus CcTus;
 typedef struct _CcRunner CcRunner;
+typedef struct _CcWorkerApi CcWorkerApi;
 
 struct _CcServer
 {
@@ -33,6 +34,7 @@ struct _CcServer
   CcTus *tus;
   CcEvents *events;
   CcRunner *runner;
+  CcWorkerApi *workers;         /* the worker API: leases held by HTTP */
   GCancellable *exports_cancellable;
   guint exports_pending;        /* packs being written in threads */
   GMainLoop *loop;

@@ -11,8 +11,9 @@
  *
  * The other routes are in ccauth.c (/api/login, /api/logout, /api/me),
  * cctus.c (/api/uploads), ccjobs.c (/api/jobs), ccreview.c (the
- * review, /api/review, /api/campaign) and ccexport.c (/api/exports); the
- * jobs run in ccrunner.c. Everything else is ccpages.c's: the web pages,
+ * review, /api/review, /api/campaign), ccexport.c (/api/exports) and
+ * ccworkerapi.c (/api/worker, for workers on other machines); the jobs
+ * run in ccrunner.c, or on those workers. Everything else is ccpages.c's: the web pages,
  * and a JSON 404 for the rest of /api/.
  */
 #ifdef HAVE_CONFIG_H
@@ -41,6 +42,7 @@
 #include "ccstore-pg.h"
 #include "ccstore-sqlite.h"
 #include "cctus.h"
+#include "ccworkerapi.h"
 
 #define DATABASE_NAME "campuscut.db"
 #define LOCK_NAME "serve.lock"
@@ -301,6 +303,7 @@ cc_server_new (const CcServerOptions * options, GError ** error)
   self->tus = cc_tus_new (self, error);
   if (self->tus == NULL)
     return NULL;
+  self->workers = cc_worker_api_new (self);
   self->runner = cc_runner_new (self, error);
   if (self->runner == NULL || !share_data_dir (self, error))
     return NULL;
@@ -410,6 +413,7 @@ cc_server_free (CcServer * self)
     return;
   if (self->events)
     cc_events_close_all (self->events);
+  g_clear_pointer (&self->workers, cc_worker_api_free);
   if (self->soup)
     soup_server_disconnect (self->soup);
   cc_export_stop (self);

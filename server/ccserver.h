@@ -16,7 +16,7 @@ typedef struct
   gchar *data_dir;
   gchar *db_url;                /* postgresql://…, NULL: SQLite in data_dir */
   gchar *listen;                /* ADDR:PORT, [V6ADDR]:PORT; port 0: any */
-  guint jobs;                   /* jobs at once */
+  guint jobs;                   /* jobs at once here; 0: only workers' */
   guint job_threads;            /* each job's --threads, 0: its own choice */
   gint64 max_upload;            /* bytes */
   guint idle_timeout_ms;
@@ -26,8 +26,9 @@ typedef struct
   gdouble retry_delay_s;        /* before a failed attempt's next, times the
                                  * attempts made */
   guint heartbeat_ms;           /* between event stream comments */
-  gdouble lease_s;              /* a claimed job's lease, renewed every
-                                 * sixth of it */
+  guint lease_s;                /* a running job's lease: the runner's
+                                 * (renewed every sixth of it) and the
+                                 * workers' (every third) */
 } CcServerOptions;
 
 typedef struct _CcServer CcServer;

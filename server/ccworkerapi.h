@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * ccworkerapi: the worker API under /api/worker, through which `campuscut
+ * worker` processes on other machines claim jobs, renew their leases,
+ * fetch the inputs and hand the outputs back.
+ */
+#pragma once
+
+#include "ccserver-private.h"
+
+G_BEGIN_DECLS
+
+CcWorkerApi *cc_worker_api_new (CcServer * server);
+void cc_worker_api_wake (CcWorkerApi * api);
+gboolean cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,
+    gdouble * progress, const gchar ** phase);
+void cc_worker_api_free (CcWorkerApi * api);
+
+G_END_DECLS
