@@ -6,8 +6,9 @@
  * submissionbin, shows progress, verifies the outputs by reading them
  * back, and writes report.json. `probe` prints what the pre-flight probe
  * finds. `contact-sheet` makes a grid of small frames of a video
- * (cccontact.c). `serve` is the batch server and `submit` its client, with
- * options of their own (server/ccserve.c, server/ccsubmit.c).
+ * (cccontact.c). `serve` is the batch server, `submit` its client and
+ * `worker` runs its jobs on other machines, with options of their own
+ * (server/ccserve.c, server/ccsubmit.c, server/ccworker.c).
  *
  * Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,
  * 4 unreadable or unsupported input.
@@ -29,6 +30,7 @@
 #include "ccjob.h"
 #include "ccserve.h"
 #include "ccsubmit.h"
+#include "ccworker.h"
 
 /* Options given as names, until checked into the job's settings. */
 typedef struct {
@@ -69,6 +71,8 @@ static const gchar *usage_summary =
     "                            the batch server (campuscut serve --help)\n"
     "  submit FILE --server URL --token T [--wait] [--download DIR]\n"
     "                            a job for a batch server (campuscut submit --help)\n"
+    "  worker --server URL --token T [--jobs N]\n"
+    "                            runs a batch server's jobs here (campuscut worker --help)\n"
     "\n"
     "Exit codes: 0 done, 1 internal failure, 2 usage, 3 rejected by policy,\n"
     "4 unreadable or unsupported input.");
@@ -364,6 +368,8 @@ main (int argc, char **argv)
     return cc_serve_main (argc - 1, argv + 1);
   if (argc >= 2 && g_strcmp0 (argv[1], "submit") == 0)
     return cc_submit_main (argc - 1, argv + 1);
+  if (argc >= 2 && g_strcmp0 (argv[1], "worker") == 0)
+    return cc_worker_main (argc - 1, argv + 1);
   if (argc >= 2 && g_strcmp0 (argv[1], "contact-sheet") == 0)
     return cc_contact_sheet_main (argc - 1, argv + 1);
   job.category = CC_DEFAULT_CATEGORY;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * ccclient: the service's client side, on libsoup's SoupSession (blocking
- * calls: a command line has nothing else to do meanwhile).
+ * calls: a command line has nothing else to do meanwhile, and each of a
+ * worker's slots is a thread with a client of its own).
  *
  * Uploads are tus 1.0, made to survive the networks schools have: the
  * rest of the file goes in one PATCH, and when the connection breaks (or
@@ -14,6 +15,7 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "ccclient.h"
+#include "ccsha256.h"
 
 #define IO_TIMEOUT_S 60
 #define MAX_RETRIES 8
@@ -140,7 +143,8 @@ cc_client_json (CcClient * c, SoupMessage * msg, JsonNode * body,
 
     soup_message_set_request_body_from_bytes (msg, "application/json", b);
   }
-  bytes = soup_session_send_and_read (c->session, msg, NULL, error);
+  bytes = soup_session_send_and_read (c->session, msg, c->cancellable,
+      error);
   if (bytes == NULL)
     return FALSE;
   if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg))) {
@@ -220,7 +224,8 @@ create_upload (CcClient * c, const gchar * path, const gchar * kind,
   soup_message_headers_replace (h, "Tus-Resumable", "1.0.0");
   soup_message_headers_replace (h, "Upload-Length", length);
   soup_message_headers_replace (h, "Upload-Metadata", meta);
-  body = soup_session_send_and_read (c->session, msg, NULL, error);
+  body = soup_session_send_and_read (c->session, msg, c->cancellable,
+      error);
   if (body == NULL)
     return NULL;
   if (soup_message_get_status (msg) != SOUP_STATUS_CREATED ||
@@ -293,7 +298,8 @@ send_rest (CcClient * c, const gchar * location, const gchar * path,
       size - *offset);
   g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_body_data),
       &s);
-  body = soup_session_send_and_read (c->session, msg, NULL, error);
+  body = soup_session_send_and_read (c->session, msg, c->cancellable,
+      error);
   if (body == NULL)
     return 0;
   if (soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT &&
@@ -320,7 +326,8 @@ head_offset (CcClient * c, const gchar * location, gint64 * offset,
     return FALSE;
   soup_message_headers_replace (soup_message_get_request_headers (msg),
       "Tus-Resumable", "1.0.0");
-  body = soup_session_send_and_read (c->session, msg, NULL, error);
+  body = soup_session_send_and_read (c->session, msg, c->cancellable,
+      error);
   if (body == NULL)
     return FALSE;
   if (soup_message_get_status (msg) != SOUP_STATUS_OK ||
@@ -409,7 +416,8 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
           ")", offset);
       status = 0;
     }
-    if (!retryable (status) || ++failures > c->max_retries) {
+    if (!retryable (status) || g_cancellable_is_cancelled (c->cancellable)
+        || ++failures > c->max_retries) {
       g_propagate_prefixed_error (error, g_steal_pointer (&err), "%s: ",
           name);
       return NULL;
@@ -419,4 +427,106 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
   what = g_strdup_printf ("uploading %s", name);
   cc_client_progress (c, what, size, size, started_us, TRUE);
   return g_path_get_basename (location);
+}
+
+/* ------------------------------------------------------------------ */
+/* Downloads.                                                           */
+
+/* One try at the rest of @part from where it ends. */
+static gboolean
+fetch_rest (CcClient * c, const gchar * location, const gchar * part,
+    GError ** error)
+{
+  g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_GET,
+      location, error);
+  g_autoptr (GFile) file = g_file_new_for_path (part);
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  GStatBuf st;
+  gint64 have = g_stat (part, &st) == 0 ? st.st_size : 0;
+  guint status;
+
+  if (msg == NULL)
+    return FALSE;
+  if (have > 0) {
+    g_autofree gchar *range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-",
+        have);
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Range", range);
+  }
+  in = soup_session_send (c->session, msg, c->cancellable, error);
+  if (in == NULL)
+    return FALSE;
+  status = soup_message_get_status (msg);
+  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && have > 0)
+    return TRUE;                /* all there already */
+  if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%u %s", status,
+        soup_message_get_reason_phrase (msg));
+    return FALSE;
+  }
+  out = status == SOUP_STATUS_OK ?
+      g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error) :
+      g_file_append_to (file, G_FILE_CREATE_NONE, NULL, error);
+  return out && g_output_stream_splice (G_OUTPUT_STREAM (out), in,
+      G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, c->cancellable, error) >= 0;
+}
+
+static gchar *
+file_sha256 (const gchar * path, GError ** error)
+{
+  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, error);
+
+  if (f == NULL)
+    return NULL;
+  return cc_sha256_data ((const guint8 *) g_mapped_file_get_contents (f),
+      g_mapped_file_get_length (f));
+}
+
+/**
+ * cc_client_download:
+ * @location: a path on the server (or a URL) that answers Range
+ * @sha256: what the file's SHA-256 must be
+ *
+ * Fetches @location into @path (through @path.part, which a later call
+ * resumes), trying again after breaks as uploads do; the file is renamed
+ * into place only once its SHA-256 is @sha256.
+ */
+gboolean
+cc_client_download (CcClient * c, const gchar * location, const gchar * path,
+    const gchar * sha256, GError ** error)
+{
+  g_autofree gchar *part = g_strdup_printf ("%s.part", path);
+  guint failures = 0;
+  gint64 had = -1;
+
+  while (TRUE) {
+    g_autoptr (GError) err = NULL;
+    g_autofree gchar *got = NULL;
+    GStatBuf st;
+
+    /* a try that brought bytes was worth it: only tries that bring
+     * nothing, one after another, are counted */
+    if (g_stat (part, &st) == 0 && st.st_size > had) {
+      if (had >= 0)
+        failures = 0;
+      had = st.st_size;
+    }
+    if (fetch_rest (c, location, part, &err) &&
+        (got = file_sha256 (part, &err)) && g_strcmp0 (got, sha256) == 0)
+      return g_rename (part, path) == 0 || (g_set_error (error, G_IO_ERROR,
+              G_IO_ERROR_FAILED, "%s: %s", path, g_strerror (errno)), FALSE);
+    if (got) {
+      g_unlink (part);          /* whole but not the file: start again */
+      g_set_error (&err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+          "its SHA-256 is not the job's");
+    }
+    if (g_cancellable_is_cancelled (c->cancellable) ||
+        ++failures > c->max_retries) {
+      g_propagate_prefixed_error (error, g_steal_pointer (&err), "%s: ",
+          path);
+      return FALSE;
+    }
+    cc_client_backoff (c, failures);
+  }
 }

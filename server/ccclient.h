@@ -20,6 +20,7 @@ typedef struct
   gboolean tty;                 /* standard error is a terminal */
   gint64 last_progress_us;
   guint max_retries;            /* in a row, without progress */
+  GCancellable *cancellable;    /* of every request, NULL: none (not owned) */
 } CcClient;
 
 void cc_client_init (CcClient * c, const gchar * server, const gchar * token);
@@ -36,5 +37,7 @@ void cc_client_backoff (CcClient * c, guint failures);
 
 gchar *cc_client_upload (CcClient * c, const gchar * path,
     const gchar * kind, GError ** error);
+gboolean cc_client_download (CcClient * c, const gchar * location,
+    const gchar * path, const gchar * sha256, GError ** error);
 
 G_END_DECLS

@@ -336,96 +336,6 @@ follow (CcClient * c, JsonObject * job, GError ** error)
 /* ------------------------------------------------------------------ */
 /* Downloads.                                                           */
 
-/* One try at the rest of @part from where it ends. */
-static gboolean
-fetch_rest (CcClient * c, const gchar * location, const gchar * part,
-    GError ** error)
-{
-  g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_GET,
-      location, error);
-  g_autoptr (GFile) file = g_file_new_for_path (part);
-  g_autoptr (GInputStream) in = NULL;
-  g_autoptr (GFileOutputStream) out = NULL;
-  GStatBuf st;
-  gint64 have = g_stat (part, &st) == 0 ? st.st_size : 0;
-  guint status;
-
-  if (msg == NULL)
-    return FALSE;
-  if (have > 0) {
-    g_autofree gchar *range = g_strdup_printf ("bytes=%" G_GINT64_FORMAT "-",
-        have);
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
-        "Range", range);
-  }
-  in = soup_session_send (c->session, msg, NULL, error);
-  if (in == NULL)
-    return FALSE;
-  status = soup_message_get_status (msg);
-  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && have > 0)
-    return TRUE;                /* all there already */
-  if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%u %s", status,
-        soup_message_get_reason_phrase (msg));
-    return FALSE;
-  }
-  out = status == SOUP_STATUS_OK ?
-      g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error) :
-      g_file_append_to (file, G_FILE_CREATE_NONE, NULL, error);
-  return out && g_output_stream_splice (G_OUTPUT_STREAM (out), in,
-      G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) >= 0;
-}
-
-static gchar *
-file_sha256 (const gchar * path, GError ** error)
-{
-  g_autoptr (GMappedFile) f = g_mapped_file_new (path, FALSE, error);
-
-  if (f == NULL)
-    return NULL;
-  return cc_sha256_data ((const guint8 *) g_mapped_file_get_contents (f),
-      g_mapped_file_get_length (f));
-}
-
-/* Fetches one output into @path, resuming and checking its SHA-256. */
-static gboolean
-download_one (CcClient * c, const gchar * location, const gchar * path,
-    const gchar * sha256, GError ** error)
-{
-  g_autofree gchar *part = g_strdup_printf ("%s.part", path);
-  guint failures = 0;
-  gint64 had = -1;
-
-  while (TRUE) {
-    g_autoptr (GError) err = NULL;
-    g_autofree gchar *got = NULL;
-    GStatBuf st;
-
-    /* a try that brought bytes was worth it: only tries that bring
-     * nothing, one after another, are counted */
-    if (g_stat (part, &st) == 0 && st.st_size > had) {
-      if (had >= 0)
-        failures = 0;
-      had = st.st_size;
-    }
-    if (fetch_rest (c, location, part, &err) &&
-        (got = file_sha256 (part, &err)) && g_strcmp0 (got, sha256) == 0)
-      return g_rename (part, path) == 0 || (g_set_error (error, G_IO_ERROR,
-              G_IO_ERROR_FAILED, "%s: %s", path, g_strerror (errno)), FALSE);
-    if (got) {
-      g_unlink (part);          /* whole but not the file: start again */
-      g_set_error (&err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-          "its SHA-256 is not the job's");
-    }
-    if (++failures > c->max_retries) {
-      g_propagate_prefixed_error (error, g_steal_pointer (&err), "%s: ",
-          path);
-      return FALSE;
-    }
-    cc_client_backoff (c, failures);
-  }
-}
-
 static gboolean
 download_all (CcClient * c, JsonObject * job, const gchar * dir,
     GError ** error)
@@ -445,7 +355,7 @@ download_all (CcClient * c, JsonObject * job, const gchar * dir,
 
     if (!g_strv_contains (output_names, name))
       continue;                 /* a name this client does not write */
-    if (!download_one (c, json_object_get_string_member_with_default (o,
+    if (!cc_client_download (c, json_object_get_string_member_with_default (o,
                 "location", ""), path,
             json_object_get_string_member_with_default (o, "sha256", ""),
             error))
