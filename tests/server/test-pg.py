@@ -7,10 +7,11 @@ finishes once; a killed server's job left alone while its lease lasts,
 then swept back into the queue; PostgreSQL down for longer than a lease,
 and the run that lost its lease stopped before another could start;
 servers starting at once, the first tidying the folder before any other
-shares it; SQLite never sweeping; the password in the URL never shown.
+shares it; SQLite never sweeping; two servers with --jobs 0 and three
+workers, each claiming from either; the password in the URL never shown.
 
-The servers run with a short lease (the hidden --lease), so that the
-cases about leases take seconds.
+The servers run with a short lease (--lease-seconds), so that the cases
+about leases take seconds.
 
 A throwaway PostgreSQL 15 (pgcluster.py) serves the whole run, a database
 per case; the servers, HTTP helpers and media come from test-serve.py and
@@ -47,6 +48,7 @@ def _load(name, filename):
 st = _load("serve_tests", "test-serve.py")
 jt = _load("jobs_tests", "test-jobs.py")
 pgcluster = _load("pgcluster", "pgcluster.py")
+tw = _load("workers_tests", "test-workers.py")
 
 check, wait_until, Failure = st.check, st.wait_until, st.Failure
 CLI = st.CLI
@@ -420,6 +422,43 @@ def test_sqlite_does_not_sweep(c):
     check(end["state"] == "done" and end["attempt"] == 1
           and not end["errors"], f"done once, never swept: {end}")
     check(a.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_workers_on_two_servers(c):
+    """Two servers that run nothing themselves (--jobs 0) on one database
+    and folder, three workers split between them: a job queued on one is
+    claimed through the other (its held claims poll), its outputs arrive
+    there, and each job is done exactly once."""
+    url = PG.create_db("workers")
+    t = setup_people(c.data, url)["alice"]
+    rc, out, err = cli(c.data, url, "users", "add", "w", "--role", "worker")
+    check(rc == 0, f"users add w --role worker: {rc} {err}")
+    wt = out.strip()
+    a, b = [c.start("--db", url, "--jobs", "0", "--lease-seconds",
+                    str(tw.LEASE)) for _ in range(2)]
+    c.name, c.workers = "workers", []
+    try:
+        workers = [tw.Worker(c, srv, wt, f"w{i}", *tw.sandbox_args(srv))
+                   for i, srv in enumerate((a, b, b))]
+        ids = submit(c, a, t, N_JOBS, 1)
+        jobs = wait_all_final(a, t, set(ids), [a, b])
+        check_done_once(c, a, t, jobs)
+        for job_id in ids:
+            claimed = sum(len(w.lines(job_id, ": claimed")) for w in workers)
+            finished = sum(len(w.lines(job_id, ": finished"))
+                           for w in workers)
+            check(claimed == 1 and finished == 1,
+                  f"job {job_id}: claimed {claimed}, finished {finished}")
+        check(any(": finished" in w.stderr() for w in workers[1:]),
+              "jobs queued on one server were run through the other")
+        for w in workers:
+            check(w.stop() == 0, "worker SIGTERM: exit 0")
+    finally:
+        for w in c.workers:
+            w.kill()
+    check_no_password(c)
+    check(a.stop() == 0 and b.stop() == 0, "SIGTERM: exit 0")
 
 
 @case

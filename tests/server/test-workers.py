@@ -1,0 +1,532 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""End-to-end tests of `campuscut worker` and the worker API: a server with
+--jobs 0 and workers that claim, run and report its jobs over HTTP alone.
+
+  the protocol by hand: who may use it, held claims woken by a new job,
+    inputs with Range, leases lost and their late calls refused (a late
+    finish's uploads dropped), checksums, three lost leases fail a job;
+  three workers process twelve jobs, each exactly once;
+  kill -9 of a worker mid-job: its job finishes on another, once;
+  SIGSTOP of a worker past its lease, then SIGCONT: its late result is
+    refused, the job keeps the replacing attempt's outputs.
+
+The servers, the HTTP helpers, the people and the media come from
+test-serve.py and test-jobs.py. Every wait is bounded; every process
+started is killed, even on failure.
+
+    CAMPUSCUT_CLI=build/pipelines/campuscut \\
+    GST_PLUGIN_PATH_1_0=build/plugins python3 tests/server/test-workers.py [CASE...]
+
+Ends with "Checks: N, Failures: F, Errors: E" (one check per case).
+"""
+import importlib.util
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name, file):
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(HERE, file))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+jt = _load("jobs_tests", "test-jobs.py")
+st = jt.st
+check, wait_until, Failure = st.check, st.wait_until, st.Failure
+CLI, TUS, JS = st.CLI, st.TUS, jt.JS
+LEASE = 6                   # seconds: a few renewals even on a loaded machine
+QUICK_OUTPUTS = jt.OUTPUTS - {"platform.mp4"}
+JOB_TIMEOUT = jt.JOB_TIMEOUT
+
+
+# -- helpers -----------------------------------------------------------------
+
+def worker_token(data, name="w1"):
+    rc, out, err = st.cli(data, "users", "add", name, "--role", "worker")
+    check(rc == 0, f"users add {name} --role worker: {rc} {err}")
+    return out.strip()
+
+
+def sandbox_args(s):
+    """--no-sandbox where this machine cannot make one, as the server's
+    health says."""
+    _, _, h = s.json("GET", "/api/health")
+    return [] if h["sandbox"]["namespaces"] else ["--no-sandbox"]
+
+
+class Worker:
+    """One `campuscut worker` process."""
+
+    def __init__(self, c, s, token, name, *args):
+        self.log_path = os.path.join(c.tmp, f"{c.name}-{name}.log")
+        self.log = open(self.log_path, "ab")
+        self.scratch = os.path.join(c.tmp, f"{c.name}-scratch")
+        self.proc = subprocess.Popen(
+            [CLI, "worker", "--server", f"http://{s.host}:{s.port}/",
+             "--token", token, "--scratch", self.scratch, "--jobs", "1",
+             *args], stdout=subprocess.DEVNULL, stderr=self.log,
+            stdin=subprocess.DEVNULL)
+        self.pid = self.proc.pid
+        c.workers.append(self)
+
+    def stderr(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def lines(self, job_id, what):
+        return [line for line in self.stderr().splitlines()
+                if f"job {job_id}" in line and what in line]
+
+    def stop(self):
+        """SIGTERM: the worker must end cleanly (exit 0) within 30 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise Failure("worker ignored SIGTERM")
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.pid, signal.SIGCONT)
+            except OSError:
+                pass
+            self.proc.kill()
+            self.proc.wait(30)
+        if not self.log.closed:
+            self.log.close()
+
+
+def db_value(data, sql, *params):
+    db = sqlite3.connect(os.path.join(data, "campuscut.db"), timeout=30)
+    try:
+        return db.execute(sql, params).fetchone()
+    finally:
+        db.close()
+
+
+def lease_owner(data, job_id):
+    row = db_value(data, "SELECT lease_owner FROM jobs WHERE id = ?", job_id)
+    return row[0] if row else None
+
+
+def owner_pid(owner):
+    """The pid in a worker's owner name, worker/USER/HOST:PID:SLOT."""
+    return int(owner.rsplit(":", 2)[1])
+
+
+def output_uploads(data):
+    return db_value(data, "SELECT count(*) FROM uploads WHERE kind = 'output'"
+                    )[0]
+
+
+def scratch_left(root):
+    """What any attempt left under the workers' scratch root: the running
+    workers' own (locked) folders hold their lock alone."""
+    left = []
+    for name in os.listdir(root) if os.path.isdir(root) else []:
+        if name != "cache":
+            left += [os.path.join(name, n)
+                     for n in os.listdir(os.path.join(root, name))
+                     if n != ".lock"]
+    return left
+
+
+def start_server(c, *extra):
+    return c.start("--jobs", "0", "--lease-seconds", str(LEASE),
+                   "--retry-delay", "0", *extra)
+
+
+def claim(s, token, worker, wait=0):
+    return s.json("POST", "/api/worker/claim", token=token, headers=JS,
+                  body=json.dumps({"worker": worker, "wait": wait}))
+
+
+def worker_post(s, token, job_id, action, **body):
+    return s.json("POST", f"/api/worker/jobs/{job_id}/{action}", token=token,
+                  headers=JS, body=json.dumps(body))
+
+
+def send_output(s, token, data, filename):
+    loc = s.create(token, len(data), kind="output", filename=filename)
+    status, _, _ = s.patch(token, loc, 0, data)
+    check(status == 204, f"output upload: {status}")
+    return loc.rsplit("/", 1)[1]
+
+
+# -- cases -------------------------------------------------------------------
+
+CASES = []
+
+
+def case(func):
+    """A case whose workers' logs are shown when it fails."""
+    def run(c):
+        try:
+            return func(c)
+        except Exception:
+            for w in c.workers:
+                print(f"  worker {w.log_path}:\n{w.stderr()}")
+            raise
+    run.__name__ = func.__name__
+    CASES.append(run)
+    return run
+
+
+@case
+def test_protocol_by_hand(c):
+    tokens = st.setup_people(c.data)
+    t, rita = tokens["alice"], tokens["rita"]
+    wt = worker_token(c.data)
+    s = c.start("--jobs", "0", "--lease-seconds", "3", "--retry-delay", "0")
+
+    # who may use what
+    for method, path in (("GET", "/api/jobs"), ("GET", "/api/me"),
+                         ("GET", "/api/uploads"),
+                         ("GET", "/api/review/queue")):
+        status, _, body = s.json(method, path, token=wt)
+        check(status == 403, f"a worker's token on {path}: {status} {body}")
+    status, _, _ = s.json("POST", "/api/login", headers=JS,
+                          body=json.dumps({"token": wt}))
+    check(status == 403, f"a worker's token logs in: {status}")
+    for who in (t, rita):
+        status, _, body = claim(s, who, "x")
+        check(status == 403, f"a person's token claims: {status} {body}")
+    status, _, _ = s.request(
+        "POST", "/api/uploads", token=t, headers={
+            **TUS, "Upload-Length": "3",
+            "Upload-Metadata": f"kind {st.b64('output')}"})
+    check(status == 403, f"a submitter sends an output: {status}")
+    status, _, _ = s.request(
+        "POST", "/api/uploads", token=wt, headers={
+            **TUS, "Upload-Length": "3",
+            "Upload-Metadata": f"kind {st.b64('video')}"})
+    check(status == 403, f"a worker uploads a video: {status}")
+    clip = jt.media(c.tmp, "clip4.mp4", 4)
+    video = jt.upload(s, t, clip)
+    status, _, _ = s.request("HEAD", f"/api/uploads/{video}", token=wt,
+                             headers=TUS)
+    check(status == 404, f"a worker sees a submitter's upload: {status}")
+
+    # a held claim: none within its wait, then woken at once by a job
+    t0 = time.monotonic()
+    status, _, _ = claim(s, wt, "hand-1", wait=1.5)
+    check(status == 204 and time.monotonic() - t0 >= 1.4,
+          f"nothing queued: 204 after the wait ({status})")
+    got = {}
+
+    def held():
+        got["reply"] = claim(s, wt, "hand-1", wait=20)
+        got["at"] = time.monotonic()
+    waiting = threading.Thread(target=held)
+    waiting.start()
+    time.sleep(1)
+    job = jt.new_job(s, t, **jt.quick(video))
+    queued_at = time.monotonic()
+    waiting.join(30)
+    status, _, a1 = got["reply"]
+    check(status == 200 and a1["id"] == job["id"] and a1["attempt"] == 1,
+          f"the held claim got the job: {status} {a1}")
+    check(got["at"] - queued_at < 5, "woken at once, not at the wait's end")
+    check(a1["lease_seconds"] == 3 and a1["owner"].endswith("/hand-1")
+          and a1["options"] == job["options"], f"the claim: {a1}")
+    check(jt.get_job(s, t, job["id"])["state"] == "running", "running")
+
+    # the input, with Range, its ETag its SHA-256
+    with open(clip, "rb") as f:
+        body = f.read()
+    inp = a1["inputs"][0]
+    check(inp["kind"] == "video" and inp["length"] == len(body)
+          and inp["sha256"] == st.sha256(body), f"input {inp}")
+    status, h, part = s.request("GET", inp["location"], token=wt,
+                                headers={"Range": "bytes=100-"})
+    check(status == 206 and part == body[100:]
+          and h["ETag"] == f'"{st.sha256(body)}"', f"Range: {status}")
+    status, _, _ = s.request("GET", inp["location"], token=t)
+    check(status == 403, "a submitter fetches a worker's input")
+
+    # renewals carry the progress to the job
+    status, _, r = worker_post(s, wt, job["id"], "renew", attempt=1,
+                               owner=a1["owner"], progress=0.25,
+                               phase="encode")
+    check(status == 200 and r["lease_seconds"] == 3, f"renew: {status} {r}")
+    j = jt.get_job(s, t, job["id"])
+    check(j["progress"] == 0.25 and j["phase"] == "encode", f"progress {j}")
+
+    # the lease runs out: queued again (the attempt counted), claimed anew
+    wait_until(lambda: jt.get_job(s, t, job["id"])["state"] == "queued",
+               30, step=0.2, what="the lost lease queued again")
+    status, _, a2 = claim(s, wt, "hand-2")
+    check(status == 200 and a2["attempt"] == 2, f"attempt 2: {a2}")
+    late = send_output(s, wt, b'{"late": true}', "report.json")
+    for action, extra in (("renew", {"progress": 0.5}),
+                          ("finish", {"status": 0, "outputs": [
+                              {"name": "report.json", "upload": late,
+                               "sha256": st.sha256(b'{"late": true}')}]}),
+                          ("release", {})):
+        status, _, r = worker_post(s, wt, job["id"], action, attempt=1,
+                                   owner=a1["owner"], **extra)
+        check(status == 409 and r["error"] == "lease_lost",
+              f"attempt 1's {action}: {status} {r}")
+    status, _, _ = s.request("GET", inp["location"], token=wt)
+    check(status == 409, f"attempt 1 fetches its input: {status}")
+    status, _, _ = s.request("HEAD", f"/api/uploads/{late}", token=wt,
+                             headers=TUS)
+    check(status == 404, "the late finish's upload is dropped")
+
+    # a checksum that is not the bytes: refused, the upload dropped
+    report = b'{"result": {"status": "done"}}'
+    bad = send_output(s, wt, report, "report.json")
+    status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
+                               owner=a2["owner"], status=0, outputs=[
+                                   {"name": "report.json", "upload": bad,
+                                    "sha256": st.sha256(b"other")}])
+    check(status == 400 and r["error"] == "checksum_mismatch",
+          f"a wrong SHA-256: {status} {r}")
+    check(output_uploads(c.data) == 0, "its upload dropped")
+
+    # attempt 2 finishes; attempt 1 still cannot
+    good = send_output(s, wt, report, "report.json")
+    log = send_output(s, wt, b"the log\n", "attempt-2.log")
+    status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
+                               owner=a2["owner"], status=3,
+                               message="too short", outputs=[
+                                   {"name": "report.json", "upload": good,
+                                    "sha256": st.sha256(report)},
+                                   {"name": "log", "upload": log,
+                                    "sha256": st.sha256(b"the log\n")}])
+    check(status == 200 and r["state"] == "rejected", f"finish: {status} {r}")
+    j = jt.get_job(s, t, job["id"])
+    check(j["state"] == "rejected" and j["attempt"] == 2
+          and j["reason"] == "too short" and j["exit_code"] == 3
+          and [o["name"] for o in j["outputs"]] == ["report.json"]
+          and j["outputs"][0]["sha256"] == st.sha256(report), f"job {j}")
+    check(len(j["errors"]) == 2 and "lease expired" in j["errors"][0]
+          ["reason"], f"errors {j['errors']}")
+    entries = sorted(os.listdir(os.path.join(c.data, "jobs", job["id"])))
+    check(entries == ["attempt-2.log", "out"], f"job folder {entries}")
+    with open(os.path.join(c.data, "jobs", job["id"], "out",
+                           "report.json"), "rb") as f:
+        check(f.read() == report, "out/report.json is attempt 2's")
+    again = send_output(s, wt, b"{}", "report.json")
+    status, _, _ = worker_post(s, wt, job["id"], "finish", attempt=1,
+                               owner=a1["owner"], status=0, outputs=[
+                                   {"name": "report.json", "upload": again,
+                                    "sha256": st.sha256(b"{}")}])
+    check(status == 409, "a finish after the end: 409")
+    check(jt.get_job(s, t, job["id"])["outputs"] == j["outputs"]
+          and output_uploads(c.data) == 0, "nothing changed")
+    with open(os.path.join(c.data, "jobs", job["id"], "out",
+                           "report.json"), "rb") as f:
+        check(f.read() == report, "out/report.json is attempt 2's still")
+
+    # a job whose worker dies three times (its lease lost) fails
+    job2 = jt.new_job(s, t, **jt.quick(video))
+    for n in (1, 2, 3):
+        status, _, a = wait_until(
+            lambda: (lambda r: r if r[0] == 200 else None)(
+                claim(s, wt, f"doomed-{n}")), 30, step=0.3,
+            what=f"claim {n}")
+        check(a["id"] == job2["id"] and a["attempt"] == n, f"claim {a}")
+        wait_until(lambda: jt.get_job(s, t, job2["id"])["state"] != "running",
+                   30, step=0.2, what=f"lease {n} lost")
+    j2 = jt.get_job(s, t, job2["id"])
+    check(j2["state"] == "failed" and len(j2["errors"]) == 3,
+          f"failed after three lost leases: {j2}")
+    status, _, _ = claim(s, wt, "doomed-4")
+    check(status == 204, "nothing left to claim")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_twelve_jobs_three_workers(c):
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    s = start_server(c)
+    clip = jt.media(c.tmp, "clip4.mp4", 4)
+    workers = [Worker(c, s, wt, f"w{i}", *sandbox_args(s)) for i in (1, 2, 3)]
+    video = jt.upload(s, t, clip)
+    jobs = [jt.new_job(s, t, **jt.quick(video, title=f"第{i}个"))
+            for i in range(12)]
+    events = jt.follow(s, t, jobs[0]["id"])
+    kinds = [e for e, _ in events]
+    states = [d["state"] for e, d in events if e == "state"]
+    check("progress" in kinds and "phase" in kinds and "running" in states
+          and states[-1] == "done", f"a worker's job's events: {states}")
+    for job in jobs:
+        done = jt.wait_job(s, t, job["id"])
+        check(done["state"] == "done" and done["attempt"] == 1
+              and done["errors"] == [] and done["exit_code"] == 0,
+              f"job {job['id']}: {done['state']} {done['attempt']} "
+              f"{done['errors']}")
+        jt.check_outputs(s, t, done, c.data, names=QUICK_OUTPUTS)
+        jt.check_job_folder(c.data, job["id"], 1)
+        claimed = sum(len(w.lines(job["id"], ": claimed")) for w in workers)
+        finished = sum(len(w.lines(job["id"], ": finished")) for w in workers)
+        check(claimed == 1 and finished == 1,
+              f"job {job['id']} run once: claimed {claimed}, finished "
+              f"{finished}")
+    busy = [w for w in workers if ": finished" in w.stderr()]
+    check(len(busy) >= 2, f"the jobs spread over the workers ({len(busy)})")
+    check(output_uploads(c.data) == 0, "no output upload left")
+    check(scratch_left(workers[0].scratch) == [],
+          f"scratch left: {scratch_left(workers[0].scratch)}")
+    for w in workers:
+        rc = w.stop()
+        check(rc == 0, f"worker SIGTERM: exit {rc}")
+    left = [n for n in os.listdir(workers[0].scratch) if n != "cache"]
+    check(left == [], f"the stopped workers left {left}")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+def running_under(c, s, t, job_id, workers):
+    """The worker whose process runs the job, once `campuscut process`
+    runs."""
+    def found():
+        owner = lease_owner(c.data, job_id)
+        if owner is None or jt.job_process(job_id) is None:
+            return None
+        pid = owner_pid(owner)
+        return next((w for w in workers if w.pid == pid), None)
+    return wait_until(found, JOB_TIMEOUT, step=0.2,
+                      what="the job's process on a worker")
+
+
+@case
+def test_kill9_worker_mid_job(c):
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    s = start_server(c)
+    sandbox = sandbox_args(s)
+    clip = jt.media(c.tmp, "clip20.mp4", 20)
+    video = jt.upload(s, t, clip)
+    first = Worker(c, s, wt, "first", *sandbox)
+    job = jt.new_job(s, t, **jt.quick(video))
+    victim = running_under(c, s, t, job["id"], [first])
+    procs = jt.job_processes(job["id"])
+    victim.kill()
+    wait_until(lambda: not any(os.path.exists(f"/proc/{p}") for p in procs),
+               30, step=0.2, what="the dead worker's job processes gone")
+    dead_home = [n for n in os.listdir(victim.scratch)
+                 if n.endswith(f"-{victim.pid}")]
+    other = Worker(c, s, wt, "other", *sandbox)
+    done = jt.wait_job(s, t, job["id"])
+    check(done["state"] == "done" and done["attempt"] == 2
+          and done["exit_code"] == 0, f"done by attempt 2: {done}")
+    check(len(done["errors"]) == 1 and done["errors"][0]["attempt"] == 1
+          and "lease expired" in done["errors"][0]["reason"],
+          f"attempt 1's lost lease recorded once: {done['errors']}")
+    jt.check_outputs(s, t, done, c.data, names=QUICK_OUTPUTS)
+    entries = sorted(os.listdir(os.path.join(c.data, "jobs", done["id"])))
+    check(entries == ["attempt-2.log", "out"], f"job folder {entries}")
+    check(len(other.lines(job["id"], "attempt 2: finished")) == 1
+          and not victim.lines(job["id"], ": finished"),
+          "finished once, by the other worker")
+    status, _, log = s.json("GET", f"/api/jobs/{job['id']}/decisions",
+                            token=tokens["rita"])
+    check(status == 200 and log["decisions"] == []
+          and done["review_state"] == "pending",
+          f"the review log: {status} {log}")
+    check(dead_home and not any(os.path.exists(os.path.join(
+        victim.scratch, n)) for n in dead_home),
+        f"the next worker removed the dead one's scratch {dead_home}")
+    check(output_uploads(c.data) == 0, "no output upload left")
+    check(other.stop() == 0, "worker SIGTERM: exit 0")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_sigstop_past_lease(c):
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    s = start_server(c)
+    sandbox = sandbox_args(s)
+    clip = jt.media(c.tmp, "clip20.mp4", 20)
+    video = jt.upload(s, t, clip)
+    paused = Worker(c, s, wt, "paused", *sandbox)
+    job = jt.new_job(s, t, **jt.quick(video))
+    running_under(c, s, t, job["id"], [paused])
+    os.kill(paused.pid, signal.SIGSTOP)
+    try:
+        other = Worker(c, s, wt, "other", *sandbox)
+        done = jt.wait_job(s, t, job["id"])
+        check(done["state"] == "done" and done["attempt"] == 2,
+              f"done by attempt 2: {done}")
+        # the paused worker's process went on alone: let it end, so that
+        # the worker wakes to a result it would send
+        try:
+            wait_until(lambda: jt.job_process(job["id"]) is None, 90,
+                       step=0.5, what="the paused worker's process ended")
+        except Failure:
+            pass
+    finally:
+        os.kill(paused.pid, signal.SIGCONT)
+    wait_until(lambda: paused.lines(job["id"], "lease is lost")
+               or paused.lines(job["id"], "refused"), 60, step=0.2,
+               what="the paused worker told its result is not wanted")
+    check(not paused.lines(job["id"], "attempt 1: finished ("),
+          f"its result was not taken:\n{paused.stderr()}")
+    time.sleep(1)
+    after = jt.get_job(s, t, job["id"])
+    check(after["state"] == "done" and after["attempt"] == 2
+          and after["outputs"] == done["outputs"]
+          and after["finished_at"] == done["finished_at"],
+          f"the job is attempt 2's still: {after}")
+    jt.check_outputs(s, t, after, c.data, names=QUICK_OUTPUTS)
+    check(output_uploads(c.data) == 0, "no output upload left")
+    wait_until(lambda: scratch_left(paused.scratch) == [], 30, step=0.2,
+               what="the paused worker's scratch emptied")
+    # the paused worker works on
+    check(other.stop() == 0, "worker SIGTERM: exit 0")
+    job2 = jt.new_job(s, t, **jt.quick(video))
+    done2 = jt.wait_job(s, t, job2["id"])
+    check(done2["state"] == "done" and done2["attempt"] == 1
+          and paused.lines(job2["id"], "attempt 1: finished"),
+          f"the resumed worker runs the next job: {done2['state']}")
+    check(paused.stop() == 0, "worker SIGTERM: exit 0")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+def main(argv):
+    # each case's workers are killed with its servers
+    original = st.Case.cleanup
+
+    def cleanup(self):
+        for w in getattr(self, "workers", []):
+            w.kill()
+        original(self)
+    st.Case.cleanup = cleanup
+    original_init = st.Case.__init__
+
+    def init(self, tmp, name):
+        original_init(self, tmp, name)
+        self.workers = []
+        self.name = name
+        self.tmp = tmp
+    st.Case.__init__ = init
+    return st.run_cases(CASES, argv, "campuscut-workers-",
+                        after=jt.kill_leftovers)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
