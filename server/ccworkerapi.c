@@ -41,6 +41,9 @@
  * by attempt and owner. A late finish moves nothing: its uploads are
  * dropped.
  *
+ * Output uploads that were never finished (a worker died while sending
+ * them) are removed after a day.
+ *
  * A platform cut made again ("remake": "platform") runs whole on a worker,
  * its full cut made anew beside the new platform cut: a worker has none of
  * the job's earlier outputs to start from.
@@ -75,6 +78,10 @@
 #define WORKER_NAME_MAX 128
 /* the name a worker's attempt log is sent back under */
 #define LOG_OUTPUT "log"
+/* outputs never finished (their worker died while sending them) go after
+ * a day, looked for at start and every hour */
+#define OUTPUT_MAX_AGE_S (24 * 3600)
+#define PURGE_S 3600
 
 struct _CcWorkerApi
 {
@@ -83,6 +90,7 @@ struct _CcWorkerApi
   GHashTable *live;             /* job id -> Live: workers' jobs here */
   guint wake_id;
   guint poll_id;
+  guint purge_id;
 };
 
 /* A claim held open until a job comes or its time is up. */
@@ -512,14 +520,15 @@ static const CcJsonField lease_fields[] = {
 };
 
 /* Whether the worker still holds the job's lease, as the store says now;
- * answers 409 (or 500) if not. */
+ * answers 409 (*lost set), 404 or 500 if not. */
 static CcJobRecord *
 held_job (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
-    const gchar * id, gint64 attempt, const gchar * owner)
+    const gchar * id, gint64 attempt, const gchar * owner, gboolean * lost)
 {
   g_autoptr (GError) err = NULL;
   g_autoptr (CcJobRecord) job = NULL;
 
+  *lost = FALSE;
   if (cc_secret_id_valid (id))
     job = cc_store_job_get (api->server->store, id, &err);
   if (job == NULL && err && !g_error_matches (err, G_IO_ERROR,
@@ -534,6 +543,7 @@ held_job (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
   if (job->state != CC_JOB_RUNNING || job->attempt != attempt ||
       g_strcmp0 (job->lease_owner, owner) != 0 ||
       !owner_is_users (auth, owner)) {
+    *lost = TRUE;
     lease_lost (msg, id);
     return NULL;
   }
@@ -541,13 +551,15 @@ held_job (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
 }
 
 /* Renews the lease of (@id, @attempt, @owner): FALSE once @msg is
- * answered (409 when it was lost, 500). */
+ * answered (409 when it was lost: *lost set; 500). */
 static gboolean
 renew (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
-    const gchar * id, gint64 attempt, const gchar * owner, gdouble progress)
+    const gchar * id, gint64 attempt, const gchar * owner, gdouble progress,
+    gboolean * lost)
 {
   g_autoptr (GError) err = NULL;
 
+  *lost = FALSE;
   if (owner_is_users (auth, owner) &&
       cc_store_job_renew (api->server->store, id, (gint) attempt, owner,
           now_s (), now_s () + api->server->options.lease_s, progress, &err))
@@ -556,6 +568,7 @@ renew (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
     internal_error (msg, err);
     return FALSE;
   }
+  *lost = TRUE;
   g_hash_table_remove (api->live, id);
   lease_lost (msg, id);
   return FALSE;
@@ -589,6 +602,7 @@ route_renew (CcWorkerApi * api, SoupServerMessage * msg,
   gint64 attempt;
   gdouble progress;
   const gchar *phase;
+  gboolean lost;
   Live *live;
 
   if (body == NULL)
@@ -598,7 +612,7 @@ route_renew (CcWorkerApi * api, SoupServerMessage * msg,
           "progress", 0), 0.0, 1.0);
   phase = json_object_get_string_member_with_default (body, "phase", NULL);
   if (!renew (api, msg, auth, id, attempt, json_object_get_string_member
-          (body, "owner"), progress))
+          (body, "owner"), progress, &lost))
     return;
   live = g_hash_table_lookup (api->live, id);
   if (live == NULL || live->attempt != attempt) {
@@ -640,13 +654,14 @@ route_input (CcWorkerApi * api, SoupServerMessage * msg,
   g_autofree gchar *path = NULL, *etag = NULL;
   const gchar *upload_id = NULL;
   gint64 attempt;
+  gboolean lost;
 
   if (owner == NULL || !cc_http_parse_size (attempt_text, &attempt)) {
     cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_request", "an input "
         "is fetched with ?attempt=N&owner=O, as the claim gave its location");
     return;
   }
-  job = held_job (api, msg, auth, id, attempt, owner);
+  job = held_job (api, msg, auth, id, attempt, owner, &lost);
   if (job == NULL)
     return;
   if (strcmp (kind, "video") == 0)
@@ -914,6 +929,28 @@ take_outputs (CcWorkerApi * api, const gchar * id, gint attempt,
   return json_to_string (node, FALSE);
 }
 
+static gboolean
+purge_cb (gpointer data)
+{
+  CcWorkerApi *api = data;
+  g_autoptr (GError) err = NULL;
+  g_autoptr (GPtrArray) uploads = cc_store_upload_list (api->server->store,
+      0, FALSE, &err);
+
+  if (uploads == NULL) {
+    g_warning ("looking for workers' forgotten outputs: %s", err->message);
+    return G_SOURCE_CONTINUE;
+  }
+  for (guint i = 0; i < uploads->len; i++) {
+    CcUpload *u = uploads->pdata[i];
+
+    if (u->kind == CC_UPLOAD_OUTPUT &&
+        u->created_at < now_s () - OUTPUT_MAX_AGE_S)
+      drop_upload (api, u);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 /* POST /api/worker/jobs/ID/finish */
 static void
 route_finish (CcWorkerApi * api, SoupServerMessage * msg,
@@ -939,6 +976,7 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   CcJobEnd end = { 0 };
   JsonArray *list;
   const gchar *owner;
+  gboolean lost = FALSE;
   gint attempt;
 
   if (body == NULL)
@@ -949,11 +987,13 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
       json_object_get_array_member (body, "outputs") : NULL;
   mine = named_uploads (api, auth, list);
   outputs = check_outputs (msg, list, mine);
-  /* the fence: from here the lease holds while the files move */
+  /* the fence: from here the lease holds while the files move. Outputs
+   * refused, or late, are dropped; after a failure of the server's own
+   * they stay for the worker's next try. */
   if (outputs == NULL || (job = held_job (api, msg, auth, id, attempt,
-              owner)) == NULL || !renew (api, msg, auth, id, attempt, owner,
-          job->progress)) {
-    for (guint i = 0; i < mine->len; i++)
+              owner, &lost)) == NULL || !renew (api, msg, auth, id, attempt,
+          owner, job->progress, &lost)) {
+    for (guint i = 0; (outputs == NULL || lost) && i < mine->len; i++)
       drop_upload (api, mine->pdata[i]);
     return;
   }
@@ -1058,6 +1098,8 @@ cc_worker_api_new (CcServer * server)
   api->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       live_free);
   cc_server_add_route (server, PREFIX, route_worker);
+  purge_cb (api);
+  api->purge_id = g_timeout_add_seconds (PURGE_S, purge_cb, api);
   return api;
 }
 
@@ -1077,6 +1119,8 @@ cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,
 {
   Live *live = api ? g_hash_table_lookup (api->live, job->id) : NULL;
 
+  if (live && live->attempt != job->attempt)
+    g_hash_table_remove (api->live, job->id);   /* a lost attempt's */
   if (live == NULL || live->attempt != job->attempt)
     return FALSE;
   *progress = live->progress;
@@ -1094,6 +1138,7 @@ cc_worker_api_free (CcWorkerApi * api)
     waiter_answer (g_queue_peek_head (&api->waiters), NULL);
   g_clear_handle_id (&api->wake_id, g_source_remove);
   g_clear_handle_id (&api->poll_id, g_source_remove);
+  g_clear_handle_id (&api->purge_id, g_source_remove);
   g_hash_table_unref (api->live);
   g_free (api);
 }

@@ -352,6 +352,23 @@ def test_protocol_by_hand(c):
           f"failed after three lost leases: {j2}")
     status, _, _ = claim(s, wt, "doomed-4")
     check(status == 204, "nothing left to claim")
+
+    # outputs a dead worker never finished go after a day
+    forgotten = s.create(wt, 10, kind="output", filename="full.mp4")
+    check(s.patch(wt, forgotten, 0, b"12345")[0] == 204, "half an output")
+    fresh = s.create(wt, 10, kind="output", filename="full.mp4")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+    db = sqlite3.connect(os.path.join(c.data, "campuscut.db"))
+    db.execute("UPDATE uploads SET created_at = created_at - 86401"
+               " WHERE id = ?", (forgotten.rsplit("/", 1)[1],))
+    db.commit()
+    db.close()
+    s = c.start("--jobs", "0")
+    for loc, kept in ((forgotten, False), (fresh, True)):
+        status, _, _ = s.request("HEAD", loc, token=wt, headers=TUS)
+        path = os.path.join(c.data, "uploads", loc.rsplit("/", 1)[1])
+        check((status == 200) == kept and os.path.exists(path) == kept,
+              f"an output a day old goes, a newer one stays: {status}")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
