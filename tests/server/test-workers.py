@@ -6,7 +6,10 @@
   the protocol by hand: who may use it, held claims woken by a new job,
     inputs with Range, leases lost and their late calls refused (a late
     finish's uploads dropped), checksums, three lost leases fail a job;
-  three workers process twelve jobs, each exactly once;
+  three workers process twelve jobs, each exactly once, and a platform
+    cut made again runs whole on one;
+  refused tokens end a worker (exit 1); SIGTERM mid-job gives the job
+    back uncounted (exit 0), its processes and scratch gone;
   kill -9 of a worker mid-job: its job finishes on another, once;
   SIGSTOP of a worker past its lease, then SIGCONT: its late result is
     refused, the job keeps the replacing attempt's outputs.
@@ -112,6 +115,15 @@ class Worker:
             self.proc.wait(30)
         if not self.log.closed:
             self.log.close()
+
+
+def running(pid):
+    """Whether a process runs (a zombie not yet reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def db_value(data, sql, *params):
@@ -403,6 +415,17 @@ def test_twelve_jobs_three_workers(c):
               f"{finished}")
     busy = [w for w in workers if ": finished" in w.stderr()]
     check(len(busy) >= 2, f"the jobs spread over the workers ({len(busy)})")
+    # a platform cut made again runs whole on a worker
+    status, _, r = s.json("POST", f"/api/jobs/{jobs[0]['id']}/platform",
+                          token=tokens["rita"], headers=JS,
+                          body=json.dumps({"platform_cut": "0:01-0:03"}))
+    check(status == 200 and r["state"] == "queued", f"platform: {status} {r}")
+    remade = jt.wait_job(s, t, jobs[0]["id"])
+    check(remade["state"] == "done" and remade["attempt"] == 2
+          and remade["options"]["platform_cut"] == "0:01-0:03",
+          f"the platform cut made again: {remade['state']} {remade['errors']}")
+    jt.check_outputs(s, t, remade, c.data)
+    jt.check_job_folder(c.data, jobs[0]["id"], 2)
     check(output_uploads(c.data) == 0, "no output upload left")
     check(scratch_left(workers[0].scratch) == [],
           f"scratch left: {scratch_left(workers[0].scratch)}")
@@ -411,6 +434,50 @@ def test_twelve_jobs_three_workers(c):
         check(rc == 0, f"worker SIGTERM: exit {rc}")
     left = [n for n in os.listdir(workers[0].scratch) if n != "cache"]
     check(left == [], f"the stopped workers left {left}")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_sigterm_gives_jobs_back(c):
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    s = start_server(c)
+    sandbox = sandbox_args(s)
+    url = f"http://{s.host}:{s.port}/"
+    scratch = os.path.join(c.tmp, f"{c.name}-scratch")
+    for token, what in (("not-a-token", "an unknown token"),
+                        (t, "a submitter's token")):
+        p = subprocess.run([CLI, "worker", "--server", url, "--token", token,
+                            "--scratch", scratch, *sandbox],
+                           capture_output=True, timeout=60)
+        err = p.stderr.decode()
+        check(p.returncode == 1 and "refused this worker" in err
+              and err.count("error") == 1, f"{what}: {p.returncode} {err}")
+    p = subprocess.run([CLI, "worker", "--token", wt], capture_output=True,
+                       timeout=60, env={k: v for k, v in os.environ.items()
+                                        if k != "CAMPUSCUT_SERVER"})
+    check(p.returncode == 2, f"no --server: usage, {p.returncode}")
+    video = jt.upload(s, t, jt.media(c.tmp, "clip20.mp4", 20))
+    w = Worker(c, s, wt, "first", *sandbox)
+    job = jt.new_job(s, t, **jt.quick(video))
+    running_under(c, s, t, job["id"], [w])
+    procs = jt.job_processes(job["id"])
+    rc = w.stop()
+    check(rc == 0, f"SIGTERM mid-job: exit {rc}")
+    wait_until(lambda: not any(running(p) for p in procs), 10, step=0.1,
+               what="its job's processes gone")
+    back = jt.get_job(s, t, job["id"])
+    check(back["state"] == "queued" and back["attempt"] == 0
+          and back["errors"] == [], f"given back, uncounted: {back}")
+    check([n for n in os.listdir(w.scratch) if n != "cache"] == [],
+          f"its scratch removed: {os.listdir(w.scratch)}")
+    check(w.lines(job["id"], "given back"), "it said so")
+    other = Worker(c, s, wt, "other", *sandbox)
+    done = jt.wait_job(s, t, job["id"])
+    check(done["state"] == "done" and done["attempt"] == 1,
+          f"done by the next worker, attempt 1: {done['state']}")
+    check(other.stop() == 0, "worker SIGTERM: exit 0")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
@@ -441,8 +508,8 @@ def test_kill9_worker_mid_job(c):
     victim = running_under(c, s, t, job["id"], [first])
     procs = jt.job_processes(job["id"])
     victim.kill()
-    wait_until(lambda: not any(os.path.exists(f"/proc/{p}") for p in procs),
-               30, step=0.2, what="the dead worker's job processes gone")
+    wait_until(lambda: not any(running(p) for p in procs), 30, step=0.2,
+               what="the dead worker's job processes gone")
     dead_home = [n for n in os.listdir(victim.scratch)
                  if n.endswith(f"-{victim.pid}")]
     other = Worker(c, s, wt, "other", *sandbox)
