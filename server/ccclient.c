@@ -124,7 +124,7 @@ error_for_status (guint status)
 /**
  * cc_client_json:
  * @body: (nullable): a JSON body to send
- * @reply: (out) (optional): the answer's JSON
+ * @reply: (out) (optional): the answer's JSON; NULL for a 204
  *
  * Sends @msg; a status other than 2xx is an error in G_IO_ERROR, with the
  * server's message.
@@ -155,6 +155,10 @@ cc_client_json (CcClient * c, SoupMessage * msg, JsonNode * body,
   }
   if (reply == NULL)
     return TRUE;
+  if (soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT) {
+    *reply = NULL;
+    return TRUE;
+  }
   if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
           g_bytes_get_size (bytes), error))
     return FALSE;

@@ -732,44 +732,14 @@ run_attempt (Slot * s, CcClient * c, JsonObject * claim)
 static JsonObject *
 claim (Slot * s, CcClient * c, GError ** error)
 {
-  g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_POST,
-      "/api/worker/claim", error);
   g_autoptr (JsonObject) body = json_object_new ();
   g_autoptr (JsonNode) reply = NULL;
 
-  if (msg == NULL)
-    return NULL;
   json_object_set_string_member (body, "worker", s->name);
   json_object_set_int_member (body, "wait", CLAIM_WAIT_S);
-  {
-    g_autoptr (JsonNode) node = object_node (body);
-    gchar *text = json_to_string (node, FALSE);
-    g_autoptr (GBytes) b = g_bytes_new_take (text, strlen (text));
-    g_autoptr (GBytes) answer = NULL;
-    g_autoptr (JsonParser) parser = json_parser_new ();
-
-    soup_message_set_request_body_from_bytes (msg, "application/json", b);
-    answer = soup_session_send_and_read (c->session, msg, c->cancellable,
-        error);
-    if (answer == NULL)
-      return NULL;
-    if (soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT)
-      return NULL;
-    if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
-      g_autofree gchar *problem = cc_client_problem (msg, answer);
-      guint status = soup_message_get_status (msg);
-
-      g_set_error_literal (error, G_IO_ERROR, status == 401 || status == 403
-          ? G_IO_ERROR_PERMISSION_DENIED : status == 404 ?
-          G_IO_ERROR_NOT_SUPPORTED : G_IO_ERROR_FAILED, problem);
-      return NULL;
-    }
-    if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
-            g_bytes_get_size (answer), error))
-      return NULL;
-    reply = json_parser_steal_root (parser);
-  }
-  if (reply == NULL || !JSON_NODE_HOLDS_OBJECT (reply)) {
+  if (!post (c, "/api/worker/claim", body, &reply, error) || reply == NULL)
+    return NULL;                /* 204: none came */
+  if (!JSON_NODE_HOLDS_OBJECT (reply)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "the server's claim is not a JSON object");
     return NULL;
@@ -815,7 +785,7 @@ slot_thread (gpointer data)
     if (g_cancellable_is_cancelled (w->stop))
       break;
     if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED) ||
-        g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)) {
+        g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
       g_autofree gchar *m = g_strdup_printf ("the server refused this "
           "worker: %s (a worker needs the token of a user in the worker "
           "role, and a server with the worker API)", err->message);
