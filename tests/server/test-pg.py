@@ -53,8 +53,8 @@ tw = _load("workers_tests", "test-workers.py")
 check, wait_until, Failure = st.check, st.wait_until, st.Failure
 CLI = st.CLI
 N_JOBS = 12
-LEASE_S = 10                # --lease: renewed every 1.7 s, lost after 7.5 s
-LEASE = ("--lease", str(LEASE_S))
+LEASE_S = 10                # --lease-seconds: renewed every 1.7 s, lost after 7.5 s
+LEASE = ("--lease-seconds", str(LEASE_S))
 # the bounds of one case's waits add up to well under meson's timeout
 JOB_WAIT = 180              # seconds for one job to start, or to end
 ALL_DONE_TIMEOUT = 480      # seconds for every job of a case to end (ASan
@@ -295,7 +295,7 @@ def test_lease_lost_while_postgresql_down(c):
     t = setup_people(c.data, url)["alice"]
     lease_s = 12                # lost after 9 s: 3 s to spare
     a = c.start("--db", url, "--jobs", "2", "--retry-delay", "0",
-                "--lease", str(lease_s))
+                "--lease-seconds", str(lease_s))
     # long enough to be still running when its lease may have run out
     video = jt.upload(a, t, jt.media(c.tmp, "clip60.mp4", 60, "ball"))
     job = jt.new_job(a, t, **jt.quick(video))

@@ -207,7 +207,8 @@ def test_protocol_by_hand(c):
     tokens = st.setup_people(c.data)
     t, rita = tokens["alice"], tokens["rita"]
     wt = worker_token(c.data)
-    s = c.start("--jobs", "0", "--lease-seconds", "3", "--retry-delay", "0")
+    s = c.start("--jobs", "0", "--lease-seconds", str(LEASE),
+                "--retry-delay", "0")
 
     # who may use what
     for method, path in (("GET", "/api/jobs"), ("GET", "/api/me"),
@@ -257,7 +258,7 @@ def test_protocol_by_hand(c):
     check(status == 200 and a1["id"] == job["id"] and a1["attempt"] == 1,
           f"the held claim got the job: {status} {a1}")
     check(got["at"] - queued_at < 5, "woken at once, not at the wait's end")
-    check(a1["lease_seconds"] == 3 and a1["owner"].endswith("/hand-1")
+    check(a1["lease_seconds"] == LEASE and a1["owner"].endswith("/hand-1")
           and a1["options"] == job["options"], f"the claim: {a1}")
     check(jt.get_job(s, t, job["id"])["state"] == "running", "running")
 
@@ -278,7 +279,7 @@ def test_protocol_by_hand(c):
     status, _, r = worker_post(s, wt, job["id"], "renew", attempt=1,
                                owner=a1["owner"], progress=0.25,
                                phase="encode")
-    check(status == 200 and r["lease_seconds"] == 3, f"renew: {status} {r}")
+    check(status == 200 and r["lease_seconds"] == LEASE, f"renew: {status} {r}")
     j = jt.get_job(s, t, job["id"])
     check(j["progress"] == 0.25 and j["phase"] == "encode", f"progress {j}")
 
