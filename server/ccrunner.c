@@ -24,8 +24,10 @@
  *
  * A worker that died left its jobs running under a lease nobody renews.
  * With SQLite, this server holds the data folder's lock alone, so at start
- * every job left running is queued again, that attempt counted, and there
- * is no sweep: no other server can have left one. With PostgreSQL other
+ * every job left running is queued again, that attempt counted, and the
+ * sweep takes back only workers' expired leases (ccworkerapi.c), never
+ * this server's own: no other server can have left one, and a run here
+ * never lapses. With PostgreSQL other
  * servers may be running theirs: only jobs whose lease has expired are
  * queued again, at start and by a sweep every renewal period, each such
  * attempt counted the same way. There, too, the jobs other servers run
@@ -618,29 +620,47 @@ claim_jobs (CcRunner * runner)
     gint64 before = g_get_monotonic_time ();
     CcJobRecord *job = cc_store_job_claim (server->store, runner->owner,
         now_s (), now_s () + runner->lease_us / G_USEC_PER_SEC, &err);
-    Run *old;
 
     if (job == NULL) {
       if (err)
         g_warning ("claiming a job: %s", err->message);
       return;
     }
-    old = g_hash_table_lookup (runner->runs, job->id);
-    if (old) {
-      /* a run of ours still holds it: its lease was taken back and the
-       * job queued again. That run is lost; the claim waits until it is
-       * gone. */
-      g_warning ("job %s: attempt %d lost (its lease was taken back)",
-          job->id, old->job->attempt);
-      run_drop (old, RUN_LOST);
-      if (!cc_store_job_release (server->store, job->id, job->attempt,
-              runner->owner, &err))
-        g_warning ("job %s: giving it back: %s", job->id, err->message);
+    if (cc_runner_give_back (runner, job)) {
       cc_job_record_free (job);
       return;
     }
     run_start (runner, job, before);
   }
+}
+
+/**
+ * cc_runner_give_back:
+ * @job: a job just claimed, by this runner or for a worker (its
+ *   lease_owner the claim's)
+ *
+ * Whether a run here still holds @job: its lease was taken back and the
+ * job queued again while it ran. That run is lost, and the claim is given
+ * back (uncounted) until the run is gone: one run per job, wherever the
+ * claim would have sent it. May free the old run.
+ *
+ * Returns: TRUE when the claim was given back
+ */
+gboolean
+cc_runner_give_back (CcRunner * runner, const CcJobRecord * job)
+{
+  Run *old = runner ? g_hash_table_lookup (runner->runs, job->id) : NULL;
+  g_autoptr (GError) err = NULL;
+
+  if (old == NULL)
+    return FALSE;
+  g_warning ("job %s: attempt %d lost (its lease was taken back)", job->id,
+      old->job->attempt);
+  run_drop (old, RUN_LOST);
+  if (!cc_store_job_release (runner->server->store, job->id, job->attempt,
+          job->lease_owner, &err))
+    g_warning ("job %s: giving it back: %s", job->id, err->message);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -685,7 +705,7 @@ run_lapsed (Run * run, gint64 now)
  * can be among them only if its renewals failed for a whole lease; then
  * it was lost already (run_lapsed). A job whose third attempt was lost so
  * is failed, not queued again: a job that kills whatever runs it ends.
- * PostgreSQL only. */
+ * With SQLite, workers' leases only (see the top). */
 static void
 sweep (CcRunner * runner)
 {
@@ -693,7 +713,8 @@ sweep (CcRunner * runner)
   gint n;
 
   runner->swept_us = g_get_monotonic_time ();
-  n = cc_store_job_rescue (runner->server->store, now_s (), "the job's "
+  n = cc_store_job_rescue (runner->server->store, now_s (),
+      cc_runner_sweeps (runner) ? NULL : CC_WORKER_OWNER_PREFIX, "the job's "
       "lease expired: the server or worker running it stopped", now_s (),
       &err);
   if (n < 0) {
@@ -808,8 +829,7 @@ tick (gpointer data)
   }
   /* a tick whose renewals failed sweeps nothing: the store may be back
    * with leases of ours that only look expired */
-  if (cc_runner_sweeps (runner) && renewed &&
-      now - runner->swept_us >= runner->renew_us)
+  if (renewed && now - runner->swept_us >= runner->renew_us)
     sweep (runner);
   if (runner->server->options.db_url)
     relay_others (runner);
@@ -851,9 +871,10 @@ cc_runner_cancel (CcRunner * runner, const gchar * id)
     run_drop (run, RUN_CANCELLED);
 }
 
-/* Whether this runner sweeps for expired leases: with PostgreSQL only.
- * With SQLite it is the only server, and what a stopped one left was
- * queued again at start. */
+/* Whether this runner sweeps for other servers' (and its own) expired
+ * leases: with PostgreSQL only. With SQLite it is the only server, and
+ * what a stopped one left was queued again at start: it sweeps for
+ * workers' leases alone. */
 gboolean
 cc_runner_sweeps (CcRunner * runner)
 {
@@ -918,7 +939,7 @@ cc_runner_new (CcServer * server, GError ** error)
   runner->owner = new_owner (error);
   runner->exe = g_file_read_link ("/proc/self/exe", error);
   rescued = runner->owner && runner->exe ? cc_store_job_rescue
-      (server->store, only_server ? G_MAXINT64 : now_s (), "the server "
+      (server->store, only_server ? G_MAXINT64 : now_s (), NULL, "the server "
       "stopped while the job ran", now_s (), error) : -1;
   if (rescued < 0) {
     cc_runner_free (runner);

@@ -16,6 +16,7 @@ gboolean cc_runner_live (CcRunner * runner, const gchar * id,
     gdouble * progress, const gchar ** phase);
 guint cc_runner_n_running (CcRunner * runner);
 gboolean cc_runner_sweeps (CcRunner * runner);
+gboolean cc_runner_give_back (CcRunner * runner, const CcJobRecord * job);
 void cc_runner_judge (CcServer * server, gint attempt, gint status,
     const gchar * kill_reason, const gchar * message, CcJobEnd * end,
     gchar ** reason);

@@ -1291,12 +1291,13 @@ pg_job_retry (CcStore * store, const gchar * id, gint64 now, GError ** error)
 }
 
 static gint
-pg_job_rescue (CcStore * store, gint64 expired_before, const gchar * reason,
-    gint64 now, GError ** error)
+pg_job_rescue (CcStore * store, gint64 expired_before,
+    const gchar * owner_prefix, const gchar * reason, gint64 now,
+    GError ** error)
 {
   SELF;
-  PGresult *res = query (self, SQL_JOB_RESCUE, error, "isi", expired_before,
-      reason, now);
+  PGresult *res = query (self, SQL_JOB_RESCUE, error, "isis", expired_before,
+      reason, now, owner_prefix);
   gint n;
 
   if (res == NULL)

@@ -394,7 +394,8 @@ static const gchar *const migrations[] = {
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
   " max_attempts = attempt + 3" \
   " WHERE id = ?1 AND state IN ('failed', 'cancelled')"
-/* ?1 expired before, ?2 reason, ?3 now */
+/* ?1 expired before, ?2 reason, ?3 now, ?4 the owners' prefix (NULL:
+ * any owner) */
 #define SQL_JOB_RESCUE \
   "UPDATE jobs SET" \
   " state = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END," \
@@ -403,7 +404,8 @@ static const gchar *const migrations[] = {
   " errors = " SQL_JSON_APPEND ("errors", SQL_JSON_OBJECT " ('attempt'," \
       " attempt, 'at', ?3, 'exit_code', NULL, 'reason', ?2)") "," \
   " lease_owner = NULL, lease_expires = NULL" \
-  " WHERE state = 'running' AND " SQL_LEASE_EXPIRED ("?1", "?3")
+  " WHERE state = 'running' AND " SQL_LEASE_EXPIRED ("?1", "?3") \
+  " AND (?4 IS NULL OR substr (lease_owner, 1, length (?4)) = ?4)"
 #define SQL_JOB_RERUN \
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
   " max_attempts = attempt + 3, review_state = 'none'," \

@@ -932,11 +932,12 @@ sqlite_job_retry (CcStore * store, const gchar * id, gint64 now,
 
 static gint
 sqlite_job_rescue (CcStore * store, gint64 expired_before,
-    const gchar * reason, gint64 now, GError ** error)
+    const gchar * owner_prefix, const gchar * reason, gint64 now,
+    GError ** error)
 {
   SELF;
-  if (!run (self, prepare (self, SQL_JOB_RESCUE, error, "isi",
-              expired_before, reason, now), FALSE, error))
+  if (!run (self, prepare (self, SQL_JOB_RESCUE, error, "isis",
+              expired_before, reason, now, owner_prefix), FALSE, error))
     return -1;
   return sqlite3_changes (self->db);
 }

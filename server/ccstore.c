@@ -500,14 +500,15 @@ cc_store_job_retry (CcStore * self, const gchar * id, gint64 now, GError ** erro
   return CC_STORE_GET_IFACE (self)->job_retry (self, id, now, error);
 }
 
-/* Running jobs whose lease expired before @expired_before: their worker is
- * gone. Each is queued again (or failed, its attempts spent) with @reason
- * recorded. Returns how many, or -1 with @error set. */
+/* Running jobs whose lease expired before @expired_before (and, unless
+ * @owner_prefix is NULL, whose lease owner begins with it): their worker
+ * is gone. Each is queued again (or failed, its attempts spent) with
+ * @reason recorded. Returns how many, or -1 with @error set. */
 gint
-cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * reason, gint64 now, GError ** error)
+cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * owner_prefix, const gchar * reason, gint64 now, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), -1);
-  return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, reason, now, error);
+  return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, owner_prefix, reason, now, error);
 }
 
 /* A done or rejected job queued again to be made anew, with three more

@@ -291,7 +291,8 @@ struct _CcStoreInterface
   gboolean (*job_retry) (CcStore * self, const gchar * id, gint64 now,
       GError ** error);
   gint (*job_rescue) (CcStore * self, gint64 expired_before,
-      const gchar * reason, gint64 now, GError ** error);
+      const gchar * owner_prefix, const gchar * reason, gint64 now,
+      GError ** error);
   gboolean (*job_rerun) (CcStore * self, const gchar * id, gint64 now,
       const gchar * options, GError ** error);
   GPtrArray *(*job_select) (CcStore * self, const CcJobFilter * filter,
@@ -392,7 +393,8 @@ gboolean cc_store_job_cancel (CcStore * self, const gchar * id, gint64 now,
 gboolean cc_store_job_retry (CcStore * self, const gchar * id, gint64 now,
     GError ** error);
 gint cc_store_job_rescue (CcStore * self, gint64 expired_before,
-    const gchar * reason, gint64 now, GError ** error);
+    const gchar * owner_prefix, const gchar * reason, gint64 now,
+    GError ** error);
 gboolean cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
     const gchar * options, GError ** error);
 GPtrArray *cc_store_job_select (CcStore * self, const CcJobFilter * filter,

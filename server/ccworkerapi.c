@@ -21,8 +21,11 @@
  *                                      counted
  *
  * A claim is the runner's: one short UPDATE that gives the job to
- * "worker/USER-ID/NAME" under a lease of --lease-seconds, which the
- * worker renews every third of it while its process runs. No transaction
+ * "worker/USER-ID/NAME" under a lease of --lease-seconds (the runner's
+ * own length), which the worker renews every third of it while its
+ * process runs. A job a run of the server's own still holds (its lease
+ * was taken back and the job queued again, the run not gone yet) is
+ * given back, as the runner gives it back: one run per job. No transaction
  * stays open meanwhile. A worker that stops renewing loses the job when
  * the lease ends: the runner's sweep queues it again (failed after its
  * third attempt), and the next claim takes it. Every later call of the
@@ -38,7 +41,10 @@
  * worker computed, renews the lease once more (the fence: the lease holds
  * while the files move), moves them into the attempt's folder and makes
  * that out/ as the runner does (ccjobdir.c), then records the end fenced
- * by attempt and owner. A late finish moves nothing: its uploads are
+ * by attempt and owner. As with the runner's runs, the outputs are kept
+ * only right after a renewal that succeeded (a failure of the store's is
+ * a 500, nothing moved), and preparing the attempt's folder never removes
+ * a later attempt's, which another server may be running. A late finish moves nothing: its uploads are
  * dropped.
  *
  * Output uploads that were never finished (a worker died while sending
@@ -144,7 +150,8 @@ lease_lost (SoupServerMessage * msg, const gchar * id)
 static gchar *
 owner_prefix (const CcAuth * auth)
 {
-  return g_strdup_printf ("worker/%" G_GINT64_FORMAT "/", auth->user->id);
+  return g_strdup_printf (CC_WORKER_OWNER_PREFIX "%" G_GINT64_FORMAT "/",
+      auth->user->id);
 }
 
 static gboolean
@@ -276,6 +283,10 @@ claim (CcWorkerApi * api, const gchar * owner, GError ** error)
     job = cc_store_job_claim (server->store, owner, now_s (), now_s () +
         server->options.lease_s, error);
     if (job == NULL)
+      return NULL;
+    /* a run of this server's own still holds it (its lease taken back):
+     * given back until that run is gone, never run twice at once */
+    if (cc_runner_give_back (server->runner, job))
       return NULL;
     o = claim_json (api, job, &err);
     if (o == NULL) {

@@ -10,6 +10,10 @@
 
 G_BEGIN_DECLS
 
+/* The owners of workers' leases begin so ("worker/USER-ID/NAME"); a
+ * server's own never do (HOST:PID:ID, and a host name has no '/'). */
+#define CC_WORKER_OWNER_PREFIX "worker/"
+
 CcWorkerApi *cc_worker_api_new (CcServer * server);
 void cc_worker_api_wake (CcWorkerApi * api);
 gboolean cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,

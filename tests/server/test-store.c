@@ -667,10 +667,15 @@ test_fencing_and_rescue (Fixture * f, gconstpointer data)
   first = claim (s, "A", now);
   g_assert_cmpint (first->attempt, ==, 1);
   /* a live lease is not taken back */
-  g_assert_cmpint (cc_store_job_rescue (s, now, "lost", now, &err), ==, 0);
+  g_assert_cmpint (cc_store_job_rescue (s, now, NULL, "lost", now, &err), ==,
+      0);
   g_assert_no_error (err);
-  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "lost", now, &err), ==,
-      1);
+  /* only the owners named: A is not a worker's */
+  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "worker/", "lost", now,
+          &err), ==, 0);
+  g_assert_no_error (err);
+  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "A", "lost", now,
+          &err), ==, 1);
   g_assert_no_error (err);
   j = get_job (s, "j");
   g_assert_cmpint (j->state, ==, CC_JOB_QUEUED);
@@ -704,7 +709,8 @@ test_fencing_and_rescue (Fixture * f, gconstpointer data)
   add_job (s, "k", "v", now - 5, 1);
   last = claim (s, "A", now);
   g_assert_cmpstr (last->id, ==, "k");
-  g_assert_cmpint (cc_store_job_rescue (s, G_MAXINT64, "lost", now, &err),
+  g_assert_cmpint (cc_store_job_rescue (s, G_MAXINT64, NULL, "lost", now,
+          &err),
       ==, 1);
   g_clear_pointer (&j, cc_job_record_free);
   j = get_job (s, "k");
