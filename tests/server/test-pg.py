@@ -234,7 +234,7 @@ def test_postgresql_restart_mid_run(c):
     t = tokens["alice"]
     # a lease long enough for a restart on a loaded machine (PostgreSQL
     # took 5 s once): no run may be lost here, only calls fail
-    a, b = start_pair(c, url, ("--lease", "30"))
+    a, b = start_pair(c, url, ("--lease-seconds", "30"))
     ids = submit(c, a, t, 6, 4)
 
     def running():
