@@ -658,7 +658,7 @@ cc_runner_give_back (CcRunner * runner, const CcJobRecord * job)
       old->job->attempt);
   run_drop (old, RUN_LOST);
   if (!cc_store_job_release (runner->server->store, job->id, job->attempt,
-          job->lease_owner, &err))
+          job->lease_owner, NULL, now_s (), &err))
     g_warning ("job %s: giving it back: %s", job->id, err->message);
   return TRUE;
 }
@@ -714,7 +714,8 @@ sweep (CcRunner * runner)
 
   runner->swept_us = g_get_monotonic_time ();
   n = cc_store_job_rescue (runner->server->store, now_s (),
-      cc_runner_sweeps (runner) ? NULL : CC_WORKER_OWNER_PREFIX, "the job's "
+      cc_runner_sweeps (runner) ? NULL : CC_WORKER_OWNER_PREFIX, FALSE,
+      "the job's "
       "lease expired: the server or worker running it stopped", now_s (),
       &err);
   if (n < 0) {
@@ -938,9 +939,12 @@ cc_runner_new (CcServer * server, GError ** error)
   runner->cancellable = g_cancellable_new ();
   runner->owner = new_owner (error);
   runner->exe = g_file_read_link ("/proc/self/exe", error);
+  /* with SQLite, every run a server here left, and workers' leases only
+   * once expired (the sweep): a worker's job outlives a restart */
   rescued = runner->owner && runner->exe ? cc_store_job_rescue
-      (server->store, only_server ? G_MAXINT64 : now_s (), NULL, "the server "
-      "stopped while the job ran", now_s (), error) : -1;
+      (server->store, only_server ? G_MAXINT64 : now_s (), only_server ?
+      CC_WORKER_OWNER_PREFIX : NULL, only_server, "the server stopped while "
+      "the job ran", now_s (), error) : -1;
   if (rescued < 0) {
     cc_runner_free (runner);
     return NULL;
@@ -979,7 +983,8 @@ cc_runner_free (CcRunner * runner)
     g_autoptr (GError) err = NULL;
 
     if (run->fate == RUN_LIVE && !cc_store_job_release (runner->server->store,
-            run->job->id, run->job->attempt, runner->owner, &err))
+            run->job->id, run->job->attempt, runner->owner, NULL, now_s (),
+            &err))
       g_debug ("job %s: %s", run->job->id, err->message);
     run->fate = RUN_STOPPED;
     run_kill (run, NULL);

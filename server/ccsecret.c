@@ -93,6 +93,8 @@ cc_secret_id_valid (const gchar * id)
 {
   gsize n = 0;
 
+  if (id == NULL)
+    return FALSE;
   for (; id[n]; n++) {
     if (!g_ascii_isdigit (id[n]) && !(id[n] >= 'a' && id[n] <= 'f'))
       return FALSE;

@@ -1266,11 +1266,11 @@ pg_job_finish (CcStore * store, const gchar * id, gint attempt,
 
 static gboolean
 pg_job_release (CcStore * store, const gchar * id, gint attempt,
-    const gchar * owner, GError ** error)
+    const gchar * owner, const gchar * tally, gint64 now, GError ** error)
 {
   SELF;
-  return run (self, query (self, SQL_JOB_RELEASE, error, "sis", id,
-          (gint64) attempt, owner), TRUE, error);
+  return run (self, query (self, SQL_JOB_RELEASE, error, "sisisi", id,
+          (gint64) attempt, owner, (gint64) (tally != NULL), tally, now), TRUE, error);
 }
 
 static gboolean
@@ -1292,12 +1292,12 @@ pg_job_retry (CcStore * store, const gchar * id, gint64 now, GError ** error)
 
 static gint
 pg_job_rescue (CcStore * store, gint64 expired_before,
-    const gchar * owner_prefix, const gchar * reason, gint64 now,
-    GError ** error)
+    const gchar * owner_prefix, gboolean others, const gchar * reason,
+    gint64 now, GError ** error)
 {
   SELF;
-  PGresult *res = query (self, SQL_JOB_RESCUE, error, "isis", expired_before,
-      reason, now, owner_prefix);
+  PGresult *res = query (self, SQL_JOB_RESCUE, error, "isisi", expired_before,
+      reason, now, owner_prefix, (gint64) others);
   gint n;
 
   if (res == NULL)

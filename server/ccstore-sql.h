@@ -258,8 +258,10 @@ static const gchar *const migrations[] = {
   "CREATE INDEX comments_job ON comments (job_id, id);",
 
   /* 4: workers on other machines: a role that may only claim and report
-   * jobs, and the outputs they send back as uploads of their own kind. */
-  SQL_WORKERS_AND_OUTPUTS,
+   * jobs, the outputs they send back as uploads of their own kind, and
+   * how often workers that stopped gave a job back (SQL_JOB_RELEASE). */
+  SQL_WORKERS_AND_OUTPUTS
+  "ALTER TABLE jobs ADD COLUMN releases " SQL_INT " NOT NULL DEFAULT 0;",
 };
 
 /* ------------------------------------------------------------------ */
@@ -383,8 +385,28 @@ static const gchar *const migrations[] = {
   " progress = CASE WHEN ?4 = 'done' THEN 1 ELSE progress END," \
   " review_state = CASE WHEN ?4 = 'done' THEN 'pending' ELSE 'none' END," \
   " lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
+/* ?4 tallied (a worker that stopped: every JOB_RELEASES_COUNTED-th such
+ * release of the job counts its attempt, recorded with reason ?5, and
+ * fails it when that was its last), ?6 now */
+#define JOB_RELEASES_COUNTED "3"
+#define JOB_RELEASE_COUNTS \
+  "(?4 <> 0 AND releases + 1 >= " JOB_RELEASES_COUNTED ")"
+#define JOB_RELEASE_FAILS \
+  "(" JOB_RELEASE_COUNTS " AND attempt >= max_attempts)"
 #define SQL_JOB_RELEASE \
-  "UPDATE jobs SET state = 'queued', attempt = attempt - 1," \
+  "UPDATE jobs SET" \
+  " state = CASE WHEN " JOB_RELEASE_FAILS " THEN 'failed' ELSE 'queued' END," \
+  " finished_at = CASE WHEN " JOB_RELEASE_FAILS " THEN ?6 ELSE NULL END," \
+  " attempt = CASE WHEN " JOB_RELEASE_COUNTS " THEN attempt" \
+  "   ELSE attempt - 1 END," \
+  " releases = CASE WHEN ?4 = 0 THEN releases" \
+  "   WHEN " JOB_RELEASE_COUNTS " THEN 0 ELSE releases + 1 END," \
+  " errors = CASE WHEN " JOB_RELEASE_COUNTS " THEN " \
+  SQL_JSON_APPEND ("errors", SQL_JSON_OBJECT " ('attempt', attempt," \
+      " 'at', ?6, 'exit_code', NULL, 'reason', ?5)") " ELSE errors END," \
+  " exit_code = CASE WHEN " JOB_RELEASE_COUNTS " THEN NULL" \
+  "   ELSE exit_code END," \
+  " reason = CASE WHEN " JOB_RELEASE_COUNTS " THEN ?5 ELSE reason END," \
   " lease_owner = NULL, lease_expires = NULL, progress = 0" WORKER_FENCE
 #define SQL_JOB_CANCEL \
   "UPDATE jobs SET state = 'cancelled', finished_at = ?2," \
@@ -395,7 +417,7 @@ static const gchar *const migrations[] = {
   " max_attempts = attempt + 3" \
   " WHERE id = ?1 AND state IN ('failed', 'cancelled')"
 /* ?1 expired before, ?2 reason, ?3 now, ?4 the owners' prefix (NULL:
- * any owner) */
+ * any owner), ?5 the owners that do not begin with it instead */
 #define SQL_JOB_RESCUE \
   "UPDATE jobs SET" \
   " state = CASE WHEN attempt < max_attempts THEN 'queued' ELSE 'failed' END," \
@@ -405,7 +427,8 @@ static const gchar *const migrations[] = {
       " attempt, 'at', ?3, 'exit_code', NULL, 'reason', ?2)") "," \
   " lease_owner = NULL, lease_expires = NULL" \
   " WHERE state = 'running' AND " SQL_LEASE_EXPIRED ("?1", "?3") \
-  " AND (?4 IS NULL OR substr (lease_owner, 1, length (?4)) = ?4)"
+  " AND (?4 IS NULL OR (substr (lease_owner, 1, length (?4)) = ?4)" \
+  "   <> (?5 <> 0))"
 #define SQL_JOB_RERUN \
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
   " max_attempts = attempt + 3, review_state = 'none'," \

@@ -905,11 +905,11 @@ sqlite_job_finish (CcStore * store, const gchar * id, gint attempt,
 
 static gboolean
 sqlite_job_release (CcStore * store, const gchar * id, gint attempt,
-    const gchar * owner, GError ** error)
+    const gchar * owner, const gchar * tally, gint64 now, GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_JOB_RELEASE, error, "sis", id,
-          (gint64) attempt, owner), TRUE, error);
+  return run (self, prepare (self, SQL_JOB_RELEASE, error, "sisisi", id,
+          (gint64) attempt, owner, (gint64) (tally != NULL), tally, now), TRUE, error);
 }
 
 static gboolean
@@ -932,12 +932,12 @@ sqlite_job_retry (CcStore * store, const gchar * id, gint64 now,
 
 static gint
 sqlite_job_rescue (CcStore * store, gint64 expired_before,
-    const gchar * owner_prefix, const gchar * reason, gint64 now,
-    GError ** error)
+    const gchar * owner_prefix, gboolean others, const gchar * reason,
+    gint64 now, GError ** error)
 {
   SELF;
-  if (!run (self, prepare (self, SQL_JOB_RESCUE, error, "isis",
-              expired_before, reason, now, owner_prefix), FALSE, error))
+  if (!run (self, prepare (self, SQL_JOB_RESCUE, error, "isisi",
+              expired_before, reason, now, owner_prefix, (gint64) others), FALSE, error))
     return -1;
   return sqlite3_changes (self->db);
 }

@@ -477,12 +477,16 @@ cc_store_job_finish (CcStore * self, const gchar * id, gint attempt, const gchar
 }
 
 /* A running job back to the queue, its attempt not counted: the server
- * stopped it on purpose. */
+ * stopped it on purpose. Unless @tally is NULL (a worker that stopped
+ * gives it back), the release is tallied: every third such release of the
+ * job counts its attempt after all, with @tally recorded as the reason at
+ * @now, and fails the job when that was its last (a job that gets every
+ * worker running it stopped ends). */
 gboolean
-cc_store_job_release (CcStore * self, const gchar * id, gint attempt, const gchar * owner, GError ** error)
+cc_store_job_release (CcStore * self, const gchar * id, gint attempt, const gchar * owner, const gchar * tally, gint64 now, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), FALSE);
-  return CC_STORE_GET_IFACE (self)->job_release (self, id, attempt, owner, error);
+  return CC_STORE_GET_IFACE (self)->job_release (self, id, attempt, owner, tally, now, error);
 }
 
 gboolean
@@ -501,14 +505,15 @@ cc_store_job_retry (CcStore * self, const gchar * id, gint64 now, GError ** erro
 }
 
 /* Running jobs whose lease expired before @expired_before (and, unless
- * @owner_prefix is NULL, whose lease owner begins with it): their worker
- * is gone. Each is queued again (or failed, its attempts spent) with
- * @reason recorded. Returns how many, or -1 with @error set. */
+ * @owner_prefix is NULL, whose lease owner begins with it, or with
+ * @others does not): their worker is gone. Each is queued again (or
+ * failed, its attempts spent) with @reason recorded. Returns how many, or
+ * -1 with @error set. */
 gint
-cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * owner_prefix, const gchar * reason, gint64 now, GError ** error)
+cc_store_job_rescue (CcStore * self, gint64 expired_before, const gchar * owner_prefix, gboolean others, const gchar * reason, gint64 now, GError ** error)
 {
   g_return_val_if_fail (CC_IS_STORE (self), -1);
-  return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, owner_prefix, reason, now, error);
+  return CC_STORE_GET_IFACE (self)->job_rescue (self, expired_before, owner_prefix, others, reason, now, error);
 }
 
 /* A done or rejected job queued again to be made anew, with three more

@@ -285,14 +285,14 @@ struct _CcStoreInterface
   gboolean (*job_finish) (CcStore * self, const gchar * id, gint attempt,
       const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);
   gboolean (*job_release) (CcStore * self, const gchar * id, gint attempt,
-      const gchar * owner, GError ** error);
+      const gchar * owner, const gchar * tally, gint64 now, GError ** error);
   gboolean (*job_cancel) (CcStore * self, const gchar * id, gint64 now,
       GError ** error);
   gboolean (*job_retry) (CcStore * self, const gchar * id, gint64 now,
       GError ** error);
   gint (*job_rescue) (CcStore * self, gint64 expired_before,
-      const gchar * owner_prefix, const gchar * reason, gint64 now,
-      GError ** error);
+      const gchar * owner_prefix, gboolean others, const gchar * reason,
+      gint64 now, GError ** error);
   gboolean (*job_rerun) (CcStore * self, const gchar * id, gint64 now,
       const gchar * options, GError ** error);
   GPtrArray *(*job_select) (CcStore * self, const CcJobFilter * filter,
@@ -387,14 +387,14 @@ gboolean cc_store_job_renew (CcStore * self, const gchar * id, gint attempt,
 gboolean cc_store_job_finish (CcStore * self, const gchar * id, gint attempt,
     const gchar * owner, const CcJobEnd * end, gint64 now, GError ** error);
 gboolean cc_store_job_release (CcStore * self, const gchar * id, gint attempt,
-    const gchar * owner, GError ** error);
+    const gchar * owner, const gchar * tally, gint64 now, GError ** error);
 gboolean cc_store_job_cancel (CcStore * self, const gchar * id, gint64 now,
     GError ** error);
 gboolean cc_store_job_retry (CcStore * self, const gchar * id, gint64 now,
     GError ** error);
 gint cc_store_job_rescue (CcStore * self, gint64 expired_before,
-    const gchar * owner_prefix, const gchar * reason, gint64 now,
-    GError ** error);
+    const gchar * owner_prefix, gboolean others, const gchar * reason,
+    gint64 now, GError ** error);
 gboolean cc_store_job_rerun (CcStore * self, const gchar * id, gint64 now,
     const gchar * options, GError ** error);
 GPtrArray *cc_store_job_select (CcStore * self, const CcJobFilter * filter,

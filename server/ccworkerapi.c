@@ -18,7 +18,7 @@
  *                                      output with its SHA-256
  *   POST /api/worker/jobs/ID/release   given back unfinished (a worker
  *                                      that stops), the attempt not
- *                                      counted
+ *                                      counted but every third time
  *
  * A claim is the runner's: one short UPDATE that gives the job to
  * "worker/USER-ID/NAME" under a lease of --lease-seconds (the runner's
@@ -39,13 +39,15 @@
  * The outputs come through the uploads (cctus.c), which hash them as they
  * arrive. At the finish the server checks each against the SHA-256 the
  * worker computed, renews the lease once more (the fence: the lease holds
- * while the files move), moves them into the attempt's folder and makes
+ * while the files move), links them into the attempt's folder and makes
  * that out/ as the runner does (ccjobdir.c), then records the end fenced
- * by attempt and owner. As with the runner's runs, the outputs are kept
- * only right after a renewal that succeeded (a failure of the store's is
- * a 500, nothing moved), and preparing the attempt's folder never removes
- * a later attempt's, which another server may be running. A late finish moves nothing: its uploads are
- * dropped.
+ * by attempt and owner, and only then removes the uploads. As with the
+ * runner's runs, the outputs are kept only right after a renewal that
+ * succeeded, and preparing the attempt's folder never removes a later
+ * attempt's, which another server may be running. A failure of the
+ * store's is a 500 that leaves the uploads as they were: the worker's
+ * finish, tried again, does it all again. A late finish moves nothing:
+ * its uploads are dropped.
  *
  * Output uploads that were never finished (a worker died while sending
  * them) are removed after a day.
@@ -328,7 +330,7 @@ delivery_end (SoupServerMessage * msg, Delivery * d)
   g_signal_handlers_disconnect_by_data (msg, d);
   if (!d->written) {
     if (cc_store_job_release (d->server->store, d->id, d->attempt,
-            d->owner, &err)) {
+            d->owner, NULL, now_s (), &err)) {
       cc_jobs_publish_state (d->server, d->id);
       cc_runner_wake (d->server->runner);
     } else {
@@ -432,9 +434,12 @@ serve_waiters (CcWorkerApi * api)
     g_autoptr (GError) err = NULL;
     g_autoptr (JsonObject) o = NULL;
 
-    /* gone, and not told yet: a job claimed for it would wait a lease */
+    /* gone, and not told yet: a job claimed for it would wait a lease.
+     * Answered all the same (204), so that libsoup ends the paused message
+     * and closes its connection: forgotten, it would hold both until the
+     * server stops. */
     if (waiter_gone (w)) {
-      waiter_disconnected (w->msg, w);
+      waiter_answer (w, NULL);
       continue;
     }
     o = claim (api, w->owner, &err);
@@ -694,7 +699,9 @@ route_input (CcWorkerApi * api, SoupServerMessage * msg,
 }
 
 /* POST /api/worker/jobs/ID/release: a worker that stops gives the job
- * back; it is claimed again as if this attempt had not been. */
+ * back; it is claimed again as if this attempt had not been, but every
+ * third such release of a job counts (the store tallies them): a job that
+ * gets its workers stopped (evicted) does not go round for ever. */
 static void
 route_release (CcWorkerApi * api, SoupServerMessage * msg,
     const CcAuth * auth, const gchar * id)
@@ -709,7 +716,9 @@ route_release (CcWorkerApi * api, SoupServerMessage * msg,
   owner = json_object_get_string_member (body, "owner");
   if (!owner_is_users (auth, owner) || !cc_store_job_release
       (api->server->store, id, (gint) json_object_get_int_member (body,
-              "attempt"), owner, &err)) {
+              "attempt"), owner, "given back three times by workers that stopped "
+          "while it ran (evicted for its use of disk or memory?)", now_s (),
+          &err)) {
     if (err && !g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
       internal_error (msg, err);
     else
@@ -779,8 +788,11 @@ named_uploads (CcWorkerApi * api, const CcAuth * auth, JsonArray * list)
 
   for (guint i = 0; list && i < json_array_get_length (list); i++) {
     JsonObject *o = json_array_get_object_element (list, i);
-    const gchar *id = json_object_get_string_member_with_default (o,
-        "upload", "");
+    JsonNode *node = json_object_get_member (o, "upload");
+    /* NULL when not a string: check_outputs() refuses it */
+    const gchar *id = node && JSON_NODE_HOLDS_VALUE (node) &&
+        json_node_get_value_type (node) == G_TYPE_STRING ?
+        json_node_get_string (node) : NULL;
     CcUpload *u = cc_secret_id_valid (id) ? cc_store_upload_get
         (api->server->store, id, NULL) : NULL;
 
@@ -874,9 +886,11 @@ judge (CcWorkerApi * api, JsonObject * body, gint attempt, CcJobEnd * end,
       reason);
 }
 
-/* Moves the outputs into the attempt's folder (the log beside it), which
+/* Links the outputs into the attempt's folder (the log beside it), which
  * becomes out/ as a run here would; returns the outputs kept as the store
- * records them, hashed on arrival, or NULL. */
+ * records them, hashed on arrival, or NULL. The uploads stay until the
+ * end is recorded: a finish the store failed to record is tried again by
+ * the worker, with the same uploads, and does it all again. */
 static gchar *
 take_outputs (CcWorkerApi * api, const gchar * id, gint attempt,
     GPtrArray * outputs, gboolean done, GError ** error)
@@ -899,10 +913,7 @@ take_outputs (CcWorkerApi * api, const gchar * id, gint attempt,
         g_build_filename (dir, log, NULL) :
         g_build_filename (run_dir, o->name, NULL);
 
-    /* the record first, as drop_upload() does */
-    if (!cc_store_upload_remove (api->server->store, o->upload->id, error))
-      return NULL;
-    if (g_rename (from, to) != 0) {
+    if ((g_unlink (to) != 0 && errno != ENOENT) || link (from, to) != 0) {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
           "%s: %s", to, g_strerror (errno));
       return NULL;
@@ -930,7 +941,7 @@ take_outputs (CcWorkerApi * api, const gchar * id, gint attempt,
       json_array_add_object_element (kept, e);
     }
   }
-  /* the files were flushed as they arrived; the renames are made durable */
+  /* the files were flushed as they arrived; the links are made durable */
   fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     fsync (fd);
@@ -981,7 +992,7 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
       G_N_ELEMENTS (fields));
   g_autoptr (JsonObject) reply = json_object_new ();
   g_autoptr (GPtrArray) mine = NULL, outputs = NULL;
-  g_autoptr (CcJobRecord) job = NULL;
+  g_autoptr (CcJobRecord) job = NULL, ended = NULL;
   g_autoptr (GError) err = NULL;
   g_autofree gchar *reason = NULL, *kept = NULL;
   CcJobEnd end = { 0 };
@@ -1014,30 +1025,37 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   if (kept == NULL) {
     g_warning ("job %s: %s", id, err->message);
     end.state = CC_JOB_FAILED;
+    end.exit_code = -1;
     end.retry = TRUE;
+    end.retry_at = now_s () + (gint64) (server->options.retry_delay_s *
+        attempt);
     g_free (reason);
     end.reason = reason = g_strdup_printf ("the outputs could not be kept: "
         "%s", err->message);
     kept = g_strdup ("[]");
-    for (guint i = 0; i < mine->len; i++)
-      drop_upload (api, mine->pdata[i]);
     g_clear_error (&err);
   }
   end.outputs = kept;
-  g_hash_table_remove (api->live, id);
   if (!cc_store_job_finish (server->store, id, attempt, owner, &end,
           now_s (), &err)) {
-    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    lost = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+    if (lost)
       lease_lost (msg, id);     /* cancelled while the files moved */
     else
-      internal_error (msg, err);
+      internal_error (msg, err);        /* the uploads stay for a retry */
+    for (guint i = 0; lost && i < mine->len; i++)
+      drop_upload (api, mine->pdata[i]);
     return;
   }
+  /* recorded: the uploads' files live on in the job's folder alone */
+  for (guint i = 0; i < mine->len; i++)
+    drop_upload (api, mine->pdata[i]);
+  g_hash_table_remove (api->live, id);
   cc_jobs_publish_state (server, id);
   cc_runner_wake (server->runner);
-  job = cc_store_job_get (server->store, id, &err);
-  json_object_set_string_member (reply, "state", job ?
-      cc_job_state_to_string (job->state) : NULL);
+  ended = cc_store_job_get (server->store, id, &err);
+  json_object_set_string_member (reply, "state", ended ?
+      cc_job_state_to_string (ended->state) : NULL);
   cc_http_reply_object (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -1130,9 +1148,11 @@ cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,
 {
   Live *live = api ? g_hash_table_lookup (api->live, job->id) : NULL;
 
-  if (live && live->attempt != job->attempt)
+  if (live && live->attempt != job->attempt) {
     g_hash_table_remove (api->live, job->id);   /* a lost attempt's */
-  if (live == NULL || live->attempt != job->attempt)
+    return FALSE;
+  }
+  if (live == NULL)
     return FALSE;
   *progress = live->progress;
   *phase = live->phase;

@@ -599,8 +599,8 @@ test_job_transitions (Fixture * f, gconstpointer data)
   g_assert_cmpint (b->attempt, ==, 2);
 
   /* given back at a stop: the attempt not counted */
-  g_assert_true (cc_store_job_release (s, "b", 2, "A", &err));
-  assert_refused (cc_store_job_release (s, "b", 2, "A", &_err),
+  g_assert_true (cc_store_job_release (s, "b", 2, "A", NULL, now, &err));
+  assert_refused (cc_store_job_release (s, "b", 2, "A", NULL, now, &_err),
       G_IO_ERROR_NOT_FOUND);
   g_clear_pointer (&j, cc_job_record_free);
   j = get_job (s, "b");
@@ -667,15 +667,18 @@ test_fencing_and_rescue (Fixture * f, gconstpointer data)
   first = claim (s, "A", now);
   g_assert_cmpint (first->attempt, ==, 1);
   /* a live lease is not taken back */
-  g_assert_cmpint (cc_store_job_rescue (s, now, NULL, "lost", now, &err), ==,
-      0);
-  g_assert_no_error (err);
-  /* only the owners named: A is not a worker's */
-  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "worker/", "lost", now,
+  g_assert_cmpint (cc_store_job_rescue (s, now, NULL, FALSE, "lost", now,
           &err), ==, 0);
   g_assert_no_error (err);
-  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "A", "lost", now,
-          &err), ==, 1);
+  /* only the owners named: A is not a worker's */
+  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "worker/", FALSE,
+          "lost", now, &err), ==, 0);
+  g_assert_no_error (err);
+  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "A", TRUE, "lost", now,
+          &err), ==, 0);
+  g_assert_no_error (err);
+  g_assert_cmpint (cc_store_job_rescue (s, now + 120, "worker/", TRUE,
+          "lost", now, &err), ==, 1);
   g_assert_no_error (err);
   j = get_job (s, "j");
   g_assert_cmpint (j->state, ==, CC_JOB_QUEUED);
@@ -696,7 +699,7 @@ test_fencing_and_rescue (Fixture * f, gconstpointer data)
       G_IO_ERROR_NOT_FOUND);
   assert_refused (cc_store_job_renew (s, "j", 1, "A", now, now + 60, 0.1,
           &_err), G_IO_ERROR_NOT_FOUND);
-  assert_refused (cc_store_job_release (s, "j", 1, "A", &_err),
+  assert_refused (cc_store_job_release (s, "j", 1, "A", "x", now, &_err),
       G_IO_ERROR_NOT_FOUND);
   g_assert_true (finish (s, "j", 2, "B", CC_JOB_DONE, OUTPUTS_2, &err));
   g_assert_no_error (err);
@@ -709,14 +712,38 @@ test_fencing_and_rescue (Fixture * f, gconstpointer data)
   add_job (s, "k", "v", now - 5, 1);
   last = claim (s, "A", now);
   g_assert_cmpstr (last->id, ==, "k");
-  g_assert_cmpint (cc_store_job_rescue (s, G_MAXINT64, NULL, "lost", now,
-          &err),
+  g_assert_cmpint (cc_store_job_rescue (s, G_MAXINT64, NULL, FALSE, "lost",
+          now, &err),
       ==, 1);
   g_clear_pointer (&j, cc_job_record_free);
   j = get_job (s, "k");
   g_assert_cmpint (j->state, ==, CC_JOB_FAILED);
   g_assert_cmpint (j->finished_at, ==, now);
   g_assert_null (claim (s, "A", now + 100));
+
+  /* given back by workers that stopped: every third time counts the
+   * attempt, with its reason (untallied releases change nothing), and
+   * fails the job when that was its last */
+  add_job (s, "t", "v", now - 1, 2);
+  for (gint n = 1; n <= 7; n++) {
+    g_autoptr (CcJobRecord) again = claim (s, "W", now);
+
+    g_assert_cmpstr (again->id, ==, "t");
+    g_assert_true (cc_store_job_release (s, "t", again->attempt, "W",
+            n == 2 ? NULL : "evicted", now, &err));
+    g_assert_no_error (err);
+    g_clear_pointer (&j, cc_job_record_free);
+    j = get_job (s, "t");
+    g_assert_cmpint (j->state, ==, n == 7 ? CC_JOB_FAILED : CC_JOB_QUEUED);
+    g_assert_cmpint (j->attempt, ==, n < 4 ? 0 : n < 7 ? 1 : 2);
+  }
+  g_assert_cmpstr (j->reason, ==, "evicted");
+  g_assert_cmpint (j->finished_at, ==, now);
+  errors = parse_array (j->errors, parser);
+  g_assert_cmpuint (json_array_get_length (errors), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element
+          (errors, 1), "attempt"), ==, 2);
+  g_assert_null (claim (s, "W", now + 100));
 }
 
 static void
