@@ -62,6 +62,7 @@
 #include "ccjobdir.h"
 #include "ccjobs.h"
 #include "ccsandbox.h"
+#include "ccsecret.h"
 #include "ccsha256.h"
 #include "ccworker.h"
 
@@ -267,6 +268,12 @@ attempt_new (Slot * s, JsonObject * claim, GError ** error)
     u->filename = g_strdup (json_object_get_string_member (o, "filename"));
     u->length = json_object_get_int_member (o, "length");
     u->sha256 = g_strdup (json_object_get_string_member (o, "sha256"));
+  }
+  /* it names the scratch folder: nothing but an id of the server's */
+  if (!cc_secret_id_valid (a->id) || a->attempt < 1 || a->owner == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the server gave a job without a valid id, attempt or owner");
+    return NULL;
   }
   if (a->uploads->len == 0 ||
       ((CcUpload *) a->uploads->pdata[0])->kind != CC_UPLOAD_VIDEO) {
@@ -612,6 +619,8 @@ finish_failed (Attempt * a, CcClient * c, const gchar * why)
         "note: %s", a->id, a->attempt, why, err->message);
 }
 
+static void release (Attempt * a, CcClient * c);
+
 /* Sends the outputs and records the end. */
 static void
 deliver (Attempt * a, CcClient * c, gint status)
@@ -624,8 +633,17 @@ deliver (Attempt * a, CcClient * c, gint status)
 
   outputs = send_outputs (a, c, status, &err);
   if (outputs == NULL) {
-    if (g_cancellable_is_cancelled (a->cancel))
-      return;                   /* lost, or stopping: not ours to say */
+    gboolean lost;
+
+    g_mutex_lock (&a->lock);
+    lost = a->lost;
+    g_mutex_unlock (&a->lock);
+    if (lost)
+      return;                   /* not ours to say any more */
+    if (g_cancellable_is_cancelled (a->cancel)) {
+      release (a, c);           /* stopping while they went */
+      return;
+    }
     why = g_strdup_printf ("the outputs could not be sent: %s",
         err->message);
     finish_failed (a, c, why);
