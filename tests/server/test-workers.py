@@ -12,7 +12,13 @@
     back uncounted (exit 0), its processes and scratch gone;
   kill -9 of a worker mid-job: its job finishes on another, once;
   SIGSTOP of a worker past its lease, then SIGCONT: its late result is
-    refused, the job keeps the replacing attempt's outputs.
+    refused, the job keeps the replacing attempt's outputs;
+  a finish with outputs of the wrong types is refused (400), the server
+    alive; held claims of workers that went are closed (the server's
+    descriptors back to where they were); every third release of a job
+    counts its attempt; a finish the store failed to record (500) is
+    recorded whole when tried again; a SQLite server restarted under a
+    worker's job leaves it to the worker (attempt 1).
 
 The servers, the HTTP helpers, the people and the media come from
 test-serve.py and test-jobs.py. Every wait is bounded; every process
@@ -27,6 +33,7 @@ import importlib.util
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -589,6 +596,166 @@ def test_sigstop_past_lease(c):
           and paused.lines(job2["id"], "attempt 1: finished"),
           f"the resumed worker runs the next job: {done2['state']}")
     check(paused.stop() == 0, "worker SIGTERM: exit 0")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+
+def hand_claim(c, *extra):
+    """A server with one job, claimed by hand: (server, tokens, worker
+    token, job, claim)."""
+    tokens = st.setup_people(c.data)
+    wt = worker_token(c.data)
+    s = start_server(c, *extra)
+    video = jt.upload(s, tokens["alice"], jt.media(c.tmp, "clip4.mp4", 4))
+    job = jt.new_job(s, tokens["alice"], **jt.quick(video))
+    status, _, a = claim(s, wt, "hand")
+    check(status == 200 and a["id"] == job["id"], f"claim: {status} {a}")
+    return s, tokens, wt, job, a
+
+
+@case
+def test_malformed_finish(c):
+    """Outputs of the wrong types: 400, the server alive, the lease kept."""
+    s, _, wt, job, a = hand_claim(c)
+    for outputs in ([{"upload": 5}], [{"upload": None}], [{"upload": {}}],
+                    [{"upload": [1]}], [{"upload": True, "name": "log",
+                                         "sha256": "00"}],
+                    [{"name": 5, "upload": "ab", "sha256": "00"}],
+                    [{"name": "log", "upload": "ab", "sha256": 7}]):
+        status, _, r = worker_post(s, wt, job["id"], "finish", attempt=1,
+                                   owner=a["owner"], status=0,
+                                   outputs=outputs)
+        check(status == 400 and s.alive(),
+              f"finish with outputs {outputs}: {status} {r}")
+    status, _, _ = worker_post(s, wt, job["id"], "renew", attempt=1,
+                               owner=a["owner"])
+    check(status == 200, f"the lease is held still: {status}")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@case
+def test_held_claims_of_gone_workers_closed(c):
+    """Held claims whose workers went: their connections are closed, the
+    server's descriptors back where they were."""
+    wt = worker_token(c.data)
+    s = start_server(c)
+    check(claim(s, wt, "idle")[0] == 204, "nothing queued")
+    time.sleep(1)               # that claim's connection closed here too
+    base = open_fds(s.proc.pid)
+    body = json.dumps({"worker": "idle", "wait": 20}).encode()
+    socks = []
+    for _ in range(4):
+        sock = socket.create_connection((s.host, s.port), timeout=10)
+        sock.sendall(
+            b"POST /api/worker/claim HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer " + wt.encode() + b"\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        socks.append(sock)
+    wait_until(lambda: open_fds(s.proc.pid) >= base + 4, 10, step=0.1,
+               what="the claims held")
+    time.sleep(1)
+    for sock in socks:
+        sock.close()
+    wait_until(lambda: open_fds(s.proc.pid) <= base, 10, step=0.2,
+               what=f"the connections closed (descriptors back to {base})")
+    check(claim(s, wt, "idle")[0] == 204 and s.alive(), "the server works on")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_releases_counted(c):
+    """A job its workers keep giving back (they are stopped while it runs):
+    the third release counts an attempt, with its reason."""
+    s, tokens, wt, job, a = hand_claim(c)
+    for n in (1, 2, 3):
+        if n > 1:
+            status, _, a = claim(s, wt, "hand")
+            check(status == 200 and a["id"] == job["id"], f"claim {n}: {a}")
+        check(a["attempt"] == 1, f"release {n - 1} uncounted: {a}")
+        status, _, _ = worker_post(s, wt, job["id"], "release", attempt=1,
+                                   owner=a["owner"])
+        check(status == 204, f"release {n}: {status}")
+    j = jt.get_job(s, tokens["alice"], job["id"])
+    check(j["state"] == "queued" and j["attempt"] == 1
+          and len(j["errors"]) == 1
+          and "given back three times" in j["errors"][0]["reason"],
+          f"the third release counted: {j}")
+    status, _, a = claim(s, wt, "hand")
+    check(status == 200 and a["attempt"] == 2, f"then attempt 2: {a}")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_finish_tried_again_after_store_failure(c):
+    """A finish the store failed to record (500) after its outputs were
+    taken: the worker's same finish, tried again, is recorded whole."""
+    s, tokens, wt, job, a = hand_claim(c)
+    report = b'{"result": {"status": "rejected"}}'
+    good = send_output(s, wt, report, "report.json")
+    log = send_output(s, wt, b"the log\n", "attempt-1.log")
+    body = dict(attempt=1, owner=a["owner"], status=3, message="too short",
+                outputs=[{"name": "report.json", "upload": good,
+                          "sha256": st.sha256(report)},
+                         {"name": "log", "upload": log,
+                          "sha256": st.sha256(b"the log\n")}])
+    db = sqlite3.connect(os.path.join(c.data, "campuscut.db"), timeout=30)
+    db.execute("CREATE TRIGGER fail_finish BEFORE UPDATE OF state ON jobs"
+               " WHEN NEW.state = 'rejected'"
+               " BEGIN SELECT RAISE (ABORT, 'the disk is full'); END")
+    db.commit()
+    status, _, r = worker_post(s, wt, job["id"], "finish", **body)
+    check(status == 500, f"the store failed: {status} {r}")
+    db.execute("DROP TRIGGER fail_finish")
+    db.commit()
+    db.close()
+    status, _, r = worker_post(s, wt, job["id"], "finish", **body)
+    check(status == 200 and r["state"] == "rejected",
+          f"tried again: {status} {r}")
+    j = jt.get_job(s, tokens["alice"], job["id"])
+    check(j["state"] == "rejected" and j["attempt"] == 1
+          and [o["sha256"] for o in j["outputs"]] == [st.sha256(report)],
+          f"job {j}")
+    folder = os.path.join(c.data, "jobs", job["id"])
+    check(sorted(os.listdir(folder)) == ["attempt-1.log", "out"],
+          f"job folder {sorted(os.listdir(folder))}")
+    with open(os.path.join(folder, "out", "report.json"), "rb") as f:
+        check(f.read() == report, "out/report.json")
+    check(output_uploads(c.data) == 0 and not {good, log} & set(
+        os.listdir(os.path.join(c.data, "uploads"))),
+        "the uploads gone once recorded")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+@case
+def test_server_restart_keeps_workers_job(c):
+    """SQLite: the server restarted (SIGTERM, then started on the same
+    folder) while a worker runs a job: the job stays the worker's and
+    finishes there, attempt 1."""
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    # a lease the restart cannot outlast on a loaded machine
+    lease = ("--jobs", "0", "--lease-seconds", "30", "--retry-delay", "0")
+    s = c.start(*lease)
+    sandbox = sandbox_args(s)
+    video = jt.upload(s, t, jt.media(c.tmp, "clip20.mp4", 20))
+    w = Worker(c, s, wt, "w", *sandbox)
+    job = jt.new_job(s, t, **jt.quick(video))
+    running_under(c, s, t, job["id"], [w])
+    check(s.stop() == 0, "SIGTERM: exit 0")
+    s = c.start(*lease, "--listen", f"{s.host}:{s.port}")
+    done = jt.wait_job(s, t, job["id"])
+    check(done["state"] == "done" and done["attempt"] == 1
+          and done["errors"] == [], f"done by attempt 1: {done}")
+    check(len(w.lines(job["id"], "attempt 1: finished")) == 1
+          and not w.lines(job["id"], "lease is lost"),
+          "finished on the same worker, its lease never lost")
+    check(w.stop() == 0, "worker SIGTERM: exit 0")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
