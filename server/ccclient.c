@@ -433,6 +433,26 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
   return g_path_get_basename (location);
 }
 
+/**
+ * cc_client_upload_remove:
+ *
+ * Removes the upload @id (tus termination): one the caller made and no
+ * longer wants.
+ */
+gboolean
+cc_client_upload_remove (CcClient * c, const gchar * id, GError ** error)
+{
+  g_autofree gchar *path = g_strdup_printf ("/api/uploads/%s", id);
+  g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_DELETE,
+      path, error);
+
+  if (msg == NULL)
+    return FALSE;
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+      "Tus-Resumable", "1.0.0");
+  return cc_client_json (c, msg, NULL, NULL, error);
+}
+
 /* ------------------------------------------------------------------ */
 /* Downloads.                                                           */
 

@@ -37,6 +37,8 @@ void cc_client_backoff (CcClient * c, guint failures);
 
 gchar *cc_client_upload (CcClient * c, const gchar * path,
     const gchar * kind, GError ** error);
+gboolean cc_client_upload_remove (CcClient * c, const gchar * id,
+    GError ** error);
 gboolean cc_client_download (CcClient * c, const gchar * location,
     const gchar * path, const gchar * sha256, GError ** error);
 

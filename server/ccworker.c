@@ -549,8 +549,29 @@ send_output (Attempt * a, CcClient * c, const gchar * name,
   return TRUE;
 }
 
+/* Removes the outputs sent of an attempt that ends without its finish
+ * (lost, stopped, an upload that failed): on the server they would wait a
+ * day for it. */
+static void
+forget_outputs (Attempt * a, CcClient * c, JsonArray * outputs)
+{
+  GCancellable *cancellable = c->cancellable;
+
+  c->cancellable = NULL;        /* cancelled already when stopping */
+  for (guint i = 0; i < json_array_get_length (outputs); i++) {
+    const gchar *id = json_object_get_string_member
+        (json_array_get_object_element (outputs, i), "upload");
+    g_autoptr (GError) err = NULL;
+
+    if (!cc_client_upload_remove (c, id, &err))
+      say ("job %s, attempt %d: its output %s stays on the server for a "
+          "day (%s)", a->id, a->attempt, id, err->message);
+  }
+  c->cancellable = cancellable;
+}
+
 /* The outputs the server keeps of an attempt (all when it succeeded, its
- * report otherwise) and its log. */
+ * report otherwise) and its log; on a failure, none stays. */
 static JsonArray *
 send_outputs (Attempt * a, CcClient * c, gint status, GError ** error)
 {
@@ -566,12 +587,16 @@ send_outputs (Attempt * a, CcClient * c, gint status, GError ** error)
     if ((status != 0 && strcmp (name, "report.json") != 0) ||
         !g_file_test (path, G_FILE_TEST_IS_REGULAR))
       continue;
-    if (!send_output (a, c, name, path, outputs, error))
+    if (!send_output (a, c, name, path, outputs, error)) {
+      forget_outputs (a, c, outputs);
       return NULL;
+    }
   }
   if (g_file_test (log, G_FILE_TEST_IS_REGULAR) &&
-      !send_output (a, c, "log", log, outputs, error))
+      !send_output (a, c, "log", log, outputs, error)) {
+    forget_outputs (a, c, outputs);
     return NULL;
+  }
   return g_steal_pointer (&outputs);
 }
 
