@@ -18,7 +18,8 @@
     descriptors back to where they were); every third release of a job
     counts its attempt; a finish the store failed to record (500) is
     recorded whole when tried again; a SQLite server restarted under a
-    worker's job leaves it to the worker (attempt 1).
+    worker's job leaves it to the worker (attempt 1); SIGTERM while the
+    outputs go gives the job back.
 
 The servers, the HTTP helpers, the people and the media come from
 test-serve.py and test-jobs.py. Every wait is bounded; every process
@@ -756,6 +757,40 @@ def test_server_restart_keeps_workers_job(c):
           and not w.lines(job["id"], "lease is lost"),
           "finished on the same worker, its lease never lost")
     check(w.stop() == 0, "worker SIGTERM: exit 0")
+    check(s.stop() == 0, "SIGTERM: exit 0")
+
+
+
+@case
+def test_sigterm_while_outputs_go(c):
+    """SIGTERM while the worker sends its outputs (the server paused under
+    it): the job is given back all the same, uncounted."""
+    tokens = st.setup_people(c.data)
+    t = tokens["alice"]
+    wt = worker_token(c.data)
+    # the lease outlasts the pause
+    s = c.start("--jobs", "0", "--lease-seconds", "30", "--retry-delay", "0")
+    sandbox = sandbox_args(s)
+    video = jt.upload(s, t, jt.media(c.tmp, "clip20.mp4", 20))
+    w = Worker(c, s, wt, "w", *sandbox)
+    job = jt.new_job(s, t, **jt.quick(video))
+    running_under(c, s, t, job["id"], [w])
+    os.kill(s.proc.pid, signal.SIGSTOP)
+    try:
+        # the process ends; the worker's first output upload waits
+        wait_until(lambda: not jt.job_processes(job["id"]), 25, step=0.2,
+                   what="the job's processes ended")
+        time.sleep(2)
+        w.proc.send_signal(signal.SIGTERM)
+        time.sleep(1)
+    finally:
+        os.kill(s.proc.pid, signal.SIGCONT)
+    rc = w.stop()
+    check(rc == 0 and w.lines(job["id"], "given back"),
+          f"the worker gave it back (exit {rc}):\n{w.stderr()}")
+    back = jt.get_job(s, t, job["id"])
+    check(back["state"] == "queued" and back["attempt"] == 0
+          and back["errors"] == [], f"given back, uncounted: {back}")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
 
