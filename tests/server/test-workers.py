@@ -753,9 +753,9 @@ def test_server_restart_keeps_workers_job(c):
     done = jt.wait_job(s, t, job["id"])
     check(done["state"] == "done" and done["attempt"] == 1
           and done["errors"] == [], f"done by attempt 1: {done}")
-    check(len(w.lines(job["id"], "attempt 1: finished")) == 1
-          and not w.lines(job["id"], "lease is lost"),
-          "finished on the same worker, its lease never lost")
+    # (a renewal under way as the finish is recorded may still be refused)
+    check(len(w.lines(job["id"], "attempt 1: finished (exit status 0)"))
+          == 1, f"finished on the same worker:\n{w.stderr()}")
     check(w.stop() == 0, "worker SIGTERM: exit 0")
     check(s.stop() == 0, "SIGTERM: exit 0")
 
