@@ -88,6 +88,7 @@ struct _CcRunner
   gint64 lease_us;              /* a lease's length */
   gint64 renew_us;              /* between renewals, and sweeps */
   gint64 swept_us;              /* the last sweep for expired leases */
+  gint64 looked_us;             /* the last claim tried */
   guint tick_id;
   guint wake_id;
   gboolean stopping;
@@ -614,6 +615,7 @@ claim_jobs (CcRunner * runner)
 {
   CcServer *server = runner->server;
 
+  runner->looked_us = g_get_monotonic_time ();
   while (!runner->stopping && cc_server_runs_jobs (server) &&
       g_hash_table_size (runner->runs) < server->options.jobs) {
     g_autoptr (GError) err = NULL;
@@ -834,7 +836,9 @@ tick (gpointer data)
     sweep (runner);
   if (runner->server->options.db_url)
     relay_others (runner);
-  claim_jobs (runner);
+  if (!cc_store_queue_watched (runner->server->store) ||
+      now - runner->looked_us >= runner->server->options.queue_poll_us)
+    claim_jobs (runner);
   return G_SOURCE_CONTINUE;
 }
 
@@ -846,6 +850,12 @@ wake_cb (gpointer data)
   runner->wake_id = 0;
   claim_jobs (runner);
   return G_SOURCE_REMOVE;
+}
+
+static void
+queued_elsewhere (gpointer data)
+{
+  cc_runner_wake (data);
 }
 
 /* ------------------------------------------------------------------ */
@@ -960,6 +970,8 @@ cc_runner_new (CcServer * server, GError ** error)
     runner->registry = cc_child_prepare_registry (runner->exe,
         server->options.data_dir);
   runner->tick_id = g_timeout_add (TICK_MS, tick, runner);
+  /* jobs other servers queue wake this one, and the workers waiting here */
+  cc_store_watch_queue (server->store, queued_elsewhere, runner);
   cc_runner_wake (runner);
   return runner;
 }
@@ -975,6 +987,7 @@ cc_runner_free (CcRunner * runner)
   if (runner == NULL)
     return;
   runner->stopping = TRUE;
+  cc_store_watch_queue (runner->server->store, NULL, NULL);
   g_clear_handle_id (&runner->tick_id, g_source_remove);
   g_clear_handle_id (&runner->wake_id, g_source_remove);
   runs = g_hash_table_get_values (runner->runs);

@@ -32,6 +32,8 @@
 #define DEFAULT_RETRY_DELAY_S 10.0
 #define DEFAULT_HEARTBEAT_S 15.0
 #define DEFAULT_LEASE_S 60
+/* the fallback for a notification lost, or a retry's delay ended */
+#define DEFAULT_QUEUE_POLL_S 5.0
 /* --jobs not given: chosen from the cores */
 #define JOBS_AUTO (-1)
 
@@ -48,6 +50,7 @@ typedef struct
   gint job_max_output_mb;
   gdouble retry_delay_s;
   gdouble heartbeat_s;
+  gdouble queue_poll_s;
   gint lease_s;
   gchar *kind;
   gchar *role;
@@ -119,6 +122,10 @@ serve_context_new (ServeArgs * a)
     {"retry-delay", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->retry_delay_s, N_("Wait before a failed job's next attempt, "
           "in seconds times the attempts made (default 10)"), "S"},
+    {"queue-poll", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
+        &a->queue_poll_s, N_("With PostgreSQL's notifications up, look "
+          "for queued jobs this often all the same, in seconds (default "
+          "5)"), "S"},
     {"heartbeat", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE,
         &a->heartbeat_s, N_("Seconds between an event stream's heartbeats "
           "(default 15)"), "S"},
@@ -202,6 +209,7 @@ run_server (const ServeArgs * a)
     .job_max_output_mb = a->job_max_output_mb,
     .retry_delay_s = a->retry_delay_s,
     .heartbeat_ms = (guint) (a->heartbeat_s * 1000),
+    .queue_poll_us = (gint64) (a->queue_poll_s * G_USEC_PER_SEC),
     .lease_s = (guint) a->lease_s,
   };
   g_autoptr (GError) err = NULL;
@@ -252,6 +260,8 @@ check_args (const ServeArgs * a, gint argc)
     return _("--retry-delay takes 0 to 86400 seconds");
   if (!(a->heartbeat_s >= 0.1 && a->heartbeat_s <= 3600))
     return _("--heartbeat takes 0.1 to 3600 seconds");
+  if (!(a->queue_poll_s >= 1 && a->queue_poll_s <= 86400))
+    return _("--queue-poll takes 1 to 86400 seconds");
   if (argc == 1 && (a->kind || a->role || a->unit))
     return _("--kind, --role and --unit go with units add and users add");
   if (argc == 1 && (a->contact || a->phone || a->deadline || a->name))
@@ -279,6 +289,7 @@ cc_serve_main (gint argc, gchar ** argv)
     .job_max_output_mb = DEFAULT_JOB_MAX_OUTPUT_MB,
     .retry_delay_s = DEFAULT_RETRY_DELAY_S,
     .heartbeat_s = DEFAULT_HEARTBEAT_S,
+    .queue_poll_s = DEFAULT_QUEUE_POLL_S,
   };
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GError) err = NULL;

@@ -147,6 +147,8 @@ health_database (CcServer * self, gboolean * ok)
   JsonObject *o = json_object_new ();
   g_autoptr (GError) err = NULL;
   gint version = -1;
+  /* before this call's own */
+  gint64 statements = cc_store_statements (self->store);
 
   *ok = cc_store_ping (self->store, &err);
   if (*ok)
@@ -155,6 +157,11 @@ health_database (CcServer * self, gboolean * ok)
   json_object_set_boolean_member (o, "ok", *ok);
   json_object_set_string_member (o, "backend", cc_store_backend (self->store));
   json_object_set_int_member (o, "schema_version", version);
+  if (statements >= 0)
+    json_object_set_int_member (o, "statements", statements);
+  if (self->options.db_url)
+    json_object_set_boolean_member (o, "notifications",
+        cc_store_queue_watched (self->store));
   if (err)
     json_object_set_string_member (o, "error", err->message);
   return o;
@@ -195,6 +202,8 @@ route_health (SoupServer * soup, SoupServerMessage * msg, const char *path,
       cc_server_runs_jobs (self));
   json_object_set_int_member (reply, "jobs_running",
       self->runner ? cc_runner_n_running (self->runner) : 0);
+  json_object_set_int_member (reply, "workers_waiting",
+      cc_worker_api_n_waiting (self->workers));
   json_object_set_int_member (reply, "event_streams",
       cc_events_n_streams (self->events));
   json_object_set_int_member (reply, "max_upload_size",

@@ -26,6 +26,9 @@ typedef struct
   gdouble retry_delay_s;        /* before a failed attempt's next, times the
                                  * attempts made */
   guint heartbeat_ms;           /* between event stream comments */
+  gint64 queue_poll_us;         /* with the store's notifications up, the
+                                 * queue is looked at this often all the
+                                 * same (0: every second, as without) */
   guint lease_s;                /* a running job's lease: the runner's
                                  * (renewed every sixth of it) and the
                                  * workers' (every third) */

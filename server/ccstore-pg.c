@@ -18,6 +18,14 @@
  * caller, as SQLite's do: statements are short, and a row lock waited
  * for longer than SQLite's busy timeout is an error. Nothing here ever
  * shows the URL's password.
+ *
+ * A second connection, made only when the server asks to watch the queue
+ * (cc_store_watch_queue()), LISTENs on SQL_QUEUE_CHANNEL, which a trigger
+ * notifies whenever a job is queued (migration 4). It is read from the
+ * main context, never blocks it (its connection is made with
+ * PQconnectPoll), and is made again RECONNECT_PAUSE_US after it broke;
+ * each connection made again is a wake of its own, for what was missed
+ * while it was down.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +36,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib-unix.h>
 #include <libpq-fe.h>
 #include <gio/gio.h>
 
@@ -61,6 +70,33 @@
  * long: each attempt can block for CONNECT_TIMEOUT_S (a host that drops
  * packets), and the server's calls come several a second. */
 #define RECONNECT_PAUSE_US (2 * G_USEC_PER_SEC)
+/* PQconnectPoll does not time out by itself: the listener's attempt to
+ * connect is given up after this long */
+#define LISTEN_CONNECT_MS 10000
+
+typedef enum
+{
+  LISTENER_PAUSED,              /* waiting to connect again */
+  LISTENER_CONNECTING,          /* PQconnectPoll under way */
+  LISTENER_SUBSCRIBING,         /* LISTEN sent, not answered yet */
+  LISTENER_UP,
+} ListenerState;
+
+/* The queue's watch: its own connection, read in @context. */
+typedef struct
+{
+  PGconn *conn;
+  ListenerState state;
+  GMainContext *context;
+  GSource *io;                  /* the socket, while connecting or up */
+  GSource *timer;               /* paused: connect again; connecting: give up */
+  CcStoreQueuedFunc func;
+  gpointer user_data;
+  gchar *shown_url;             /* for messages: no password */
+  gchar *url;
+  GPtrArray *secrets;           /* the store's, never in a message */
+  gboolean warned;              /* that it is down, once until it is up */
+} Listener;
 
 struct _CcStorePg
 {
@@ -68,13 +104,17 @@ struct _CcStorePg
   GMutex lock;                  /* one call at a time on the connection */
   PGconn *conn;
   gchar *shown_url;             /* without the password */
+  gchar *url;                   /* for the listener's connection */
   GPtrArray *secrets;           /* the URL's, never in a message */
   GHashTable *texts;            /* SQL with ?N -> the same with $N */
   gboolean may_reset;           /* this call may connect again */
   gint64 reset_after_us;        /* not before (monotonic time) */
+  guint64 statements;           /* sent since opened */
+  Listener *listener;           /* NULL until the queue is watched */
 };
 
 static void cc_store_pg_iface_init (CcStoreInterface * iface);
+static void listener_free (Listener * l);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (CcStorePg, cc_store_pg, G_TYPE_OBJECT,
     G_IMPLEMENT_INTERFACE (CC_TYPE_STORE, cc_store_pg_iface_init))
@@ -86,7 +126,9 @@ cc_store_pg_finalize (GObject * object)
 
   if (self->conn)
     PQfinish (self->conn);
+  g_clear_pointer (&self->listener, listener_free);
   g_free (self->shown_url);
+  g_free (self->url);
   g_clear_pointer (&self->secrets, g_ptr_array_unref);
   g_hash_table_unref (self->texts);
   g_mutex_clear (&self->lock);
@@ -533,6 +575,7 @@ query (CcStorePg * self, const gchar * sql, GError ** error,
     }
   }
   va_end (args);
+  self->statements++;
   res = PQexecParams (self->conn, dollar_text (self, sql), n, oids,
       (const gchar * const *) values, NULL, NULL, 0);
   for (gint i = 0; i < n; i++)
@@ -553,6 +596,7 @@ exec (CcStorePg * self, const gchar * sql, GError ** error)
 
   if (!connected (self, error))
     return FALSE;
+  self->statements++;
   res = PQexec (self->conn, sql);
   ok = res && result_ok (res);
   if (!ok)
@@ -593,8 +637,10 @@ end_transaction (CcStorePg * self, gboolean ok, GError ** error)
 {
   if (ok && exec (self, "COMMIT", error))
     return TRUE;
-  if (PQstatus (self->conn) == CONNECTION_OK)
+  if (PQstatus (self->conn) == CONNECTION_OK) {
+    self->statements++;
     PQclear (PQexec (self->conn, "ROLLBACK"));
+  }
   return FALSE;
 }
 
@@ -888,19 +934,22 @@ quiet_notice (void *data, const char *message)
  *
  * Returns: (transfer full): the store, or NULL with @error set
  */
+/* The connection's settings, for PQconnectdbParams and
+ * PQconnectStartParams with expand_dbname: the URL's own settings come
+ * after (and so over) these defaults. */
+#define CONNECT_KEYS { "connect_timeout", "keepalives", "keepalives_idle", \
+    "keepalives_interval", "keepalives_count", "tcp_user_timeout", \
+    "application_name", "dbname", NULL }
+#define CONNECT_VALUES(url) { CONNECT_TIMEOUT_S, "1", KEEPALIVES_IDLE_S, \
+    KEEPALIVES_INTERVAL_S, KEEPALIVES_COUNT, TCP_USER_TIMEOUT_MS, \
+    "campuscut", (url), NULL }
+
 CcStore *
 cc_store_pg_open (const gchar * url, GError ** error)
 {
   g_autoptr (CcStorePg) self = g_object_new (CC_TYPE_STORE_PG, NULL);
-  /* the URL's own settings come after (and so over) these defaults */
-  const gchar *keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
-    "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-    "application_name", "dbname", NULL
-  };
-  const gchar *values[] = { CONNECT_TIMEOUT_S, "1", KEEPALIVES_IDLE_S,
-    KEEPALIVES_INTERVAL_S, KEEPALIVES_COUNT, TCP_USER_TIMEOUT_MS,
-    "campuscut", url, NULL
-  };
+  const gchar *keys[] = CONNECT_KEYS;
+  const gchar *values[] = CONNECT_VALUES (url);
   PQconninfoOption *opts = url_parse (url);
 
   if (opts == NULL) {
@@ -912,6 +961,7 @@ cc_store_pg_open (const gchar * url, GError ** error)
   PQconninfoFree (opts);
   self->shown_url = cc_store_pg_url_shown (url);
   self->secrets = url_secrets (url);
+  self->url = g_strdup (url);
   self->conn = PQconnectdbParams (keys, values, 1);
   if (self->conn == NULL) {
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
@@ -1372,12 +1422,261 @@ pg_comment_list (CcStore * store, const gchar * job_id, GError ** error)
       (RowFunc) comment_from_row, (GDestroyNotify) cc_comment_free, error);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The queue's notifications.                                           */
+
+static void listener_step (Listener * l);
+static void listener_lost (Listener * l, const gchar * why);
+
+static void
+listener_clear_sources (Listener * l)
+{
+  if (l->io) {
+    g_source_destroy (l->io);
+    g_clear_pointer (&l->io, g_source_unref);
+  }
+  if (l->timer) {
+    g_source_destroy (l->timer);
+    g_clear_pointer (&l->timer, g_source_unref);
+  }
+}
+
+static void
+listener_free (Listener * l)
+{
+  listener_clear_sources (l);
+  if (l->conn)
+    PQfinish (l->conn);
+  g_main_context_unref (l->context);
+  g_free (l->shown_url);
+  g_free (l->url);
+  g_ptr_array_unref (l->secrets);
+  g_free (l);
+}
+
+static gboolean
+listener_io_cb (gint fd, GIOCondition condition, gpointer data)
+{
+  listener_step (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+listener_timer_cb (gpointer data)
+{
+  Listener *l = data;
+
+  g_clear_pointer (&l->timer, g_source_unref);
+  if (l->state == LISTENER_PAUSED) {
+    l->state = LISTENER_CONNECTING;
+    listener_step (l);
+  } else {
+    listener_lost (l, "no connection after " G_STRINGIFY (LISTEN_CONNECT_MS)
+        " ms");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+listener_timer (Listener * l, guint ms)
+{
+  l->timer = g_timeout_source_new (ms);
+  g_source_set_callback (l->timer, listener_timer_cb, l, NULL);
+  g_source_attach (l->timer, l->context);
+}
+
+/* Watches the socket for @condition (it may change while connecting). */
+static void
+listener_watch (Listener * l, GIOCondition condition)
+{
+  if (l->io) {
+    g_source_destroy (l->io);
+    g_clear_pointer (&l->io, g_source_unref);
+  }
+  l->io = g_unix_fd_source_new (PQsocket (l->conn), condition |
+      G_IO_ERR | G_IO_HUP);
+  g_source_set_callback (l->io, (GSourceFunc) (GCallback) listener_io_cb,
+      l, NULL);
+  g_source_attach (l->io, l->context);
+}
+
+/* The connection broke or could not be made: dropped, and made again
+ * after a pause; the queue is looked at now and then meanwhile (the
+ * callers' fallback). */
+static void
+listener_lost (Listener * l, const gchar * why)
+{
+  if (!l->warned) {
+    g_autofree gchar *msg = scrubbed (why ? why : "", l->secrets);
+
+    g_strstrip (msg);
+    g_warning ("database: the queue's notifications from %s stopped "
+        "(%s); looking for jobs every second until they are back",
+        l->shown_url, msg);
+  }
+  l->warned = TRUE;
+  listener_clear_sources (l);
+  g_clear_pointer (&l->conn, PQfinish);
+  l->state = LISTENER_PAUSED;
+  listener_timer (l, RECONNECT_PAUSE_US / 1000);
+}
+
+static void
+listener_connect_step (Listener * l)
+{
+  switch (PQconnectPoll (l->conn)) {
+    case PGRES_POLLING_READING:
+      listener_watch (l, G_IO_IN);
+      return;
+    case PGRES_POLLING_WRITING:
+      listener_watch (l, G_IO_OUT);
+      return;
+    case PGRES_POLLING_OK:
+      break;
+    default:
+      listener_lost (l, PQerrorMessage (l->conn));
+      return;
+  }
+  if (PQsetnonblocking (l->conn, 1) != 0 ||
+      !PQsendQuery (l->conn, "LISTEN " SQL_QUEUE_CHANNEL)) {
+    listener_lost (l, PQerrorMessage (l->conn));
+    return;
+  }
+  l->state = LISTENER_SUBSCRIBING;
+  /* the query may not have gone out whole yet */
+  listener_watch (l, PQflush (l->conn) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
+}
+
+/* Reads what came; whether the connection still stands. */
+static gboolean
+listener_read (Listener * l)
+{
+  if (PQflush (l->conn) == -1 || !PQconsumeInput (l->conn)) {
+    listener_lost (l, PQerrorMessage (l->conn));
+    return FALSE;
+  }
+  while (l->state == LISTENER_SUBSCRIBING && !PQisBusy (l->conn)) {
+    PGresult *res = PQgetResult (l->conn);
+    ExecStatusType status;
+
+    if (res == NULL) {
+      /* the LISTEN's result came and its end: subscribed */
+      listener_clear_sources (l);
+      l->state = LISTENER_UP;
+      if (l->warned)
+        g_message ("database: the queue's notifications are back");
+      l->warned = FALSE;
+      listener_watch (l, G_IO_IN);
+      /* whatever was queued while the watch was down */
+      l->func (l->user_data);
+      break;
+    }
+    status = PQresultStatus (res);
+    PQclear (res);
+    if (status != PGRES_COMMAND_OK) {
+      listener_lost (l, PQerrorMessage (l->conn));
+      return FALSE;
+    }
+  }
+  if (PQstatus (l->conn) != CONNECTION_OK) {
+    listener_lost (l, PQerrorMessage (l->conn));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+listener_step (Listener * l)
+{
+  const gchar *keys[] = CONNECT_KEYS;
+  const gchar *values[] = CONNECT_VALUES (l->url);
+  gboolean woken = FALSE;
+  PGnotify *n;
+
+  switch (l->state) {
+    case LISTENER_PAUSED:
+      /* the timer's turn */
+      return;
+    case LISTENER_CONNECTING:
+      if (l->conn == NULL) {
+        l->conn = PQconnectStartParams (keys, values, 1);
+        if (l->conn == NULL || PQstatus (l->conn) == CONNECTION_BAD) {
+          listener_lost (l, l->conn ? PQerrorMessage (l->conn) :
+              "out of memory");
+          return;
+        }
+        PQsetNoticeProcessor (l->conn, quiet_notice, NULL);
+        listener_timer (l, LISTEN_CONNECT_MS);
+        /* libpq's first step waits for the socket to take a write */
+        listener_watch (l, G_IO_OUT);
+        return;
+      }
+      listener_connect_step (l);
+      return;
+    case LISTENER_SUBSCRIBING:
+      listener_read (l);
+      return;
+    case LISTENER_UP:
+      if (!listener_read (l))
+        return;
+      while ((n = PQnotifies (l->conn))) {
+        woken = TRUE;
+        PQfreemem (n);
+      }
+      if (woken)
+        l->func (l->user_data);
+      return;
+  }
+}
+
+static gboolean
+pg_watch_queue (CcStore * store, CcStoreQueuedFunc func, gpointer user_data)
+{
+  CcStorePg *self = CC_STORE_PG (store);
+  Listener *l;
+
+  if (func == NULL) {
+    g_clear_pointer (&self->listener, listener_free);
+    return TRUE;
+  }
+  g_return_val_if_fail (self->listener == NULL, FALSE);
+  l = self->listener = g_new0 (Listener, 1);
+  l->context = g_main_context_ref_thread_default ();
+  l->func = func;
+  l->user_data = user_data;
+  l->shown_url = g_strdup (self->shown_url);
+  l->url = g_strdup (self->url);
+  l->secrets = g_ptr_array_ref (self->secrets);
+  l->state = LISTENER_CONNECTING;
+  listener_step (l);
+  return TRUE;
+}
+
+static gboolean
+pg_queue_watched (CcStore * store)
+{
+  CcStorePg *self = CC_STORE_PG (store);
+
+  return self->listener && self->listener->state == LISTENER_UP;
+}
+
+static guint64
+pg_statements (CcStore * store)
+{
+  SELF;
+  return self->statements;
+}
+
 static void
 cc_store_pg_iface_init (CcStoreInterface * iface)
 {
   iface->backend = pg_backend;
   iface->schema_version = pg_schema_version;
   iface->ping = pg_ping;
+  iface->watch_queue = pg_watch_queue;
+  iface->queue_watched = pg_queue_watched;
+  iface->statements = pg_statements;
   iface->unit_add = pg_unit_add;
   iface->unit_get = pg_unit_get;
   iface->unit_list = pg_unit_list;

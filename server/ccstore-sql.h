@@ -80,6 +80,8 @@
   "DROP TABLE uploads;" \
   "ALTER TABLE uploads_new RENAME TO uploads;" \
   "CREATE INDEX uploads_unit ON uploads (unit_id);"
+/* One server per database: it knows what it queued (cc_runner_wake). */
+#define SQL_JOBS_QUEUED_NOTIFY ""
 
 #elif defined (CC_SQL_POSTGRESQL)
 
@@ -134,6 +136,18 @@
   "ALTER TABLE uploads DROP CONSTRAINT uploads_kind_check;" \
   "ALTER TABLE uploads ADD CONSTRAINT uploads_kind_check" \
   "  CHECK (kind IN ('video', 'captions', 'logo', 'output'));"
+/* Every server LISTENs on SQL_QUEUE_CHANNEL (ccstore-pg.c): a job queued
+ * by any of them, or by the sweep, wakes them all as its transaction
+ * commits, and with them the workers their held claims wait for. The
+ * notifications of one transaction come as one (the payload is empty). */
+#define SQL_QUEUE_CHANNEL "campuscut_queue"
+#define SQL_JOBS_QUEUED_NOTIFY \
+  "CREATE FUNCTION jobs_queued_notify () RETURNS trigger" \
+  "  LANGUAGE plpgsql AS $$ BEGIN" \
+  "  PERFORM pg_notify ('" SQL_QUEUE_CHANNEL "', ''); RETURN NULL; END $$;" \
+  "CREATE TRIGGER jobs_queued AFTER INSERT OR UPDATE OF state, run_after" \
+  "  ON jobs FOR EACH ROW WHEN (NEW.state = 'queued')" \
+  "  EXECUTE FUNCTION jobs_queued_notify ();"
 
 #else
 #error "define CC_SQL_SQLITE or CC_SQL_POSTGRESQL before ccstore-sql.h"
@@ -259,9 +273,11 @@ static const gchar *const migrations[] = {
 
   /* 4: workers on other machines: a role that may only claim and report
    * jobs, the outputs they send back as uploads of their own kind, and
-   * how often workers that stopped gave a job back (SQL_JOB_RELEASE). */
+   * how often workers that stopped gave a job back (SQL_JOB_RELEASE);
+   * with PostgreSQL, a notification of every job queued. */
   SQL_WORKERS_AND_OUTPUTS
-  "ALTER TABLE jobs ADD COLUMN releases " SQL_INT " NOT NULL DEFAULT 0;",
+  "ALTER TABLE jobs ADD COLUMN releases " SQL_INT " NOT NULL DEFAULT 0;"
+  SQL_JOBS_QUEUED_NOTIFY,
 };
 
 /* ------------------------------------------------------------------ */

@@ -261,6 +261,66 @@ cc_store_ping (CcStore * self, GError ** error)
   return CC_STORE_GET_IFACE (self)->ping (self, error);
 }
 
+/**
+ * cc_store_watch_queue:
+ * @func: called in the thread-default main context of this call whenever
+ *   jobs may have been queued through another connection to the store
+ *   (another server, the sweep), and whenever the watch was broken and
+ *   made again (what came meanwhile was missed)
+ *
+ * Watches the queue of a store that several servers share. Once per
+ * store; the watch ends with the store, or when this is called again with
+ * a NULL @func.
+ *
+ * Returns: FALSE when the store cannot tell (SQLite: one server, which
+ * knows what it queued itself)
+ */
+gboolean
+cc_store_watch_queue (CcStore * self, CcStoreQueuedFunc func,
+    gpointer user_data)
+{
+  CcStoreInterface *iface;
+
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  iface = CC_STORE_GET_IFACE (self);
+  return iface->watch_queue && iface->watch_queue (self, func, user_data);
+}
+
+/**
+ * cc_store_queue_watched:
+ *
+ * Whether the watch of cc_store_watch_queue() is up now: while it is,
+ * looking for queued jobs now and then is only the fallback for a
+ * notification lost.
+ */
+gboolean
+cc_store_queue_watched (CcStore * self)
+{
+  CcStoreInterface *iface;
+
+  g_return_val_if_fail (CC_IS_STORE (self), FALSE);
+  iface = CC_STORE_GET_IFACE (self);
+  return iface->queue_watched && iface->queue_watched (self);
+}
+
+/**
+ * cc_store_statements:
+ *
+ * How many statements this store has sent to its database since it was
+ * opened (a transaction's BEGIN and COMMIT count), for /api/health and
+ * the bench; -1 when it does not count them (SQLite: no network between
+ * a statement and its server).
+ */
+gint64
+cc_store_statements (CcStore * self)
+{
+  CcStoreInterface *iface;
+
+  g_return_val_if_fail (CC_IS_STORE (self), -1);
+  iface = CC_STORE_GET_IFACE (self);
+  return iface->statements ? (gint64) iface->statements (self) : -1;
+}
+
 gboolean
 cc_store_unit_add (CcStore * self, const gchar * name, CcUnitKind kind,
     const gchar * contact, const gchar * phone, GError ** error)

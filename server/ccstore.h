@@ -220,6 +220,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcJobRecord, cc_job_record_free)
 #define CC_TYPE_STORE cc_store_get_type ()
 G_DECLARE_INTERFACE (CcStore, cc_store, CC, STORE, GObject)
 
+/* Called in the main context when jobs may have been queued elsewhere. */
+typedef void (*CcStoreQueuedFunc) (gpointer user_data);
+
 struct _CcStoreInterface
 {
   GTypeInterface parent_iface;
@@ -227,6 +230,13 @@ struct _CcStoreInterface
   const gchar *(*backend) (CcStore * self);
   gint (*schema_version) (CcStore * self, GError ** error);
   gboolean (*ping) (CcStore * self, GError ** error);
+  /* optional: a store shared by several servers tells each of them when
+   * another queued a job (watch_queue, queue_watched); statements counts
+   * the statements sent since the store was opened */
+  gboolean (*watch_queue) (CcStore * self, CcStoreQueuedFunc func,
+      gpointer user_data);
+  gboolean (*queue_watched) (CcStore * self);
+  guint64 (*statements) (CcStore * self);
 
   gboolean (*unit_add) (CcStore * self, const gchar * name, CcUnitKind kind,
       const gchar * contact, const gchar * phone, GError ** error);
@@ -311,6 +321,10 @@ struct _CcStoreInterface
 const gchar *cc_store_backend (CcStore * self);
 gint cc_store_schema_version (CcStore * self, GError ** error);
 gboolean cc_store_ping (CcStore * self, GError ** error);
+gboolean cc_store_watch_queue (CcStore * self, CcStoreQueuedFunc func,
+    gpointer user_data);
+gboolean cc_store_queue_watched (CcStore * self);
+gint64 cc_store_statements (CcStore * self);
 
 gboolean cc_store_unit_add (CcStore * self, const gchar * name,
     CcUnitKind kind, const gchar * contact, const gchar * phone,

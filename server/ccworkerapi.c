@@ -33,8 +33,10 @@
  *
  * A claim with nothing queued is held open (up to MAX_WAIT_S) and
  * answered as soon as a job is queued or given back here (the runner's
- * wake), or within a second when one becomes due otherwise (a retry's
- * delay ended, another server queued it).
+ * wake) or on another server sharing the database (PostgreSQL's
+ * notification, through the runner's wake too), or within a second when
+ * one becomes due otherwise (a retry's delay ended; every --queue-poll,
+ * 5 s, while the notifications come).
  *
  * The outputs come through the uploads (cctus.c), which hash them as they
  * arrive. At the finish the server checks each against the SHA-256 the
@@ -98,6 +100,7 @@ struct _CcWorkerApi
   GHashTable *live;             /* job id -> Live: workers' jobs here */
   guint wake_id;
   guint poll_id;
+  gint64 polled_us;             /* the last time the held claims looked */
   guint purge_id;
 };
 
@@ -465,7 +468,14 @@ wake_cb (gpointer data)
 static gboolean
 poll_cb (gpointer data)
 {
-  serve_waiters (data);
+  CcWorkerApi *api = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (!cc_store_queue_watched (api->server->store) ||
+      now - api->polled_us >= api->server->options.queue_poll_us) {
+    api->polled_us = now;
+    serve_waiters (api);
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -1124,6 +1134,7 @@ cc_worker_api_new (CcServer * server)
 
   api->server = server;
   g_queue_init (&api->waiters);
+  api->polled_us = g_get_monotonic_time ();
   api->live = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       live_free);
   cc_server_add_route (server, PREFIX, route_worker);
@@ -1138,6 +1149,13 @@ cc_worker_api_wake (CcWorkerApi * api)
 {
   if (api && api->wake_id == 0 && !g_queue_is_empty (&api->waiters))
     api->wake_id = g_idle_add (wake_cb, api);
+}
+
+/* How many workers' claims are held here, waiting for a job. */
+guint
+cc_worker_api_n_waiting (CcWorkerApi * api)
+{
+  return api ? g_queue_get_length (&api->waiters) : 0;
 }
 
 /* The progress and phase a worker last reported for @job's attempt;

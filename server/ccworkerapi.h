@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 
 CcWorkerApi *cc_worker_api_new (CcServer * server);
 void cc_worker_api_wake (CcWorkerApi * api);
+guint cc_worker_api_n_waiting (CcWorkerApi * api);
 gboolean cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,
     gdouble * progress, const gchar ** phase);
 void cc_worker_api_free (CcWorkerApi * api);

@@ -57,11 +57,13 @@ LEASE_S = 10                # --lease-seconds: renewed every 1.7 s, lost after 7
 LEASE = ("--lease-seconds", str(LEASE_S))
 # the bounds of one case's waits add up to well under meson's timeout
 JOB_WAIT = 180              # seconds for one job to start, or to end
+HELD_CLAIM_S = 20           # a held claim's wait: a notification or nothing
 ALL_DONE_TIMEOUT = 480      # seconds for every job of a case to end (ASan
                             # on a busy machine: 12 jobs took over 150 s)
 # what the servers may log while PostgreSQL restarts under them: the
 # calls that failed, and the connection made again
 RESTART_LOG = ["the connection to PostgreSQL failed", "connected to",
+               "the queue's notifications",
                "trying again"]
 
 PG = None                   # the cluster, for the whole run
@@ -422,6 +424,93 @@ def test_sqlite_does_not_sweep(c):
     check(end["state"] == "done" and end["attempt"] == 1
           and not end["errors"], f"done once, never swept: {end}")
     check(a.stop() == 0, "SIGTERM: exit 0")
+
+
+def health_db(s):
+    status, _, health = s.json("GET", "/api/health")
+    return health if status == 200 else None
+
+
+def held_claim_woken(c, holder, submitter, wt, t, video, what):
+    """A worker's claim held on `holder` (its health shows it waiting);
+    a job created through `submitter` must answer it. With --queue-poll
+    600 nothing but a notification can within the claim's wait."""
+    got = {}
+
+    def hold():
+        got["claim"] = tw.claim(holder, wt, "w1", wait=HELD_CLAIM_S)
+    th = threading.Thread(target=hold, daemon=True)
+    th.start()
+    wait_until(lambda: (health_db(holder) or {}).get("workers_waiting") == 1,
+               JOB_WAIT, step=0.1, what=f"{what}: the claim held")
+    job = jt.new_job(submitter, t, **jt.quick(video))
+    th.join(HELD_CLAIM_S + 30)
+    check(not th.is_alive(), f"{what}: the claim answered")
+    status, _, claimed = got["claim"]
+    check(status == 200 and claimed["id"] == job["id"],
+          f"{what}: the held claim got the job ({status} {claimed}); "
+          f"server log:\n{holder.stderr()}")
+    # given back for the next round (uncounted), then cancelled
+    status, _, _ = tw.worker_post(holder, wt, job["id"], "release",
+                                  attempt=claimed["attempt"],
+                                  owner=claimed["owner"])
+    check(status == 204, f"{what}: released: {status}")
+    status, _, _ = submitter.json("POST", f"/api/jobs/{job['id']}/cancel",
+                                  token=t)
+    check(status == 200, f"{what}: cancelled: {status}")
+
+
+def notifications_up(s):
+    h = health_db(s)
+    return h is not None and h["database"].get("notifications") is True
+
+
+@case
+def test_notifications_wake_held_claims(c):
+    """Servers that only coordinate (--jobs 0) and look at the queue on
+    their own only every 600 s (--queue-poll): a job created on one
+    reaches a worker's claim held on the other through PostgreSQL's
+    notification alone; again after the listening connection was ended
+    by PostgreSQL (made again, as health shows), and after a restart of
+    PostgreSQL. Each server's statements are counted in its health."""
+    url = PG.create_db("notify")
+    c.expected_log = RESTART_LOG
+    t = setup_people(c.data, url)["alice"]
+    rc, out, err = cli(c.data, url, "users", "add", "w", "--role", "worker")
+    check(rc == 0, f"users add w --role worker: {rc} {err}")
+    wt = out.strip()
+    a, b = [c.start("--db", url, "--jobs", "0", "--queue-poll", "600")
+            for _ in range(2)]
+    for srv in (a, b):
+        wait_until(lambda: notifications_up(srv), JOB_WAIT, step=0.2,
+                   what="the notifications up")
+    video = jt.upload(a, t, jt.media(c.tmp, "clip2.mp4", 2))
+    held_claim_woken(c, b, a, wt, t, video, "from another server")
+    held_claim_woken(c, a, a, wt, t, video, "on the same server")
+
+    ended = PG.psql("notify", "SELECT count (pg_terminate_backend (pid)) "
+                    "FROM pg_stat_activity WHERE query = 'LISTEN "
+                    "campuscut_queue' AND datname = 'notify'")
+    check(ended == "2", f"the listening connections ended: {ended}")
+    for srv in (a, b):
+        wait_until(lambda: "notifications are back" in srv.stderr(),
+                   JOB_WAIT, step=0.2, what="the notifications back")
+        check("notifications from" in srv.stderr() and "stopped" in
+              srv.stderr(), "the lost notifications logged")
+        check(notifications_up(srv), "health: notifications up again")
+    held_claim_woken(c, b, a, wt, t, video, "after the connection ended")
+
+    PG.restart()
+    for srv in (a, b):
+        wait_until(lambda: notifications_up(srv), JOB_WAIT, step=0.2,
+                   what="the notifications up after the restart")
+    held_claim_woken(c, b, a, wt, t, video, "after a restart")
+
+    h = health_db(a)
+    check(isinstance(h["database"].get("statements"), int)
+          and h["database"]["statements"] > 0, f"statements counted: {h}")
+    check_no_password(c)
+    check(a.stop() == 0 and b.stop() == 0, "SIGTERM: exit 0")
 
 
 @case
