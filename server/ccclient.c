@@ -382,13 +382,16 @@ after_break (CcClient * c, const gchar * location, const gchar * name,
  * cc_client_upload:
  * @kind: video, captions or logo
  *
+ * @partial: (out) (optional) (transfer full): on a failure, the id of
+ *   the upload made and left unfinished, NULL if none was made
+ *
  * Uploads the file at @path, resuming after breaks.
  *
  * Returns: (transfer full): the upload's id, or NULL
  */
 gchar *
 cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
-    GError ** error)
+    gchar ** partial, GError ** error)
 {
   g_autofree gchar *name = g_path_get_basename (path);
   g_autofree gchar *location = NULL, *what = NULL;
@@ -396,6 +399,8 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
   guint failures = 0;
   GStatBuf st;
 
+  if (partial)
+    *partial = NULL;
   if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "%s: no such file", path);
@@ -424,6 +429,8 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
         || ++failures > c->max_retries) {
       g_propagate_prefixed_error (error, g_steal_pointer (&err), "%s: ",
           name);
+      if (partial)
+        *partial = g_path_get_basename (location);
       return NULL;
     }
     after_break (c, location, name, &offset, &failures, err);

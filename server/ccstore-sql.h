@@ -400,10 +400,11 @@ static const gchar *const migrations[] = {
       " 'at', ?10, 'exit_code', ?5, 'reason', ?6)") " END," \
   " progress = CASE WHEN ?4 = 'done' THEN 1 ELSE progress END," \
   " review_state = CASE WHEN ?4 = 'done' THEN 'pending' ELSE 'none' END," \
-  " lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
+  " releases = 0, lease_owner = NULL, lease_expires = NULL" WORKER_FENCE
 /* ?4 tallied (a worker that stopped: every JOB_RELEASES_COUNTED-th such
- * release of the job counts its attempt, recorded with reason ?5, and
- * fails it when that was its last), ?6 now */
+ * release of the job since its last attempt counted (an end, a lease
+ * lost) or its retry or rerun counts its attempt, recorded with reason
+ * ?5, and fails it when that was its last), ?6 now */
 #define JOB_RELEASES_COUNTED "3"
 #define JOB_RELEASE_COUNTS \
   "(?4 <> 0 AND releases + 1 >= " JOB_RELEASES_COUNTED ")"
@@ -430,7 +431,7 @@ static const gchar *const migrations[] = {
   " WHERE id = ?1 AND state IN ('queued', 'running')"
 #define SQL_JOB_RETRY \
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
-  " max_attempts = attempt + 3" \
+  " max_attempts = attempt + 3, releases = 0" \
   " WHERE id = ?1 AND state IN ('failed', 'cancelled')"
 /* ?1 expired before, ?2 reason, ?3 now, ?4 the owners' prefix (NULL:
  * any owner), ?5 the owners that do not begin with it instead */
@@ -441,13 +442,13 @@ static const gchar *const migrations[] = {
   " run_after = ?3, exit_code = NULL, reason = ?2," \
   " errors = " SQL_JSON_APPEND ("errors", SQL_JSON_OBJECT " ('attempt'," \
       " attempt, 'at', ?3, 'exit_code', NULL, 'reason', ?2)") "," \
-  " lease_owner = NULL, lease_expires = NULL" \
+  " releases = 0, lease_owner = NULL, lease_expires = NULL" \
   " WHERE state = 'running' AND " SQL_LEASE_EXPIRED ("?1", "?3") \
   " AND (?4 IS NULL OR (substr (lease_owner, 1, length (?4)) = ?4)" \
   "   <> (?5 <> 0))"
 #define SQL_JOB_RERUN \
   "UPDATE jobs SET state = 'queued', run_after = ?2, finished_at = NULL," \
-  " max_attempts = attempt + 3, review_state = 'none'," \
+  " max_attempts = attempt + 3, review_state = 'none', releases = 0," \
   " options = COALESCE (?3, options)" \
   " WHERE id = ?1 AND state IN ('done', 'rejected')"
 #define SQL_JOB_SELECT "SELECT " JOB_COLUMNS " FROM jobs" \

@@ -813,6 +813,20 @@ encode_metadata (const CcUpload * upload)
   return g_strdup_printf ("kind %s,filename %s", k, f);
 }
 
+/**
+ * cc_tus_completing:
+ *
+ * Whether upload @id has all its bytes and is being hashed (after a
+ * restart, in a thread): complete in a moment, not yet recorded so.
+ */
+gboolean
+cc_tus_completing (CcTus * tus, const gchar * id)
+{
+  Live *live = tus ? g_hash_table_lookup (tus->live, id) : NULL;
+
+  return live && live->busy && live->offset == live->length;
+}
+
 static gint64
 current_offset (CcTus * tus, const CcUpload * upload)
 {

@@ -13,5 +13,6 @@ G_BEGIN_DECLS
 
 CcTus *cc_tus_new (CcServer * server, GError ** error);
 void cc_tus_free (CcTus * tus);
+gboolean cc_tus_completing (CcTus * tus, const gchar * id);
 
 G_END_DECLS

@@ -75,7 +75,10 @@
 #define KILL_GRACE_S 60
 #define LINE_MAX_BYTES (64 * 1024)
 #define READ_BLOCK 4096
+/* a finish is tried again while the lease holds; a worker that stops
+ * (its lease no longer renewed) tries this many times */
 #define FINISH_TRIES 6
+#define FINISH_PAUSE_MAX_US (5 * G_USEC_PER_SEC)
 #define LOCK_NAME ".lock"
 
 typedef struct
@@ -528,19 +531,26 @@ fetch_inputs (Attempt * a, CcClient * c, JsonArray * inputs, GError ** error)
   return TRUE;
 }
 
+static void forget_upload (Attempt * a, CcClient * c, const gchar * id);
+
 /* Sends one output back: its upload's id into @outputs, with the SHA-256
- * computed here, which the server compares with what it received. */
+ * computed here, which the server compares with what it received. One
+ * that failed halfway is removed from the server. */
 static gboolean
 send_output (Attempt * a, CcClient * c, const gchar * name,
     const gchar * path, JsonArray * outputs, GError ** error)
 {
   g_autofree gchar *sha256 = cc_sha256_file (path, NULL, a->cancel, error);
+  g_autofree gchar *partial = NULL;
   g_autofree gchar *id = sha256 ? cc_client_upload (c, path, "output",
-      error) : NULL;
+      &partial, error) : NULL;
   JsonObject *o;
 
-  if (id == NULL)
+  if (id == NULL) {
+    if (partial)
+      forget_upload (a, c, partial);
     return FALSE;
+  }
   o = json_object_new ();
   json_object_set_string_member (o, "name", name);
   json_object_set_string_member (o, "upload", id);
@@ -553,21 +563,35 @@ send_output (Attempt * a, CcClient * c, const gchar * name,
  * (lost, stopped, an upload that failed): on the server they would wait a
  * day for it. */
 static void
-forget_outputs (Attempt * a, CcClient * c, JsonArray * outputs)
+forget_upload (Attempt * a, CcClient * c, const gchar * id)
 {
   GCancellable *cancellable = c->cancellable;
+  g_autoptr (GError) err = NULL;
 
   c->cancellable = NULL;        /* cancelled already when stopping */
-  for (guint i = 0; i < json_array_get_length (outputs); i++) {
-    const gchar *id = json_object_get_string_member
-        (json_array_get_object_element (outputs, i), "upload");
-    g_autoptr (GError) err = NULL;
-
-    if (!cc_client_upload_remove (c, id, &err))
+  /* locked (423) while the server still takes the bytes of a request
+   * this end gave up: tried again a few times */
+  for (guint tries = 1; !cc_client_upload_remove (c, id, &err); tries++) {
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      break;                    /* gone already (a late finish's) */
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_BUSY) ||
+        tries >= FINISH_TRIES) {
       say ("job %s, attempt %d: its output %s stays on the server for a "
           "day (%s)", a->id, a->attempt, id, err->message);
+      break;
+    }
+    g_clear_error (&err);
+    g_usleep (backoff_us (tries));
   }
   c->cancellable = cancellable;
+}
+
+static void
+forget_outputs (Attempt * a, CcClient * c, JsonArray * outputs)
+{
+  for (guint i = 0; i < json_array_get_length (outputs); i++)
+    forget_upload (a, c, json_object_get_string_member
+        (json_array_get_object_element (outputs, i), "upload"));
 }
 
 /* The outputs the server keeps of an attempt (all when it succeeded, its
@@ -600,8 +624,11 @@ send_outputs (Attempt * a, CcClient * c, gint status, GError ** error)
   return g_steal_pointer (&outputs);
 }
 
-/* Records the end on the server, trying again while it cannot be
- * reached. FALSE when it refused: *late when the attempt was replaced. */
+/* Records the end on the server, trying again while it cannot be reached
+ * (or its store fails) for as long as the keeper holds the lease: a good
+ * result is not given up while it may still count. FALSE when it refused
+ * (*late when the attempt was replaced), or the lease was lost meanwhile
+ * (*late too), or the worker stops and FINISH_TRIES failed. */
 static gboolean
 finish (Attempt * a, CcClient * c, JsonObject * body, gboolean * late,
     GError ** error)
@@ -613,17 +640,26 @@ finish (Attempt * a, CcClient * c, JsonObject * body, gboolean * late,
   json_object_set_string_member (body, "owner", a->owner);
   *late = FALSE;
   for (guint tries = 1;; tries++) {
+    gboolean stopped;
+
     g_autoptr (GError) err = NULL;
 
     if (post (c, path, body, NULL, &err))
       return TRUE;
-    *late = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_BUSY);
+    g_mutex_lock (&a->lock);
+    *late = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_BUSY) || a->lost;
+    stopped = a->stopped;
+    g_mutex_unlock (&a->lock);
     if (*late || g_error_matches (err, G_IO_ERROR,
-            G_IO_ERROR_INVALID_ARGUMENT) || tries >= FINISH_TRIES) {
+            G_IO_ERROR_INVALID_ARGUMENT) || (stopped &&
+            tries >= FINISH_TRIES)) {
       g_propagate_error (error, g_steal_pointer (&err));
       return FALSE;
     }
-    g_usleep (backoff_us (tries));
+    if (tries == 1)
+      say ("job %s, attempt %d: recording its end: %s; trying again while "
+          "the lease holds", a->id, a->attempt, err->message);
+    g_usleep (MIN (backoff_us (tries), FINISH_PAUSE_MAX_US));
   }
 }
 
@@ -637,6 +673,8 @@ finish_failed (Attempt * a, CcClient * c, const gchar * why)
   gboolean late;
 
   json_object_set_string_member (body, "failure", why);
+  /* told even if the worker is asked to stop meanwhile, as deliver() */
+  c->cancellable = NULL;
   if (finish (a, c, body, &late, &err))
     say ("job %s, attempt %d: failed here: %s", a->id, a->attempt, why);
   else

@@ -79,6 +79,7 @@
 #include "ccrange.h"
 #include "ccrunner.h"
 #include "ccsecret.h"
+#include "cctus.h"
 #include "ccworkerapi.h"
 
 #define PREFIX "/api/worker"
@@ -322,6 +323,16 @@ delivery_wrote (SoupServerMessage * msg, Delivery * d)
   d->written = TRUE;
 }
 
+/* A claim's answer went nowhere: what was noted of its attempt goes. */
+static void
+live_forget (CcWorkerApi * api, const gchar * id, gint attempt)
+{
+  Live *live = api ? g_hash_table_lookup (api->live, id) : NULL;
+
+  if (live && live->attempt == attempt)
+    g_hash_table_remove (api->live, id);
+}
+
 /* The answer went nowhere (the worker gave up waiting as the job came):
  * the job goes back to the queue at once, its attempt not counted,
  * instead of waiting a lease for a worker that never had it. */
@@ -332,6 +343,7 @@ delivery_end (SoupServerMessage * msg, Delivery * d)
 
   g_signal_handlers_disconnect_by_data (msg, d);
   if (!d->written) {
+    live_forget (d->server->workers, d->id, d->attempt);
     if (cc_store_job_release (d->server->store, d->id, d->attempt,
             d->owner, NULL, now_s (), &err)) {
       cc_jobs_publish_state (d->server, d->id);
@@ -815,9 +827,12 @@ named_uploads (CcWorkerApi * api, const CcAuth * auth, JsonArray * list)
 }
 
 /* Checks each named output: a known name once, this worker's complete
- * upload, the SHA-256 the worker computed. Answers 400 if one is not. */
+ * upload, the SHA-256 the worker computed. Answers 400 if one is not; 503
+ * (*@pending set: nothing is to be dropped) if one has all its bytes but
+ * is still being hashed, for the worker to try again. */
 static GPtrArray *
-check_outputs (SoupServerMessage * msg, JsonArray * list, GPtrArray * mine)
+check_outputs (CcWorkerApi * api, SoupServerMessage * msg, JsonArray * list,
+    GPtrArray * mine, gboolean * pending)
 {
   static const CcJsonField fields[] = {
     {"name", G_TYPE_STRING, TRUE},
@@ -848,6 +863,15 @@ check_outputs (SoupServerMessage * msg, JsonArray * list, GPtrArray * mine)
             (gpointer) name)) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_output",
           "outputs: '%s' is not an output's name, or comes twice", name);
+      return NULL;
+    }
+    if (upload && upload->completed_at == 0 &&
+        cc_tus_completing (api->server->tus, upload->id)) {
+      *pending = TRUE;
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Retry-After", "2");
+      cc_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "output_pending",
+          "outputs: %s: its bytes are still being checked; try again", name);
       return NULL;
     }
     if (upload == NULL || upload->completed_at == 0) {
@@ -1008,7 +1032,7 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   CcJobEnd end = { 0 };
   JsonArray *list;
   const gchar *owner;
-  gboolean lost = FALSE;
+  gboolean lost = FALSE, pending = FALSE;
   gint attempt;
 
   if (body == NULL)
@@ -1018,14 +1042,15 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   list = json_object_has_member (body, "outputs") ?
       json_object_get_array_member (body, "outputs") : NULL;
   mine = named_uploads (api, auth, list);
-  outputs = check_outputs (msg, list, mine);
+  outputs = check_outputs (api, msg, list, mine, &pending);
   /* the fence: from here the lease holds while the files move. Outputs
    * refused, or late, are dropped; after a failure of the server's own
    * they stay for the worker's next try. */
   if (outputs == NULL || (job = held_job (api, msg, auth, id, attempt,
               owner, &lost)) == NULL || !renew (api, msg, auth, id, attempt,
           owner, job->progress, &lost)) {
-    for (guint i = 0; (outputs == NULL || lost) && i < mine->len; i++)
+    for (guint i = 0; ((outputs == NULL && !pending) || lost) &&
+        i < mine->len; i++)
       drop_upload (api, mine->pdata[i]);
     return;
   }
@@ -1049,8 +1074,10 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   if (!cc_store_job_finish (server->store, id, attempt, owner, &end,
           now_s (), &err)) {
     lost = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-    if (lost)
+    if (lost) {
+      g_hash_table_remove (api->live, id);
       lease_lost (msg, id);     /* cancelled while the files moved */
+    }
     else
       internal_error (msg, err);        /* the uploads stay for a retry */
     for (guint i = 0; lost && i < mine->len; i++)
