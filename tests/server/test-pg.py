@@ -8,7 +8,11 @@ then swept back into the queue; PostgreSQL down for longer than a lease,
 and the run that lost its lease stopped before another could start;
 servers starting at once, the first tidying the folder before any other
 shares it; SQLite never sweeping; two servers with --jobs 0 and three
-workers, each claiming from either; the password in the URL never shown.
+workers, each claiming from either; workers' held claims woken by
+PostgreSQL's notifications alone (also after the listening connection
+broke, and after a restart); workers through a restart of PostgreSQL, a
+worker killed and one paused past its lease; the password in the URL
+never shown.
 
 The servers run with a short lease (--lease-seconds), so that the cases
 about leases take seconds.
@@ -542,6 +546,120 @@ def test_workers_on_two_servers(c):
         check(any(": finished" in w.stderr() for w in workers[1:]),
               "jobs queued on one server were run through the other")
         for w in workers:
+            check(w.stop() == 0, "worker SIGTERM: exit 0")
+    finally:
+        for w in c.workers:
+            w.kill()
+    check_no_password(c)
+    check(a.stop() == 0 and b.stop() == 0, "SIGTERM: exit 0")
+
+
+def running_owners(db):
+    """job id -> the pid in its lease's owner, of the jobs running."""
+    rows = PG.psql(db, "SELECT id || ' ' || lease_owner FROM jobs "
+                   "WHERE state = 'running'")
+    return {line.split()[0]: tw.owner_pid(line.split(" ", 1)[1])
+            for line in rows.splitlines() if line.strip()}
+
+
+def finished_once(workers, job_id):
+    return sum(len(w.lines(job_id, ": finished (")) for w in workers) == 1
+
+
+@case
+def test_workers_through_restart_kill_and_pause(c):
+    """Two servers with --jobs 0 on one database and folder, workers on
+    both. PostgreSQL restarted while three workers run six jobs: every job
+    done exactly once. Then two jobs, one on a worker that is killed
+    (kill -9) and one on a worker paused (SIGSTOP) past its lease, then
+    resumed: both jobs finish on another worker as attempt 2, the paused
+    worker's late result is refused; the states, the outputs, the workers'
+    logs and the review log agree; no output upload is left."""
+    db = "workerfaults"
+    url = PG.create_db(db)
+    c.expected_log = RESTART_LOG
+    t = setup_people(c.data, url)["alice"]
+    rc, out, err = cli(c.data, url, "users", "add", "w", "--role", "worker")
+    check(rc == 0, f"users add w --role worker: {rc} {err}")
+    wt = out.strip()
+    a, b = [c.start("--db", url, "--jobs", "0", "--retry-delay", "0",
+                    *LEASE) for _ in range(2)]
+    c.name, c.workers = "faults", []
+    sandbox = tw.sandbox_args(a)
+    try:
+        victim = tw.Worker(c, a, wt, "victim", *sandbox)
+        paused = tw.Worker(c, b, wt, "paused", *sandbox)
+        steady = tw.Worker(c, b, wt, "steady", *sandbox)
+        video = jt.upload(a, t, jt.media(c.tmp, "clip20.mp4", 20))
+
+        # PostgreSQL restarted while the three work
+        ids = [jt.new_job(a, t, **jt.quick(video))["id"] for _ in range(6)]
+        wait_until(lambda: len(running_owners(db)) == 3, JOB_WAIT, step=0.2,
+                   what="three jobs running on the workers")
+        PG.restart()
+        jobs = wait_all_final(a, t, set(ids), [a, b])
+        check_done_once(c, a, t, jobs, restarted=True)
+        workers = [victim, paused, steady]
+        for job_id in ids:
+            check(finished_once(workers, job_id),
+                  f"job {job_id}: finished once by the workers")
+        check(steady.stop() == 0, "worker SIGTERM: exit 0")
+
+        # one worker killed and one paused, each in the middle of a job
+        ids = [jt.new_job(b, t, **jt.quick(video))["id"] for _ in range(2)]
+
+        def both_run():
+            owners = running_owners(db)
+            if len(owners) < 2 or any(jt.job_process(i) is None
+                                      for i in ids):
+                return None
+            return owners
+        owners = wait_until(both_run, JOB_WAIT, step=0.2,
+                            what="both jobs' processes on the two workers")
+        killed = next(i for i in ids if owners[i] == victim.pid)
+        stopped = next(i for i in ids if owners[i] == paused.pid)
+        victim.kill()
+        os.kill(paused.pid, signal.SIGSTOP)
+        try:
+            other = tw.Worker(c, a, wt, "other", *sandbox)
+            for job_id in ids:
+                done = jt.wait_job(a, t, job_id, timeout=LEASE_S + JOB_WAIT)
+                check(done["state"] == "done" and done["attempt"] == 2
+                      and len(done["errors"]) == 1
+                      and "lease expired" in done["errors"][0]["reason"],
+                      f"job {job_id} done by attempt 2: {done}")
+                check(len(other.lines(job_id, "attempt 2: finished (")) == 1,
+                      f"job {job_id}: finished by the other worker")
+            # the paused worker's process went on alone: let it end, so
+            # that the worker wakes to a result it would send
+            try:
+                wait_until(lambda: jt.job_process(stopped) is None, JOB_WAIT,
+                           step=0.5, what="the paused worker's process ended")
+            except Failure:
+                pass
+        finally:
+            os.kill(paused.pid, signal.SIGCONT)
+        wait_until(lambda: paused.lines(stopped, "lease is lost")
+                   or paused.lines(stopped, "refused"), JOB_WAIT, step=0.2,
+                   what="the paused worker told its result is not wanted")
+        wait_until(lambda: tw.scratch_left(paused.scratch) == [], JOB_WAIT,
+                   step=0.2, what="the paused worker's attempt ended")
+        check(not paused.lines(stopped, "attempt 1: finished (")
+              and not victim.lines(killed, ": finished ("),
+              "neither the killed nor the paused worker's result was taken")
+        jobs = wait_all_final(a, t, set(ids), [a, b])
+        for job_id, job in jobs.items():
+            jt.check_outputs(a, t, jt.get_job(a, t, job_id), c.data,
+                             names=jt.OUTPUTS - {"platform.mp4"})
+            status, _, log = a.json("GET", f"/api/jobs/{job_id}/decisions",
+                                    token=t)
+            check(status == 200 and log["decisions"] == []
+                  and job["review_state"] == "pending",
+                  f"job {job_id}'s review log: {status} {log}")
+        left = PG.psql(db, "SELECT count (*) FROM uploads "
+                       "WHERE kind = 'output'")
+        check(left == "0", f"no output upload left: {left}")
+        for w in (paused, other):
             check(w.stop() == 0, "worker SIGTERM: exit 0")
     finally:
         for w in c.workers:
