@@ -210,13 +210,22 @@ b64 (const gchar * text)
 /* POST /api/uploads: the upload's path on the server. */
 static gchar *
 create_upload (CcClient * c, const gchar * path, const gchar * kind,
-    gint64 size, GError ** error)
+    const gchar * const *extra, gint64 size, GError ** error)
 {
   g_autoptr (SoupMessage) msg = cc_client_message (c, SOUP_METHOD_POST,
       "/api/uploads", error);
   g_autofree gchar *name = g_path_get_basename (path);
   g_autofree gchar *k = b64 (kind), *f = b64 (name);
-  g_autofree gchar *meta = g_strdup_printf ("kind %s,filename %s", k, f);
+  g_autofree gchar *meta = NULL;
+  GString *m = g_string_new (NULL);
+
+  g_string_printf (m, "kind %s,filename %s", k, f);
+  for (guint i = 0; extra && extra[i] && extra[i + 1]; i += 2) {
+    g_autofree gchar *v = b64 (extra[i + 1]);
+
+    g_string_append_printf (m, ",%s %s", extra[i], v);
+  }
+  meta = g_string_free (m, FALSE);
   g_autofree gchar *length = g_strdup_printf ("%" G_GINT64_FORMAT, size);
   g_autoptr (GBytes) body = NULL;
   g_autofree gchar *problem = NULL;
@@ -382,6 +391,8 @@ after_break (CcClient * c, const gchar * location, const gchar * name,
  * cc_client_upload:
  * @kind: video, captions or logo
  *
+ * @meta: (nullable) (array zero-terminated=1): more metadata for the
+ *   upload, key and value in turn (an output's job, attempt and owner)
  * @partial: (out) (optional) (transfer full): on a failure, the id of
  *   the upload made and left unfinished, NULL if none was made
  *
@@ -391,7 +402,7 @@ after_break (CcClient * c, const gchar * location, const gchar * name,
  */
 gchar *
 cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
-    gchar ** partial, GError ** error)
+    const gchar * const *meta, gchar ** partial, GError ** error)
 {
   g_autofree gchar *name = g_path_get_basename (path);
   g_autofree gchar *location = NULL, *what = NULL;
@@ -407,7 +418,7 @@ cc_client_upload (CcClient * c, const gchar * path, const gchar * kind,
     return NULL;
   }
   size = st.st_size;
-  location = create_upload (c, path, kind, size, error);
+  location = create_upload (c, path, kind, meta, size, error);
   if (location == NULL)
     return NULL;
   while (offset < size) {

@@ -36,7 +36,8 @@ void cc_client_progress (CcClient * c, const gchar * what, gint64 done,
 void cc_client_backoff (CcClient * c, guint failures);
 
 gchar *cc_client_upload (CcClient * c, const gchar * path,
-    const gchar * kind, gchar ** partial, GError ** error);
+    const gchar * kind, const gchar * const *meta, gchar ** partial,
+    GError ** error);
 gboolean cc_client_upload_remove (CcClient * c, const gchar * id,
     GError ** error);
 gboolean cc_client_download (CcClient * c, const gchar * location,

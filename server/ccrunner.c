@@ -70,6 +70,10 @@
  * run's process takes a moment to die). */
 #define LEASE_SLACK_MIN_US (2 * G_USEC_PER_SEC)
 #define TICK_MS 1000
+/* after a claim was given back (a run here still holds the job), claims
+ * wait this long: the job's own notification would bring it straight
+ * back, again and again until the old run is gone */
+#define GIVE_BACK_PAUSE_US G_USEC_PER_SEC
 #define KILL_GRACE_S 60
 #define PROGRESS_LINE_MAX (64 * 1024)
 #define READ_BLOCK 4096
@@ -89,6 +93,7 @@ struct _CcRunner
   gint64 renew_us;              /* between renewals, and sweeps */
   gint64 swept_us;              /* the last sweep for expired leases */
   gint64 looked_us;             /* the last claim tried */
+  gint64 gave_back_us;          /* the last claim given back */
   guint tick_id;
   guint wake_id;
   gboolean stopping;
@@ -615,6 +620,8 @@ claim_jobs (CcRunner * runner)
 {
   CcServer *server = runner->server;
 
+  if (g_get_monotonic_time () - runner->gave_back_us < GIVE_BACK_PAUSE_US)
+    return;                     /* the tick tries again */
   runner->looked_us = g_get_monotonic_time ();
   while (!runner->stopping && cc_server_runs_jobs (server) &&
       g_hash_table_size (runner->runs) < server->options.jobs) {
@@ -658,6 +665,7 @@ cc_runner_give_back (CcRunner * runner, const CcJobRecord * job)
     return FALSE;
   g_warning ("job %s: attempt %d lost (its lease was taken back)", job->id,
       old->job->attempt);
+  runner->gave_back_us = g_get_monotonic_time ();
   run_drop (old, RUN_LOST);
   if (!cc_store_job_release (runner->server->store, job->id, job->attempt,
           job->lease_owner, NULL, now_s (), &err))
@@ -836,8 +844,11 @@ tick (gpointer data)
     sweep (runner);
   if (runner->server->options.db_url)
     relay_others (runner);
+  /* every tick without notifications, and for a while after a give back
+   * (whose notification was ignored) */
   if (!cc_store_queue_watched (runner->server->store) ||
-      now - runner->looked_us >= runner->server->options.queue_poll_us)
+      now - runner->looked_us >= runner->server->options.queue_poll_us ||
+      now - runner->gave_back_us < 5 * GIVE_BACK_PAUSE_US)
     claim_jobs (runner);
   return G_SOURCE_CONTINUE;
 }
@@ -855,7 +866,10 @@ wake_cb (gpointer data)
 static void
 queued_elsewhere (gpointer data)
 {
-  cc_runner_wake (data);
+  CcRunner *runner = data;
+
+  if (g_get_monotonic_time () - runner->gave_back_us >= GIVE_BACK_PAUSE_US)
+    cc_runner_wake (runner);
 }
 
 /* ------------------------------------------------------------------ */

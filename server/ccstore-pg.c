@@ -22,10 +22,14 @@
  * A second connection, made only when the server asks to watch the queue
  * (cc_store_watch_queue()), LISTENs on SQL_QUEUE_CHANNEL, which a trigger
  * notifies whenever a job is queued (migration 4). It is read from the
- * main context, never blocks it (its connection is made with
- * PQconnectPoll), and is made again RECONNECT_PAUSE_US after it broke;
+ * main context and made with PQconnectPoll, which waits for no network
+ * (libpq still looks the host name up with a blocking getaddrinfo: a
+ * name that is slow to resolve blocks that step, as it does the main
+ * connection's), and is made again RECONNECT_PAUSE_US after it broke;
  * each connection made again is a wake of its own, for what was missed
- * while it was down.
+ * while it was down. PQconnectPoll ignores connect_timeout: an attempt
+ * is given up after LISTEN_CONNECT_MS, which with several hosts in the
+ * URL must be enough for libpq to reach the one that answers.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -96,6 +100,7 @@ typedef struct
   gchar *url;
   GPtrArray *secrets;           /* the store's, never in a message */
   gboolean warned;              /* that it is down, once until it is up */
+  gboolean flushing;            /* the LISTEN not sent whole yet */
 } Listener;
 
 struct _CcStorePg
@@ -758,6 +763,8 @@ upload_from_row (const PGresult * res, gint r)
   upload->sha256 = col_text (res, r, 7);
   upload->created_at = col_int (res, r, 8);
   upload->completed_at = col_int (res, r, 9);
+  upload->job_id = col_text (res, r, 10);
+  upload->attempt = (gint) col_int (res, r, 11);
   return upload;
 }
 
@@ -1185,9 +1192,10 @@ static gboolean
 pg_upload_add (CcStore * store, const CcUpload * u, GError ** error)
 {
   SELF;
-  return run (self, query (self, SQL_UPLOAD_ADD, error, "srrssii", u->id,
-          u->unit_id, u->user_id, cc_upload_kind_to_string (u->kind),
-          u->filename, u->length, u->created_at), FALSE, error);
+  return run (self, query (self, SQL_UPLOAD_ADD, error, "srrssiisr",
+          u->id, u->unit_id, u->user_id, cc_upload_kind_to_string (u->kind),
+          u->filename, u->length, u->created_at, u->job_id,
+          (gint64) u->attempt), FALSE, error);
 }
 
 static CcUpload *
@@ -1544,17 +1552,25 @@ listener_connect_step (Listener * l)
     return;
   }
   l->state = LISTENER_SUBSCRIBING;
-  /* the query may not have gone out whole yet */
-  listener_watch (l, PQflush (l->conn) == 1 ? G_IO_IN | G_IO_OUT : G_IO_IN);
+  /* the query may not have gone out whole yet: the socket is watched for
+   * writing only until it has */
+  l->flushing = PQflush (l->conn) == 1;
+  listener_watch (l, l->flushing ? G_IO_IN | G_IO_OUT : G_IO_IN);
 }
 
 /* Reads what came; whether the connection still stands. */
 static gboolean
 listener_read (Listener * l)
 {
-  if (PQflush (l->conn) == -1 || !PQconsumeInput (l->conn)) {
+  gint flushed = PQflush (l->conn);
+
+  if (flushed == -1 || !PQconsumeInput (l->conn)) {
     listener_lost (l, PQerrorMessage (l->conn));
     return FALSE;
+  }
+  if (l->flushing && flushed == 0) {
+    l->flushing = FALSE;
+    listener_watch (l, G_IO_IN);
   }
   while (l->state == LISTENER_SUBSCRIBING && !PQisBusy (l->conn)) {
     PGresult *res = PQgetResult (l->conn);

@@ -74,9 +74,12 @@
   "    CHECK (received >= 0 AND received <= length)," \
   "  sha256 TEXT," \
   "  created_at " SQL_INT " NOT NULL," \
-  "  completed_at " SQL_INT ");" \
+  "  completed_at " SQL_INT "," \
+  "  job_id TEXT," \
+  "  attempt " SQL_INT ");" \
   "INSERT INTO uploads_new SELECT id, unit_id, user_id, kind, filename," \
-  "  length, received, sha256, created_at, completed_at FROM uploads;" \
+  "  length, received, sha256, created_at, completed_at, NULL, NULL" \
+  "  FROM uploads;" \
   "DROP TABLE uploads;" \
   "ALTER TABLE uploads_new RENAME TO uploads;" \
   "CREATE INDEX uploads_unit ON uploads (unit_id);"
@@ -128,14 +131,16 @@
 #define SQL_MIGRATION_LOCK \
   "SELECT pg_advisory_xact_lock (hashtext ('campuscut schema'))"
 /* Migration 4 widens two CHECKs, which PostgreSQL named after their
- * table and column. */
+ * table and column, and adds the columns SQLite's version makes. */
 #define SQL_WORKERS_AND_OUTPUTS \
   "ALTER TABLE users DROP CONSTRAINT users_role_check;" \
   "ALTER TABLE users ADD CONSTRAINT users_role_check" \
   "  CHECK (role IN ('submitter', 'reviewer', 'admin', 'worker'));" \
   "ALTER TABLE uploads DROP CONSTRAINT uploads_kind_check;" \
   "ALTER TABLE uploads ADD CONSTRAINT uploads_kind_check" \
-  "  CHECK (kind IN ('video', 'captions', 'logo', 'output'));"
+  "  CHECK (kind IN ('video', 'captions', 'logo', 'output'));" \
+  "ALTER TABLE uploads ADD COLUMN job_id TEXT;" \
+  "ALTER TABLE uploads ADD COLUMN attempt " SQL_INT ";"
 /* Every server LISTENs on SQL_QUEUE_CHANNEL (ccstore-pg.c): a job queued
  * by any of them, or by the sweep, wakes them all as its transaction
  * commits, and with them the workers their held claims wait for. The
@@ -272,7 +277,8 @@ static const gchar *const migrations[] = {
   "CREATE INDEX comments_job ON comments (job_id, id);",
 
   /* 4: workers on other machines: a role that may only claim and report
-   * jobs, the outputs they send back as uploads of their own kind, and
+   * jobs, the outputs they send back as uploads of their own kind (each
+   * bound to the job and attempt it is an output of), and
    * how often workers that stopped gave a job back (SQL_JOB_RELEASE);
    * with PostgreSQL, a notification of every job queued. */
   SQL_WORKERS_AND_OUTPUTS
@@ -337,10 +343,11 @@ static const gchar *const migrations[] = {
 
 #define UPLOAD_SELECT \
   "SELECT id, unit_id, user_id, kind, filename, length, received, sha256," \
-  " created_at, completed_at FROM uploads"
+  " created_at, completed_at, job_id, attempt FROM uploads"
 #define SQL_UPLOAD_ADD \
   "INSERT INTO uploads (id, unit_id, user_id, kind, filename, length," \
-  " received, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+  " received, created_at, job_id, attempt)" \
+  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)"
 #define SQL_UPLOAD_GET UPLOAD_SELECT " WHERE id = ?1"
 #define SQL_UPLOAD_LIST UPLOAD_SELECT \
   " WHERE (?1 IS NULL OR unit_id = ?1)" \

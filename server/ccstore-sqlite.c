@@ -443,6 +443,8 @@ upload_from_row (sqlite3_stmt * stmt)
   upload->sha256 = column_text (stmt, 7);
   upload->created_at = sqlite3_column_int64 (stmt, 8);
   upload->completed_at = sqlite3_column_int64 (stmt, 9);
+  upload->job_id = column_text (stmt, 10);
+  upload->attempt = (gint) sqlite3_column_int64 (stmt, 11);
   return upload;
 }
 
@@ -760,9 +762,10 @@ static gboolean
 sqlite_upload_add (CcStore * store, const CcUpload * u, GError ** error)
 {
   SELF;
-  return run (self, prepare (self, SQL_UPLOAD_ADD, error, "srrssii", u->id,
-          u->unit_id, u->user_id, cc_upload_kind_to_string (u->kind),
-          u->filename, u->length, u->created_at), FALSE, error);
+  return run (self, prepare (self, SQL_UPLOAD_ADD, error, "srrssiisr",
+          u->id, u->unit_id, u->user_id, cc_upload_kind_to_string (u->kind),
+          u->filename, u->length, u->created_at, u->job_id,
+          (gint64) u->attempt), FALSE, error);
 }
 
 static CcUpload *

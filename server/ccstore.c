@@ -186,6 +186,7 @@ cc_upload_copy (const CcUpload * upload)
   copy->id = g_strdup (upload->id);
   copy->filename = g_strdup (upload->filename);
   copy->sha256 = g_strdup (upload->sha256);
+  copy->job_id = g_strdup (upload->job_id);
   return copy;
 }
 
@@ -197,6 +198,7 @@ cc_upload_free (CcUpload * upload)
   g_free (upload->id);
   g_free (upload->filename);
   g_free (upload->sha256);
+  g_free (upload->job_id);
   g_free (upload);
 }
 

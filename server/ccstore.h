@@ -107,6 +107,8 @@ typedef struct
   gchar *sha256;                /* hex, set when complete; NULL before */
   gint64 created_at;
   gint64 completed_at;          /* 0: not complete */
+  gchar *job_id;                /* an output's job, NULL for other kinds */
+  gint attempt;                 /* and the attempt it is of (0: none) */
 } CcUpload;
 
 /* One `campuscut process` run with its options, and how it went. A

@@ -178,14 +178,14 @@ create_job (CcClient * c, const SubmitArgs * a, const gchar * file,
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (JsonNode) body = NULL, reply = NULL;
 
-  video = cc_client_upload (c, file, "video", NULL, error);
+  video = cc_client_upload (c, file, "video", NULL, NULL, error);
   if (video == NULL)
     return NULL;
   if (a->captions && !(captions = cc_client_upload (c, a->captions,
-              "captions", NULL, error)))
+              "captions", NULL, NULL, error)))
     return NULL;
   if (a->logo && !(logo = cc_client_upload (c, a->logo, "logo", NULL,
-              error)))
+              NULL, error)))
     return NULL;
   msg = cc_client_message (c, SOUP_METHOD_POST, "/api/jobs", error);
   body = job_body (a, video, captions, logo);

@@ -51,6 +51,7 @@
 #include "ccsecret.h"
 #include "ccsha256.h"
 #include "cctus.h"
+#include "ccworkerapi.h"
 
 #define TUS_VERSION "1.0.0"
 #define TUS_EXTENSIONS "creation,termination"
@@ -696,9 +697,11 @@ parse_metadata (const gchar * header, GHashTable * meta, gchar ** problem)
 }
 
 /* Reads the new upload's length and metadata from the head; answers 400
- * or 413 when they will not do. */
+ * or 413 when they will not do. An output's metadata names the job,
+ * attempt and owner it is an output of (*@owner). */
 static gboolean
-creation_request (CcTus * tus, SoupServerMessage * msg, CcUpload * upload)
+creation_request (CcTus * tus, SoupServerMessage * msg, CcUpload * upload,
+    gchar ** owner)
 {
   const gchar *meta_header = cc_http_header (msg, "Upload-Metadata");
   g_autoptr (GHashTable) meta = g_hash_table_new_full (g_str_hash,
@@ -719,6 +722,17 @@ creation_request (CcTus * tus, SoupServerMessage * msg, CcUpload * upload)
           &upload->kind))
     problem = g_strdup ("Upload-Metadata: kind must be video, captions or "
         "logo (output: from a worker)");
+  else if (upload->kind == CC_UPLOAD_OUTPUT) {
+    const gchar *attempt = g_hash_table_lookup (meta, "attempt");
+    guint64 n = 0;
+
+    /* checked once the user is known to be a worker */
+    upload->job_id = g_strdup (g_hash_table_lookup (meta, "job"));
+    *owner = g_strdup (g_hash_table_lookup (meta, "owner"));
+    if (attempt && g_ascii_string_to_unsigned (attempt, 10, 1, G_MAXINT, &n,
+            NULL))
+      upload->attempt = (gint) n;
+  }
   if (problem) {
     cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_upload", "%s", problem);
     return FALSE;
@@ -768,10 +782,11 @@ route_create (CcTus * tus, SoupServerMessage * msg, const CcAuth * auth)
 {
   g_autoptr (CcUpload) upload = g_new0 (CcUpload, 1);
   g_autoptr (GError) err = NULL;
-  g_autofree gchar *location = NULL;
+  g_autofree gchar *location = NULL, *owner = NULL;
   g_autoptr (JsonObject) reply = json_object_new ();
 
-  if (!check_tus_resumable (msg) || !creation_request (tus, msg, upload))
+  if (!check_tus_resumable (msg) ||
+      !creation_request (tus, msg, upload, &owner))
     return;
   if ((upload->kind == CC_UPLOAD_OUTPUT) !=
       (auth->user->role == CC_ROLE_WORKER)) {
@@ -780,6 +795,17 @@ route_create (CcTus * tus, SoupServerMessage * msg, const CcAuth * auth)
         "a worker sends only outputs (kind output)");
     return;
   }
+  /* an output only of an attempt its worker holds (409 otherwise) */
+  if (upload->kind == CC_UPLOAD_OUTPUT && (!cc_secret_id_valid
+          (upload->job_id) || upload->attempt < 1 || owner == NULL)) {
+    cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_upload",
+        "Upload-Metadata: an output names its job, attempt and owner");
+    return;
+  }
+  if (upload->kind == CC_UPLOAD_OUTPUT &&
+      !cc_worker_api_holds (tus->server->workers, msg, auth, upload->job_id,
+          upload->attempt, owner))
+    return;
   upload->unit_id = auth->user->role == CC_ROLE_SUBMITTER ?
       auth->user->unit_id : 0;
   upload->user_id = auth->user->id;

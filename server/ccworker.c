@@ -75,8 +75,11 @@
 #define KILL_GRACE_S 60
 #define LINE_MAX_BYTES (64 * 1024)
 #define READ_BLOCK 4096
-/* a finish is tried again while the lease holds; a worker that stops
- * (its lease no longer renewed) tries this many times */
+/* a finish is tried again while the lease holds, for at most this many
+ * leases (a server that keeps failing it while its renewals work must
+ * not hold the job for ever); a worker that stops (its lease no longer
+ * renewed) tries FINISH_TRIES times */
+#define FINISH_LEASES 3
 #define FINISH_TRIES 6
 #define FINISH_PAUSE_MAX_US (5 * G_USEC_PER_SEC)
 #define LOCK_NAME ".lock"
@@ -542,7 +545,11 @@ send_output (Attempt * a, CcClient * c, const gchar * name,
 {
   g_autofree gchar *sha256 = cc_sha256_file (path, NULL, a->cancel, error);
   g_autofree gchar *partial = NULL;
-  g_autofree gchar *id = sha256 ? cc_client_upload (c, path, "output",
+  g_autofree gchar *attempt = g_strdup_printf ("%d", a->attempt);
+  const gchar *meta[] = { "job", a->id, "attempt", attempt, "owner",
+    a->owner, NULL
+  };
+  g_autofree gchar *id = sha256 ? cc_client_upload (c, path, "output", meta,
       &partial, error) : NULL;
   JsonObject *o;
 
@@ -625,23 +632,25 @@ send_outputs (Attempt * a, CcClient * c, gint status, GError ** error)
 }
 
 /* Records the end on the server, trying again while it cannot be reached
- * (or its store fails) for as long as the keeper holds the lease: a good
- * result is not given up while it may still count. FALSE when it refused
- * (*late when the attempt was replaced), or the lease was lost meanwhile
- * (*late too), or the worker stops and FINISH_TRIES failed. */
+ * (or its store fails) for as long as the keeper holds the lease, up to
+ * FINISH_LEASES leases: a good result is not given up while it may still
+ * count. FALSE when it refused (*late when the attempt was replaced), or
+ * the lease was lost meanwhile (*late too), or the worker stops and
+ * FINISH_TRIES failed, or the time was up. */
 static gboolean
 finish (Attempt * a, CcClient * c, JsonObject * body, gboolean * late,
     GError ** error)
 {
   g_autofree gchar *path = g_strdup_printf ("/api/worker/jobs/%s/finish",
       a->id);
+  gint64 until_us = g_get_monotonic_time () + FINISH_LEASES *
+      (gint64) a->lease_s * G_USEC_PER_SEC;
 
   json_object_set_int_member (body, "attempt", a->attempt);
   json_object_set_string_member (body, "owner", a->owner);
   *late = FALSE;
   for (guint tries = 1;; tries++) {
     gboolean stopped;
-
     g_autoptr (GError) err = NULL;
 
     if (post (c, path, body, NULL, &err))
@@ -652,7 +661,7 @@ finish (Attempt * a, CcClient * c, JsonObject * body, gboolean * late,
     g_mutex_unlock (&a->lock);
     if (*late || g_error_matches (err, G_IO_ERROR,
             G_IO_ERROR_INVALID_ARGUMENT) || (stopped &&
-            tries >= FINISH_TRIES)) {
+            tries >= FINISH_TRIES) || g_get_monotonic_time () >= until_us) {
       g_propagate_error (error, g_steal_pointer (&err));
       return FALSE;
     }
@@ -735,6 +744,7 @@ deliver (Attempt * a, CcClient * c, gint status)
   } else {
     say ("job %s, attempt %d: the server could not be told how it ended "
         "(%s); its lease will run out", a->id, a->attempt, err->message);
+    forget_outputs (a, c, json_object_get_array_member (body, "outputs"));
   }
 }
 

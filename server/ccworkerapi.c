@@ -588,6 +588,24 @@ held_job (CcWorkerApi * api, SoupServerMessage * msg, const CcAuth * auth,
   return g_steal_pointer (&job);
 }
 
+/**
+ * cc_worker_api_holds:
+ *
+ * Whether @auth's worker holds job @id's attempt @attempt under @owner, as
+ * the store says now: the outputs of an attempt are sent only while it
+ * holds (cctus.c). Answers @msg (409, 404, 500) if it does not.
+ */
+gboolean
+cc_worker_api_holds (CcWorkerApi * api, SoupServerMessage * msg,
+    const CcAuth * auth, const gchar * id, gint attempt, const gchar * owner)
+{
+  g_autoptr (CcJobRecord) job = NULL;
+  gboolean lost;
+
+  job = held_job (api, msg, auth, id, attempt, owner, &lost);
+  return job != NULL;
+}
+
 /* Renews the lease of (@id, @attempt, @owner): FALSE once @msg is
  * answered (409 when it was lost: *lost set; 500). */
 static gboolean
@@ -800,8 +818,8 @@ drop_upload (CcWorkerApi * api, const CcUpload * upload)
     g_warning ("%s: %s", path, g_strerror (errno));
 }
 
-/* The uploads the finish names that are this worker's outputs, for
- * dropping whatever becomes of the finish. */
+/* The uploads the finish names that are this worker's outputs, each once,
+ * for dropping whatever becomes of the finish. */
 static GPtrArray *
 named_uploads (CcWorkerApi * api, const CcAuth * auth, JsonArray * list)
 {
@@ -815,9 +833,14 @@ named_uploads (CcWorkerApi * api, const CcAuth * auth, JsonArray * list)
     const gchar *id = node && JSON_NODE_HOLDS_VALUE (node) &&
         json_node_get_value_type (node) == G_TYPE_STRING ?
         json_node_get_string (node) : NULL;
-    CcUpload *u = cc_secret_id_valid (id) ? cc_store_upload_get
-        (api->server->store, id, NULL) : NULL;
+    CcUpload *u = NULL;
 
+    for (guint j = 0; id && j < uploads->len; j++) {
+      if (strcmp (((CcUpload *) uploads->pdata[j])->id, id) == 0)
+        id = NULL;              /* named twice: check_outputs() refuses it */
+    }
+    if (cc_secret_id_valid (id))
+      u = cc_store_upload_get (api->server->store, id, NULL);
     if (u && u->kind == CC_UPLOAD_OUTPUT && u->user_id == auth->user->id)
       g_ptr_array_add (uploads, u);
     else if (u)
@@ -827,12 +850,15 @@ named_uploads (CcWorkerApi * api, const CcAuth * auth, JsonArray * list)
 }
 
 /* Checks each named output: a known name once, this worker's complete
- * upload, the SHA-256 the worker computed. Answers 400 if one is not; 503
+ * upload made for @job_id's @attempt (each once), the SHA-256 the worker
+ * computed.
+ * Answers 400 if one is not; 503
  * (*@pending set: nothing is to be dropped) if one has all its bytes but
  * is still being hashed, for the worker to try again. */
 static GPtrArray *
-check_outputs (CcWorkerApi * api, SoupServerMessage * msg, JsonArray * list,
-    GPtrArray * mine, gboolean * pending)
+check_outputs (CcWorkerApi * api, SoupServerMessage * msg,
+    const gchar * job_id, gint attempt, JsonArray * list, GPtrArray * mine,
+    gboolean * pending)
 {
   static const CcJsonField fields[] = {
     {"name", G_TYPE_STRING, TRUE},
@@ -842,6 +868,7 @@ check_outputs (CcWorkerApi * api, SoupServerMessage * msg, JsonArray * list,
   g_autoptr (GPtrArray) outputs = g_ptr_array_new_with_free_func
       (output_free);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; list && i < json_array_get_length (list); i++) {
     JsonObject *o = json_array_get_object_element (list, i);
@@ -877,6 +904,13 @@ check_outputs (CcWorkerApi * api, SoupServerMessage * msg, JsonArray * list,
     if (upload == NULL || upload->completed_at == 0) {
       cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_output",
           "outputs: %s: no such complete upload of this worker's", name);
+      return NULL;
+    }
+    if (g_strcmp0 (upload->job_id, job_id) != 0 ||
+        upload->attempt != attempt || !g_hash_table_add (used, upload->id)) {
+      cc_http_error (msg, SOUP_STATUS_BAD_REQUEST, "bad_output",
+          "outputs: %s: the upload is not an output of this attempt, or "
+          "is named twice", name);
       return NULL;
     }
     if (g_strcmp0 (upload->sha256, sha256) != 0) {
@@ -1042,15 +1076,17 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
   list = json_object_has_member (body, "outputs") ?
       json_object_get_array_member (body, "outputs") : NULL;
   mine = named_uploads (api, auth, list);
-  outputs = check_outputs (api, msg, list, mine, &pending);
-  /* the fence: from here the lease holds while the files move. Outputs
-   * refused, or late, are dropped; after a failure of the server's own
-   * they stay for the worker's next try. */
-  if (outputs == NULL || (job = held_job (api, msg, auth, id, attempt,
-              owner, &lost)) == NULL || !renew (api, msg, auth, id, attempt,
+  /* a late finish first (409), then the outputs, then the fence: from
+   * there the lease holds while the files move. Outputs refused, or late,
+   * are dropped; after a failure of the server's own (500), or while one
+   * is still being hashed (503), they stay for the worker's next try. */
+  if ((job = held_job (api, msg, auth, id, attempt, owner, &lost)) == NULL ||
+      (outputs = check_outputs (api, msg, id, attempt, list, mine,
+              &pending)) == NULL || !renew (api, msg, auth, id, attempt,
           owner, job->progress, &lost)) {
-    for (guint i = 0; ((outputs == NULL && !pending) || lost) &&
-        i < mine->len; i++)
+    gboolean refused = job && outputs == NULL && !pending;
+
+    for (guint i = 0; (refused || lost) && i < mine->len; i++)
       drop_upload (api, mine->pdata[i]);
     return;
   }
@@ -1075,7 +1111,7 @@ route_finish (CcWorkerApi * api, SoupServerMessage * msg,
           now_s (), &err)) {
     lost = g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
     if (lost) {
-      g_hash_table_remove (api->live, id);
+      live_forget (api, id, attempt);
       lease_lost (msg, id);     /* cancelled while the files moved */
     }
     else

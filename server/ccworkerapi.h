@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "ccauth.h"
 #include "ccserver-private.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,9 @@ G_BEGIN_DECLS
 CcWorkerApi *cc_worker_api_new (CcServer * server);
 void cc_worker_api_wake (CcWorkerApi * api);
 guint cc_worker_api_n_waiting (CcWorkerApi * api);
+gboolean cc_worker_api_holds (CcWorkerApi * api, SoupServerMessage * msg,
+    const CcAuth * auth, const gchar * id, gint attempt,
+    const gchar * owner);
 gboolean cc_worker_api_live (CcWorkerApi * api, const CcJobRecord * job,
     gdouble * progress, const gchar ** phase);
 void cc_worker_api_free (CcWorkerApi * api);

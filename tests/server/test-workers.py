@@ -184,8 +184,26 @@ def worker_post(s, token, job_id, action, **body):
                   headers=JS, body=json.dumps(body))
 
 
-def send_output(s, token, data, filename):
-    loc = s.create(token, len(data), kind="output", filename=filename)
+def output_meta(filename, claimed):
+    """An output's Upload-Metadata: the attempt it is an output of."""
+    return ",".join(f"{k} {st.b64(v)}" for k, v in (
+        ("kind", "output"), ("filename", filename), ("job", claimed["id"]),
+        ("attempt", str(claimed["attempt"])), ("owner", claimed["owner"])))
+
+
+def create_output(s, token, length, filename, claimed):
+    """POST /api/uploads for an output of the claimed attempt: (status,
+    location)."""
+    status, headers, body = s.request(
+        "POST", "/api/uploads", token=token, headers={
+            **TUS, "Upload-Length": str(length),
+            "Upload-Metadata": output_meta(filename, claimed)})
+    return status, headers.get("Location")
+
+
+def send_output(s, token, data, filename, claimed):
+    status, loc = create_output(s, token, len(data), filename, claimed)
+    check(status == 201, f"output created: {status}")
     status, _, _ = s.patch(token, loc, 0, data)
     check(status == 204, f"output upload: {status}")
     return loc.rsplit("/", 1)[1]
@@ -288,6 +306,21 @@ def test_protocol_by_hand(c):
                                owner=a1["owner"], progress=0.25,
                                phase="encode")
     check(status == 200 and r["lease_seconds"] == LEASE, f"renew: {status} {r}")
+    # an output names the attempt it is of, which its worker must hold
+    for meta in (f"kind {st.b64('output')}",
+                 f"kind {st.b64('output')},job {st.b64(job['id'])},"
+                 f"owner {st.b64(a1['owner'])}",
+                 output_meta("log", {**a1, "attempt": "x"})):
+        status, _, _ = s.request("POST", "/api/uploads", token=wt, headers={
+            **TUS, "Upload-Length": "3", "Upload-Metadata": meta})
+        check(status == 400, f"an output without its attempt: {status}")
+    for other in ({**a1, "attempt": 2}, {**a1, "owner": "worker/1/x:1:0"}):
+        status, _ = create_output(s, wt, 3, "log", other)
+        check(status == 409, f"an output of an attempt not held: {status}")
+    # sent while attempt 1 holds, named by its finish once it no longer does
+    late_body = b'{"late": true}'
+    late = send_output(s, wt, late_body, "report.json", a1)
+    stale = send_output(s, wt, late_body, "report.json", a1)
     j = jt.get_job(s, t, job["id"])
     check(j["progress"] == 0.25 and j["phase"] == "encode", f"progress {j}")
 
@@ -296,11 +329,12 @@ def test_protocol_by_hand(c):
                30, step=0.2, what="the lost lease queued again")
     status, _, a2 = claim(s, wt, "hand-2")
     check(status == 200 and a2["attempt"] == 2, f"attempt 2: {a2}")
-    late = send_output(s, wt, b'{"late": true}', "report.json")
+    status, _ = create_output(s, wt, 3, "log", a1)
+    check(status == 409, f"attempt 1 sends an output once lost: {status}")
     for action, extra in (("renew", {"progress": 0.5}),
                           ("finish", {"status": 0, "outputs": [
                               {"name": "report.json", "upload": late,
-                               "sha256": st.sha256(b'{"late": true}')}]}),
+                               "sha256": st.sha256(late_body)}]}),
                           ("release", {})):
         status, _, r = worker_post(s, wt, job["id"], action, attempt=1,
                                    owner=a1["owner"], **extra)
@@ -312,9 +346,28 @@ def test_protocol_by_hand(c):
                              headers=TUS)
     check(status == 404, "the late finish's upload is dropped")
 
-    # a checksum that is not the bytes: refused, the upload dropped
     report = b'{"result": {"status": "done"}}'
-    bad = send_output(s, wt, report, "report.json")
+    # an output of attempt 1's, or one upload under two names: refused,
+    # the uploads dropped
+    status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
+                               owner=a2["owner"], status=0, outputs=[
+                                   {"name": "report.json", "upload": stale,
+                                    "sha256": st.sha256(late_body)}])
+    check(status == 400 and "not an output of this attempt" in r["message"],
+          f"attempt 1's output in attempt 2's finish: {status} {r}")
+    twice = send_output(s, wt, report, "report.json", a2)
+    status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
+                               owner=a2["owner"], status=0, outputs=[
+                                   {"name": "report.json", "upload": twice,
+                                    "sha256": st.sha256(report)},
+                                   {"name": "full.mp4", "upload": twice,
+                                    "sha256": st.sha256(report)}])
+    check(status == 400 and "named twice" in r["message"],
+          f"one upload under two names: {status} {r}")
+    check(output_uploads(c.data) == 0, "their uploads dropped")
+
+    # a checksum that is not the bytes: refused, the upload dropped
+    bad = send_output(s, wt, report, "report.json", a2)
     status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
                                owner=a2["owner"], status=0, outputs=[
                                    {"name": "report.json", "upload": bad,
@@ -324,8 +377,8 @@ def test_protocol_by_hand(c):
     check(output_uploads(c.data) == 0, "its upload dropped")
 
     # attempt 2 finishes; attempt 1 still cannot
-    good = send_output(s, wt, report, "report.json")
-    log = send_output(s, wt, b"the log\n", "attempt-2.log")
+    good = send_output(s, wt, report, "report.json", a2)
+    log = send_output(s, wt, b"the log\n", "attempt-2.log", a2)
     status, _, r = worker_post(s, wt, job["id"], "finish", attempt=2,
                                owner=a2["owner"], status=3,
                                message="too short", outputs=[
@@ -346,7 +399,9 @@ def test_protocol_by_hand(c):
     with open(os.path.join(c.data, "jobs", job["id"], "out",
                            "report.json"), "rb") as f:
         check(f.read() == report, "out/report.json is attempt 2's")
-    again = send_output(s, wt, b"{}", "report.json")
+    status, _ = create_output(s, wt, 2, "report.json", a2)
+    check(status == 409, f"an output of an attempt that ended: {status}")
+    again = "0" * 32
     status, _, _ = worker_post(s, wt, job["id"], "finish", attempt=1,
                                owner=a1["owner"], status=0, outputs=[
                                    {"name": "report.json", "upload": again,
@@ -375,9 +430,14 @@ def test_protocol_by_hand(c):
     check(status == 204, "nothing left to claim")
 
     # outputs a dead worker never finished go after a day
-    forgotten = s.create(wt, 10, kind="output", filename="full.mp4")
-    check(s.patch(wt, forgotten, 0, b"12345")[0] == 204, "half an output")
-    fresh = s.create(wt, 10, kind="output", filename="full.mp4")
+    jt.new_job(s, t, **jt.quick(video))
+    status, _, a3 = claim(s, wt, "hand-3")
+    check(status == 200, f"claim: {status} {a3}")
+    status, forgotten = create_output(s, wt, 10, "full.mp4", a3)
+    check(status == 201 and s.patch(wt, forgotten, 0, b"12345")[0] == 204,
+          "half an output")
+    status, fresh = create_output(s, wt, 10, "full.mp4", a3)
+    check(status == 201, f"an output: {status}")
     check(s.stop() == 0, "SIGTERM: exit 0")
     db = sqlite3.connect(os.path.join(c.data, "campuscut.db"))
     db.execute("UPDATE uploads SET created_at = created_at - 86401"
@@ -699,8 +759,8 @@ def test_finish_tried_again_after_store_failure(c):
     taken: the worker's same finish, tried again, is recorded whole."""
     s, tokens, wt, job, a = hand_claim(c)
     report = b'{"result": {"status": "rejected"}}'
-    good = send_output(s, wt, report, "report.json")
-    log = send_output(s, wt, b"the log\n", "attempt-1.log")
+    good = send_output(s, wt, report, "report.json", a)
+    log = send_output(s, wt, b"the log\n", "attempt-1.log", a)
     body = dict(attempt=1, owner=a["owner"], status=3, message="too short",
                 outputs=[{"name": "report.json", "upload": good,
                           "sha256": st.sha256(report)},
