@@ -371,16 +371,25 @@ run_pipeline (CcJob * job, const CcProbe * probe)
     fputc ('\n', stderr);
 }
 
+/* Whether the campuscut plugin is there (the job fails otherwise): the
+ * analysis pass and the encode both build on its elements. */
+gboolean
+cc_job_check_plugin (CcJob * job)
+{
+  if (ensure_plugin ())
+    return TRUE;
+  cc_job_fail (job, EXIT_INTERNAL, _("the campuscut GStreamer plugin was "
+          "not found; set GST_PLUGIN_PATH to the folder of "
+          "libgstcampuscut.so"));
+  return FALSE;
+}
+
 gboolean
 cc_job_encode (CcJob * job, const CcProbe * probe, const gchar * full,
     const gchar * platform)
 {
-  if (!ensure_plugin ()) {
-    cc_job_fail (job, EXIT_INTERNAL, _("the campuscut GStreamer plugin was "
-        "not found; set GST_PLUGIN_PATH to the folder of "
-        "libgstcampuscut.so"));
+  if (!cc_job_check_plugin (job))
     return FALSE;
-  }
   job->pipeline = make_pipeline (job, probe, full, platform);
   run_pipeline (job, probe);
   cc_job_mark_phase (job, PHASE_ENCODE);

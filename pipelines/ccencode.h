@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 /* Builds the pipeline around the submissionbin named "job", runs it with
  * progress and the job's limits, and writes full (and platform, when the
  * job has a platform cut). Returns FALSE when the job failed. */
+gboolean cc_job_check_plugin (CcJob * job);
 gboolean cc_job_encode (CcJob * job, const CcProbe * probe,
     const gchar * full, const gchar * platform);
 

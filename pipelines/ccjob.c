@@ -499,6 +499,8 @@ cc_job_run (CcJob * job)
     goto done;
   if (job->only_platform && !cc_job_check_base_input (job))
     goto done;
+  if (!cc_job_check_plugin (job))
+    goto done;
   /* alone, a given list needs no look at the whole source */
   if (!job->only_platform || g_strcmp0 (job->platform_cut, "auto") == 0)
     job_analyse (job, &probe);

@@ -4,6 +4,8 @@
  * per problem, no output left behind on failure, report.json contents and
  * progress output.
  */
+#include "config.h"
+
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -37,6 +39,54 @@ make_source (const gchar * name, gint frames)
   g_free (desc);
   return path;
 }
+
+/* Without the plugin (neither installed nor on GST_PLUGIN_PATH): exit 1
+ * with the error that says what to set, before the analysis pass, whose
+ * elements are the plugin's (it printed GLib criticals then). */
+GST_START_TEST (test_plugin_missing)
+{
+  gchar *src = make_source ("noplugin.mp4", 50);
+  gchar *outdir = cc_test_path ("noplugin-out");
+  gchar *registry = cc_test_path ("noplugin-registry.bin");
+  gchar *installed = g_build_filename (CAMPUSCUT_PLUGIN_INSTALL_DIR,
+      "libgstcampuscut.so", NULL);
+  gchar *path = g_strdup (g_getenv ("GST_PLUGIN_PATH_1_0"));
+  gchar *saved = g_strdup (g_getenv ("GST_REGISTRY_1_0"));
+  const gchar *args[] = { "process", src, "-o", outdir, "--quality", "draft",
+    NULL
+  };
+  gchar *err = NULL, *listing;
+  gint ret;
+
+  if (g_file_test (installed, G_FILE_TEST_EXISTS)) {
+    GST_INFO ("%s is installed: nothing to test", installed);
+  } else {
+    g_unsetenv ("GST_PLUGIN_PATH_1_0");
+    g_setenv ("GST_REGISTRY_1_0", registry, TRUE);
+    ret = cc_test_cli (args, NULL, &err);
+    g_setenv ("GST_PLUGIN_PATH_1_0", path, TRUE);
+    if (saved)
+      g_setenv ("GST_REGISTRY_1_0", saved, TRUE);
+    else
+      g_unsetenv ("GST_REGISTRY_1_0");
+    fail_unless_equals_int (ret, 1);
+    fail_unless (strstr (err, "plugin was not found") != NULL, "%s", err);
+    fail_unless (strstr (err, "CRITICAL") == NULL, "%s", err);
+    listing = cc_test_list_dir (outdir);
+    fail_unless (strstr (listing, ".mp4") == NULL, "left behind: %s",
+        listing);
+    g_free (listing);
+  }
+  g_free (err);
+  g_free (path);
+  g_free (saved);
+  g_free (installed);
+  g_free (registry);
+  g_free (outdir);
+  g_free (src);
+}
+
+GST_END_TEST;
 
 /* Runs `campuscut process INPUT -o OUTDIR`, expecting failure with code,
  * one line naming the input, and an output folder without any MP4. */
@@ -2086,6 +2136,7 @@ cli_suite (void)
   tcase_add_test (tc, test_usage_errors);
   tcase_add_test (tc, test_bad_inputs);
   tcase_add_test (tc, test_messages_in_chinese);
+  tcase_add_test (tc, test_plugin_missing);
   tcase_add_test (tc, test_process_writes_report);
   tcase_add_test (tc, test_failure_report);
   tcase_add_test (tc, test_duration_overrides);
