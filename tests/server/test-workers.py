@@ -462,7 +462,11 @@ def test_twelve_jobs_three_workers(c):
     clip = jt.media(c.tmp, "clip4.mp4", 4)
     workers = [Worker(c, s, wt, f"w{i}", *sandbox_args(s)) for i in (1, 2, 3)]
     video = jt.upload(s, t, clip)
-    jobs = [jt.new_job(s, t, **jt.quick(video, title=f"第{i}个"))
+    # the first long enough for its progress to be reported (every 2 s)
+    # however fast the machine
+    longer = jt.upload(s, t, jt.media(c.tmp, "clip20.mp4", 20))
+    jobs = [jt.new_job(s, t, **jt.quick(longer if i == 0 else video,
+                                         title=f"第{i}个"))
             for i in range(12)]
     events = jt.follow(s, t, jobs[0]["id"])
     kinds = [e for e, _ in events]
