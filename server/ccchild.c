@@ -289,6 +289,94 @@ cc_child_kill (GSubprocess * proc)
 }
 
 /**
+ * cc_child_line_parse:
+ * @line: (out caller-allocates): cleared with cc_child_line_clear()
+ * @text: one line of `campuscut process --progress=json`
+ *
+ * Reads what the runners keep of a progress line: the progress, the
+ * phase, the final message; @line->object is the whole line, for those
+ * who pass it on.
+ *
+ * Returns: FALSE when @text is not a JSON object (nothing to clear)
+ */
+gboolean
+cc_child_line_parse (CcChildLine * line, const gchar * text)
+{
+  JsonParser *parser = json_parser_new_immutable ();
+  JsonObject *o;
+  const gchar *event;
+
+  memset (line, 0, sizeof (*line));
+  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    g_object_unref (parser);
+    return FALSE;
+  }
+  o = json_node_get_object (json_parser_get_root (parser));
+  line->parser = parser;
+  line->object = o;
+  event = json_object_get_string_member_with_default (o, "event", "");
+  if (strcmp (event, "progress") == 0) {
+    line->kind = CC_CHILD_LINE_PROGRESS;
+    line->progress = CLAMP (json_object_get_double_member_with_default (o,
+            "percent", 0) / 100.0, 0.0, 1.0);
+  } else if (strcmp (event, "phase") == 0) {
+    line->kind = CC_CHILD_LINE_PHASE;
+    line->phase = json_object_get_string_member_with_default (o, "phase",
+        NULL);
+  } else if (strcmp (event, "result") == 0 || strcmp (event, "error") == 0) {
+    line->kind = CC_CHILD_LINE_END;
+    line->message = json_object_get_string_member_with_default (o,
+        "message", NULL);
+  }
+  return TRUE;
+}
+
+void
+cc_child_line_clear (CcChildLine * line)
+{
+  g_clear_object (&line->parser);
+  line->object = NULL;
+}
+
+void
+cc_child_lines_init (CcChildLines * lines, gsize max)
+{
+  lines->buf = g_string_new (NULL);
+  lines->max = max;
+  lines->skipping = FALSE;
+}
+
+/* Calls @func for each whole line in @data (without its newline); what
+ * follows the last newline waits for the next call. */
+void
+cc_child_lines_feed (CcChildLines * lines, const gchar * data, gsize len,
+    CcChildLineFunc func, gpointer user_data)
+{
+  for (gsize i = 0; i < len; i++) {
+    if (data[i] != '\n') {
+      if (!lines->skipping && lines->buf->len < lines->max)
+        g_string_append_c (lines->buf, data[i]);
+      else
+        lines->skipping = TRUE;
+      continue;
+    }
+    if (!lines->skipping)
+      func (lines->buf->str, user_data);
+    g_string_truncate (lines->buf, 0);
+    lines->skipping = FALSE;
+  }
+}
+
+void
+cc_child_lines_clear (CcChildLines * lines)
+{
+  if (lines->buf)
+    g_string_free (lines->buf, TRUE);
+  lines->buf = NULL;
+}
+
+/**
  * cc_child_prepare_registry:
  *
  * Brings the jobs' GStreamer plugin registry up to date, outside any

@@ -117,8 +117,7 @@ typedef struct
                                  * outputs linked into run_dir */
   GSubprocess *proc;
   GInputStream *stdout_pipe;
-  GString *line;
-  gboolean skipping;            /* in a line longer than PROGRESS_LINE_MAX */
+  CcChildLines lines;           /* its standard output, line by line */
   guint pending;                /* asynchronous operations under way */
   gboolean exited, eof, ended, listed;
   gboolean unrecorded;          /* its end awaits the store */
@@ -164,8 +163,7 @@ run_free (Run * run)
   g_free (run->run_dir);
   g_clear_object (&run->proc);
   g_clear_object (&run->stdout_pipe);
-  if (run->line)
-    g_string_free (run->line, TRUE);
+  cc_child_lines_clear (&run->lines);
   g_free (run->kill_reason);
   g_free (run->phase);
   g_free (run->message);
@@ -239,56 +237,36 @@ publish (Run * run, const gchar * event, JsonObject * o)
       FALSE);
 }
 
-/* One line of the process's JSON progress. */
+/* One line of the process's JSON progress: kept, and passed on to the
+ * job's event stream. */
 static void
-run_line (Run * run, const gchar * text)
+run_line (const gchar * text, gpointer data)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonObject *o;
-  const gchar *event;
+  Run *run = data;
+  CcChildLine line;
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!cc_child_line_parse (&line, text))
     return;
-  o = json_node_get_object (json_parser_get_root (parser));
-  event = json_object_get_string_member_with_default (o, "event", "");
-  if (strcmp (event, "progress") == 0) {
-    run->progress = CLAMP (json_object_get_double_member_with_default (o,
-            "percent", 0) / 100.0, 0.0, 1.0);
-    publish (run, "progress", o);
-  } else if (strcmp (event, "phase") == 0) {
-    g_free (run->phase);
-    run->phase = g_strdup (json_object_get_string_member_with_default (o,
-            "phase", NULL));
-    publish (run, "phase", o);
-  } else if (strcmp (event, "result") == 0 || strcmp (event, "error") == 0) {
-    const gchar *m = json_object_get_string_member_with_default (o,
-        "message", NULL);
-
-    if (m) {
-      g_free (run->message);
-      run->message = g_strdup (m);
-    }
+  switch (line.kind) {
+    case CC_CHILD_LINE_PROGRESS:
+      run->progress = line.progress;
+      publish (run, "progress", line.object);
+      break;
+    case CC_CHILD_LINE_PHASE:
+      g_free (run->phase);
+      run->phase = g_strdup (line.phase);
+      publish (run, "phase", line.object);
+      break;
+    case CC_CHILD_LINE_END:
+      if (line.message) {
+        g_free (run->message);
+        run->message = g_strdup (line.message);
+      }
+      break;
+    case CC_CHILD_LINE_OTHER:
+      break;
   }
-}
-
-/* Splits what was read into lines; a line too long is dropped whole. */
-static void
-run_feed (Run * run, const gchar * data, gsize len)
-{
-  for (gsize i = 0; i < len; i++) {
-    if (data[i] != '\n') {
-      if (!run->skipping && run->line->len < PROGRESS_LINE_MAX)
-        g_string_append_c (run->line, data[i]);
-      else
-        run->skipping = TRUE;
-      continue;
-    }
-    if (!run->skipping)
-      run_line (run, run->line->str);
-    g_string_truncate (run->line, 0);
-    run->skipping = FALSE;
-  }
+  cc_child_line_clear (&line);
 }
 
 static void
@@ -309,7 +287,7 @@ run_got_bytes (GObject * source, GAsyncResult * res, gpointer data)
     run_check_end (run);
     return;
   }
-  run_feed (run, text, len);
+  cc_child_lines_feed (&run->lines, text, len, run_line, run);
   run_read (run);
 }
 
@@ -598,7 +576,7 @@ run_start (CcRunner * runner, CcJobRecord * job, gint64 claimed_us)
   run->runner = runner;
   run->job = job;
   run->dir = g_build_filename (runner->server->jobs_dir, job->id, NULL);
-  run->line = g_string_new (NULL);
+  cc_child_lines_init (&run->lines, PROGRESS_LINE_MAX);
   run->started_us = g_get_monotonic_time ();
   run->renewed_us = run->tried_us = claimed_us;
   run->listed = TRUE;

@@ -409,67 +409,52 @@ keeper_thread (gpointer data)
 /* ------------------------------------------------------------------ */
 /* The process.                                                         */
 
-/* One line of the process's JSON progress. */
+/* One line of the process's JSON progress, kept for the next renewal. */
 static void
-attempt_line (Attempt * a, const gchar * text)
+attempt_line (const gchar * text, gpointer data)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonObject *o;
-  const gchar *event;
+  Attempt *a = data;
+  CcChildLine line;
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (!cc_child_line_parse (&line, text))
     return;
-  o = json_node_get_object (json_parser_get_root (parser));
-  event = json_object_get_string_member_with_default (o, "event", "");
   g_mutex_lock (&a->lock);
-  if (strcmp (event, "progress") == 0) {
-    a->progress = CLAMP (json_object_get_double_member_with_default (o,
-            "percent", 0) / 100.0, 0.0, 1.0);
-    a->progress_moved = TRUE;
-  } else if (strcmp (event, "phase") == 0) {
-    g_free (a->phase);
-    a->phase = g_strdup (json_object_get_string_member_with_default (o,
-            "phase", NULL));
-    a->progress_moved = TRUE;
-  } else if (strcmp (event, "result") == 0 || strcmp (event, "error") == 0) {
-    const gchar *m = json_object_get_string_member_with_default (o,
-        "message", NULL);
-
-    if (m) {
-      g_free (a->message);
-      a->message = g_strdup (m);
-    }
+  switch (line.kind) {
+    case CC_CHILD_LINE_PROGRESS:
+      a->progress = line.progress;
+      a->progress_moved = TRUE;
+      break;
+    case CC_CHILD_LINE_PHASE:
+      g_free (a->phase);
+      a->phase = g_strdup (line.phase);
+      a->progress_moved = TRUE;
+      break;
+    case CC_CHILD_LINE_END:
+      if (line.message) {
+        g_free (a->message);
+        a->message = g_strdup (line.message);
+      }
+      break;
+    case CC_CHILD_LINE_OTHER:
+      break;
   }
   g_mutex_unlock (&a->lock);
+  cc_child_line_clear (&line);
 }
 
-/* Reads the process's standard output to its end, line by line; a line
- * too long is dropped whole. */
+/* Reads the process's standard output to its end, line by line. */
 static void
 read_progress (Attempt * a, GInputStream * out)
 {
-  g_autoptr (GString) line = g_string_new (NULL);
-  gboolean skipping = FALSE;
+  CcChildLines lines;
   gchar buf[READ_BLOCK];
   gssize n;
 
+  cc_child_lines_init (&lines, LINE_MAX_BYTES);
   while ((n = g_input_stream_read (out, buf, sizeof (buf), a->cancel,
-              NULL)) > 0) {
-    for (gssize i = 0; i < n; i++) {
-      if (buf[i] != '\n') {
-        if (!skipping && line->len < LINE_MAX_BYTES)
-          g_string_append_c (line, buf[i]);
-        else
-          skipping = TRUE;
-        continue;
-      }
-      if (!skipping)
-        attempt_line (a, line->str);
-      g_string_truncate (line, 0);
-      skipping = FALSE;
-    }
-  }
+              NULL)) > 0)
+    cc_child_lines_feed (&lines, buf, (gsize) n, attempt_line, a);
+  cc_child_lines_clear (&lines);
 }
 
 /* Runs the process tree to its end: its exit status (128 + the signal
