@@ -183,8 +183,8 @@ ssim() {
     [d0][r0]ssim=stats_file=ssim0.log:shortest=1[o0];
     [d1][r1]ssim=stats_file=ssim1.log:shortest=1[o1]" \
     -map '[o0]' -f null - -map '[o1]' -f null - >/dev/null 2>&1
-  awk 'FNR == NR { a[$1] = substr($5, 5); next }
-       ($1 in a) { b = substr($5, 5); s += (a[$1] > b ? a[$1] : b); n++ }
+  awk 'FNR == NR { a[$1] = substr($5, 5) + 0; next }
+       ($1 in a) { b = substr($5, 5) + 0; s += (a[$1] > b ? a[$1] : b); n++ }
        END { if (n) printf "%.4f\n", s / n }' ssim0.log ssim1.log
   rm -f ssim0.log ssim1.log
 }
