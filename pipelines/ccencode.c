@@ -388,8 +388,6 @@ gboolean
 cc_job_encode (CcJob * job, const CcProbe * probe, const gchar * full,
     const gchar * platform)
 {
-  if (!cc_job_check_plugin (job))
-    return FALSE;
   job->pipeline = make_pipeline (job, probe, full, platform);
   run_pipeline (job, probe);
   cc_job_mark_phase (job, PHASE_ENCODE);
