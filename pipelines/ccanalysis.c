@@ -288,7 +288,10 @@ pad_added (GstElement * dec, GstPad * pad, GstElement * pipeline)
     if (segments) {
       GstElement *cut = gst_element_factory_make ("cutlist", NULL);
 
-      g_object_set (cut, "segments", segments, "fade", (guint64) 0, NULL);
+      /* cut as the job's platform cut is: with cutlist's fades at the
+       * joins, which take loudness off short segments (three 1 s segments
+       * measured unfaded came out 0.7 LU under the target) */
+      g_object_set (cut, "segments", segments, NULL);
       gst_bin_add (GST_BIN (pipeline), cut);
       gst_element_link_many (conv, res, filter, cut, meter, fs, NULL);
       gst_element_sync_state_with_parent (cut);

@@ -1408,6 +1408,45 @@ GST_START_TEST (test_platform_portrait)
 
 GST_END_TEST;
 
+/* A platform cut of short segments is on target too: the joins' fades take
+ * a share of its loudness that grows as the segments shorten (three 1 s
+ * segments of steady sound: 0.7 LU), and the gain must be measured on the
+ * faded cut, not on the segments joined hard. */
+GST_START_TEST (test_platform_short_segments_loudness)
+{
+  gchar *src = cc_test_path ("steady.mp4");
+  gchar *outdir = cc_test_path ("short-segments");
+  gchar *platform = g_build_filename (outdir, "platform.mp4", NULL);
+  gchar *audio = g_strdup_printf (MUSIC_LIKE, "0.05");
+  const gchar *gen[] = { "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+    "color=gray:size=64x64:rate=10", "-f", "lavfi", "-i", audio,
+    "-t", "12", "-c:v", "libx264", "-c:a", "aac", "-b:a", "192k", src, NULL
+  };
+  const gchar *args[] = { "process", src, "-o", outdir, "-q", "draft",
+    "--fps", "10", "--platform-cut", "0:01-0:02,0:04-0:05,0:08-0:09",
+    "--platform-aspect", "source", "--quiet", NULL
+  };
+  gdouble in_i, in_p, out_i, out_p;
+  gchar *err = NULL;
+
+  cc_test_run_tool (gen);
+  ffmpeg_loudness (src, &in_i, &in_p);
+  fail_unless (fabs (in_i + 16) > 3, "source already at %.1f LUFS", in_i);
+  fail_unless_equals_int (cc_test_cli (args, NULL, &err), 0);
+  g_free (err);
+  ffmpeg_loudness (platform, &out_i, &out_p);
+  fail_unless (fabs (out_i + 16) <= 0.3, "platform cut of three 1 s segments "
+      "at %.2f LUFS (source %.1f), target -16", out_i, in_i);
+  fail_unless (out_p <= -1.0 + 0.1, "platform cut true peak %.1f dBTP",
+      out_p);
+  g_free (src);
+  g_free (outdir);
+  g_free (platform);
+  g_free (audio);
+}
+
+GST_END_TEST;
+
 /* `campuscut probe` prints the pre-flight probe as JSON on stdout, and
  * refuses what process refuses with the same exit codes. */
 GST_START_TEST (test_probe_command)
@@ -2154,6 +2193,7 @@ cli_suite (void)
   tcase_add_test (tc, test_story_boundaries);
   tcase_add_test (tc, test_platform_boundaries);
   tcase_add_test (tc, test_platform_portrait);
+  tcase_add_test (tc, test_platform_short_segments_loudness);
   tcase_add_test (tc, test_probe_command);
   tcase_add_test (tc, test_trim_fade);
   tcase_add_test (tc, test_craftsman_and_no_platform_cut);
