@@ -165,6 +165,8 @@ measure() {
 }
 median() { printf '%s\n' $1 | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ratio() { echo "scale=3; $1 / $2" | bc; }
+# how far one way's runs are apart: (largest / smallest - 1) in per cent
+spread() { printf '%s\n' $1 | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f", (lo > 0 ? (hi / lo - 1) * 100 : 0)}'; }
 # the whole string x264 records: every setting, not a chosen few
 opts() { grep -a -o 'options: [^[:cntrl:]]*' "$1" | head -1; }
 # SSIM of a full cut against the source scaled to it, frame by frame. The
@@ -228,6 +230,13 @@ for kind in $sources; do
     $((${ma%.*} / 1024)) $((${mb%.*} / 1024)) "$(verdict "$ma" "<=" "$mb")" \
     "$sa" "$sb" "$(verdict "$sa" ">=" "$sb")")
   echo "   medians: a $ta s / $ua s CPU, b $tb s / $ub s, c $tc s / $uc s"
+  if [ "$runs" -gt 1 ]; then
+    sp=$(for v in a b c; do spread "${u[$v]}"; echo; done | sort -n | tail -1)
+    echo "   CPU time of the same command varied by up to $sp % between its runs (a $(spread "${u[a]}") %, b $(spread "${u[b]}") %, c $(spread "${u[c]}") %)"
+    if [ "$sp" -gt 10 ]; then
+      echo "   (more than the 10 % the wall-time targets ask: the machine's speed moved during the runs, so these ratios are within its noise)"
+    fi
+  fi
   echo "   $line"
   summary+=("$line")
   if [ "$kind" = phone ]; then
