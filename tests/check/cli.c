@@ -1419,8 +1419,9 @@ GST_END_TEST;
 
 /* A platform cut of short segments is on target too: the joins' fades take
  * a share of its loudness that grows as the segments shorten (three 1 s
- * segments of steady sound: 0.7 LU), and the gain must be measured on the
- * faded cut, not on the segments joined hard. */
+ * segments: 0.5 LU of these tones, 0.7 LU of speech-like noise, which
+ * failed the job's own check), and the gain must be measured on the faded
+ * cut, not on the segments joined hard. */
 GST_START_TEST (test_platform_short_segments_loudness)
 {
   gchar *src = cc_test_path ("steady.mp4");
